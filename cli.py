@@ -1,0 +1,116 @@
+"""ruimtepuzzel command line (DESIGN.md §5).
+
+Exit codes: 0 solved (optimal or within gap, or the best allocation at the time
+limit), 1 input error, 2 infeasible hard constraints (with a diagnosis),
+3 time limit without a feasible solution.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+HERE = Path(__file__).resolve().parent
+INSTANCES = HERE / "instances"
+DEFAULT_INSTANCE = "demo"
+
+
+def resolve_instance(name_or_path: str | None) -> Path:
+    """A folder path, or the name of a built-in instance (default: the built-in default)."""
+    if name_or_path is None:
+        return INSTANCES / DEFAULT_INSTANCE
+    path = Path(name_or_path)
+    if path.is_dir() or path.exists():
+        return path
+    if (INSTANCES / name_or_path).is_dir():
+        return INSTANCES / name_or_path
+    return path  # the loader reports it as not found
+
+
+def _progress(quiet: bool):
+    if quiet:
+        return lambda msg: None
+    return lambda msg: click.echo(msg, err=True)
+
+
+def _fail(exc) -> None:
+    click.echo(f"error: {exc}" if exc.exit_code == 1 else str(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="ruimtepuzzel")
+def main():
+    """Allocate Dutch candidate land to competing space claims, and show the trade-offs."""
+
+
+@main.command()
+@click.argument("instance", required=False)
+@click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
+@click.option("--out", type=click.Path(path_type=Path), help="The run folder itself (must not exist yet).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit in seconds.")
+@click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap; 0 asks for a proven optimum.")
+@click.option("--solver", help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
+@click.option("--quiet", is_flag=True, help="No progress messages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
+def solve(instance, scenario, out, time_limit, gap, solver, quiet, as_json):
+    """Solve INSTANCE (a folder or a built-in name; default: the built-in default instance)."""
+    from model.errors import RuimtepuzzelError
+    from model.run import solve_instance
+
+    try:
+        run = solve_instance(
+            resolve_instance(instance), scenario=scenario, out=out, solver=solver,
+            time_limit=time_limit, gap=gap, progress=_progress(quiet),
+        )
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(run.manifest, indent=2))
+    elif not quiet:
+        _print_run(run)
+
+
+def _print_run(run) -> None:
+    m = run.manifest
+    click.echo(f"{m['instance']}: {m['status']}, objective {m['objective']:.6g}, gap {m['gap'] if m['gap'] is not None else 'n/a'}")
+    short = run.summary[(run.summary["demand_min"].notna()) & (run.summary["shortfall"] > 1e-6)]
+    if len(short):
+        click.echo("shortfall:")
+        for r in short.itertuples():
+            click.echo(f"  {r.level} {r.region} {r.claim}: {r.allocated:,.1f} of {r.demand_min:,.1f} {r.measure} ({r.pct_met:.1f} % met)")
+    else:
+        click.echo("every demand floor is met")
+    click.echo(f"results: {run.out}")
+
+
+@main.command()
+@click.argument("instance", required=False)
+@click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def validate(instance, scenario, as_json):
+    """Check INSTANCE without solving: units, allowed pairs, demands, warnings."""
+    from model.errors import RuimtepuzzelError
+    from model.validate import validation_summary
+
+    try:
+        info = validation_summary(resolve_instance(instance), scenario)
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"{info['instance']}: valid")
+    click.echo(f"  units: {info['units']:,} ({info['area_ha']:,.1f} ha) in {', '.join(f'{k}: {v}' for k, v in info['regions'].items())} regions")
+    click.echo(f"  claims: {len(info['pairs_per_claim'])}; allowed pairs: {info['pairs']:,}")
+    for claim, n in info["pairs_per_claim"].items():
+        click.echo(f"    {claim}: {n:,} units, {info['eligible_ha_per_claim'][claim]:,.1f} ha eligible")
+    click.echo(f"  demand rows: {info['demand_rows']}; zoning conflicts: {info['zoning_conflicts']:,}; locked pairs: {info['locked']}")
+    for w in info["warnings"]:
+        click.echo(f"  warning: {w}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""ruimtepuzzel's model: load and validate → preprocess → formulate → extract → report."""

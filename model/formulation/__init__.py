@@ -1,0 +1,41 @@
+"""The MIP, one module per constraint family (DESIGN.md §3).
+
+``formulate(prep)`` creates the allocation variables x[u,k] for the allowed pairs
+only (column j is pair j), then lets each family emit its labelled rows, then sets
+the objective. Adding a family means adding a module and listing it in FAMILIES.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..preprocess import Prepared
+from ..problem import Problem
+from . import balance, budget, compensation, demand, locked, min_site, resources, single_use, stacking, zoning
+from .common import labels, pair_claims, pair_units, unit_ids
+
+FAMILIES = (single_use, stacking, demand, zoning, min_site, balance, compensation, resources, budget, locked)
+
+# families whose rows can never make the model infeasible (they carry their own slack)
+SOFT_FAMILIES = frozenset({demand.FLOOR})
+
+
+def allocation_vars(prep: Prepared, prob: Problem) -> np.ndarray:
+    """x[u,k] ∈ {0,1} per allowed pair; continuous in [0,1] for divisible claims."""
+    claims = pair_claims(prep)
+    divisible = np.isin(claims, [k for k, c in prep.config.claims.items() if c.divisible])
+    lab = labels(unit_id=unit_ids(prep, pair_units(prep)), claim=claims)
+    x = prob.add_vars("x", lab, 0.0, 1.0, integer=True)
+    prob.set_integrality("x", ~divisible)  # divisible shares are continuous
+    return x
+
+
+def formulate(prep: Prepared, sense: str | None = None) -> Problem:
+    from ..objectives import apply_objective
+
+    prob = Problem()
+    x = allocation_vars(prep, prob)
+    assert len(x) == 0 or x[0] == 0, "x must be the first column group: column j is pair j"
+    for family in FAMILIES:
+        family.apply(prep, prob)
+    apply_objective(prep, prob, sense or prep.config.objective.sense)
+    return prob

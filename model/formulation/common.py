@@ -1,0 +1,43 @@
+"""Helpers shared by the constraint families: pair attributes as arrays, region grouping."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..preprocess import Prepared
+
+
+def pair_units(prep: Prepared) -> np.ndarray:
+    return prep.pairs["unit"].to_numpy()
+
+
+def pair_claims(prep: Prepared) -> np.ndarray:
+    return prep.pairs["claim"].to_numpy(dtype=object)
+
+
+def used_ha(prep: Prepared) -> np.ndarray:
+    return prep.pairs["used_ha"].to_numpy()
+
+
+def stacking_pairs(prep: Prepared) -> np.ndarray:
+    stacking = {k for k, c in prep.config.claims.items() if c.stacking}
+    return np.isin(pair_claims(prep), list(stacking))
+
+
+def unit_ids(prep: Prepared, units: np.ndarray) -> np.ndarray:
+    return prep.units["unit_id"].to_numpy(dtype=object)[units]
+
+
+def grouped_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row number per entry for one row per distinct key; returns (distinct keys, row of each entry)."""
+    return np.unique(keys, return_inverse=True)
+
+
+def region_rows(prep: Prepared, level: str, entry_pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct region codes at ``level`` of the entries' units, and each entry's row number."""
+    codes = prep.instance.region_codes(level)[pair_units(prep)[entry_pairs]].astype(str)
+    return grouped_rows(codes)
+
+
+def labels(**columns) -> pd.DataFrame:
+    return pd.DataFrame(columns)

@@ -1,0 +1,78 @@
+"""Minimum site size: every connected site of a claim has used area ≥ L = ``min_site_ha``.
+
+Exact single-commodity root-flow formulation, per claim k with a minimum, over the
+units U_k allowed for k and the edges E_k between adjacent allowed units:
+
+    r[u] ∈ {0,1}   u is a root of a site            r[u] ≤ x[u,k]
+    g[u] ≥ 0       area the root supplies           L · r[u] ≤ g[u] ≤ M[u] · r[u]
+    f[u→v] ≥ 0     area sent along an edge          f[u→v] ≤ M[v] · x[v,k]
+    conservation:  Σ_w f[w→u] − Σ_w f[u→w] + g[u] = used[u,k] · x[u,k]
+
+Every allocated unit consumes its used area; only roots supply, and flow moves
+only into allocated units, so it stays inside a site. In a site C the supply
+equals area(C), and C needs at least one root supplying ≥ L, so area(C) ≥ L.
+Conversely a site with area ≥ L takes one root that supplies all of it along a
+spanning tree. M[u] is the area of the eligible component holding u (an upper
+bound on any site through u); preprocessing already removed units whose
+component is below L.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..preprocess import Prepared
+from ..problem import INF, Problem
+from .common import labels, unit_ids
+
+FAMILY = "min_site"
+
+
+def apply(prep: Prepared, prob: Problem) -> None:
+    for k, claim in prep.config.claims.items():
+        if claim.min_site_ha is not None:
+            _claim_sites(prep, prob, k, claim.min_site_ha)
+
+
+def _claim_sites(prep: Prepared, prob: Problem, k: str, minimum: float) -> None:
+    units = np.flatnonzero(prep.pair_of[k] >= 0)
+    n = len(units)
+    if n == 0:
+        return
+    x = prep.pair_of[k][units]
+    used = prep.pairs["used_ha"].to_numpy()[x]
+    reach = prep.site_reach_ha[k][units]
+    pos = np.full(len(prep.units), -1)
+    pos[units] = np.arange(n)
+    eu, ev = prep.site_edges[k]
+    tail = np.concatenate([pos[eu], pos[ev]])  # both directions
+    head = np.concatenate([pos[ev], pos[eu]])
+    m = len(tail)
+    ids = unit_ids(prep, units)
+
+    unit_lab = labels(unit_id=ids, claim=k)
+    r = prob.add_vars(f"site_root[{k}]", unit_lab, 0.0, 1.0, integer=True)
+    g = prob.add_vars(f"site_supply[{k}]", unit_lab, 0.0, reach, integer=False)
+    f = prob.add_vars(f"site_flow[{k}]", labels(from_unit=ids[tail], to_unit=ids[head], claim=k), 0.0, reach[head], integer=False)
+
+    # conservation: inflow − outflow + g − used·x = 0
+    rows = np.concatenate([head, tail, np.arange(n), np.arange(n)])
+    cols = np.concatenate([f, f, g, x])
+    vals = np.concatenate([np.ones(m), -np.ones(m), np.ones(n), -used])
+    prob.add_rows(FAMILY, f"site_conservation[{k}]", unit_lab, rows, cols, vals, 0.0, 0.0)
+    # flow only into allocated units: f[u→v] − M[v]·x[v] ≤ 0
+    arange_m = np.arange(m)
+    prob.add_rows(
+        FAMILY, f"site_flow_cap[{k}]", labels(from_unit=ids[tail], to_unit=ids[head], claim=k),
+        np.concatenate([arange_m, arange_m]), np.concatenate([f, x[head]]),
+        np.concatenate([np.ones(m), -reach[head]]), -INF, 0.0,
+    )
+    arange_n = np.arange(n)
+    two = np.concatenate([arange_n, arange_n])
+    # L·r ≤ g ≤ M·r
+    prob.add_rows(FAMILY, f"site_supply_min[{k}]", unit_lab, two, np.concatenate([g, r]),
+                  np.concatenate([np.ones(n), -np.full(n, minimum)]), 0.0, INF)
+    prob.add_rows(FAMILY, f"site_supply_max[{k}]", unit_lab, two, np.concatenate([g, r]),
+                  np.concatenate([np.ones(n), -reach]), -INF, 0.0)
+    # roots are allocated: r − x ≤ 0
+    prob.add_rows(FAMILY, f"site_root[{k}]", unit_lab, two, np.concatenate([r, x]),
+                  np.concatenate([np.ones(n), -np.ones(n)]), -INF, 0.0)

@@ -1,0 +1,449 @@
+"""Load and validate an instance folder (DESIGN.md §4).
+
+``load_instance(folder, scenario)`` reads ``instance.yaml`` (with ``yaml.safe_load``),
+deep-merges a scenario overlay onto it, validates it against :mod:`model.schema`,
+reads the units (``units.gpkg`` layer ``units`` or ``units.csv``) and checks every
+cross-reference. Every problem raises :class:`InputError` naming the file, the key
+or column and the offending value. This module never imports Pyomo.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+from pydantic import ValidationError
+
+from .errors import InputError
+from .schema import NATIONAL, InstanceConfig, category_str
+
+TRUE_WORDS = {"true", "yes", "1"}
+FALSE_WORDS = {"false", "no", "0"}
+BOOL_WORDS = {"true", "false", "yes", "no"}
+
+
+@dataclass
+class Instance:
+    """A validated instance: configuration, units table and unit geometries."""
+
+    folder: Path
+    config: InstanceConfig
+    units: pd.DataFrame  # index 0..n-1; unit_id, area_ha, region levels, current_use, attributes
+    geometry: np.ndarray  # shapely geometries, one per unit, in config.crs
+    scenario: Optional[str] = None
+    files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    grid: Optional[dict] = None  # {"x","y","cell_m"} arrays when units are square cells from CSV
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def claims(self) -> list[str]:
+        return list(self.config.claims)
+
+    @property
+    def levels(self) -> list[str]:
+        return list(self.config.regions)
+
+    def region_codes(self, level: str) -> np.ndarray:
+        """Region code per unit at ``level`` (``national``: every unit is in ``NL``)."""
+        if level == NATIONAL:
+            return np.full(len(self.units), "NL", dtype=object)
+        return self.units[level].to_numpy(dtype=object)
+
+    def content_hash(self) -> str:
+        """SHA-256 over every input file's bytes: changes whenever any input byte does."""
+        h = hashlib.sha256()
+        for path in self.files:
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+        return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+def read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of keys at the top, got {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: dict, overlay: dict) -> dict:
+    """Overlay onto base: mappings merge key by key, anything else is replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _describe_loc(loc) -> str:
+    parts = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        elif p in ("function-after", "function-before") or str(p).startswith(("function-", "literal[")):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "".join(parts) or "(top level)"
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = _describe_loc(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" (value: {value!r})"
+        lines.append(f"{source}: {loc}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, source: str) -> InstanceConfig:
+    try:
+        return InstanceConfig.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(source, exc)) from None
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _code_column(series: pd.Series) -> pd.Series:
+    """Codes (regions, zones, uses, categories) as strings; missing stays missing."""
+    return series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else category_str(v)).astype(object)
+
+
+def _typed_column(series: pd.Series) -> pd.Series:
+    """A CSV column of strings as booleans, numbers or strings."""
+    present = series.dropna()
+    lowered = present.str.strip().str.lower()
+    if len(present) and lowered.isin(BOOL_WORDS | {"0", "1"}).all() and lowered.isin(BOOL_WORDS).any():
+        return series.str.strip().str.lower().map(lambda v: None if pd.isna(v) else v in TRUE_WORDS).astype(object)
+    numbers = pd.to_numeric(series, errors="coerce")
+    if numbers.notna().sum() == len(present):
+        return numbers.astype(float)
+    return series
+
+
+def _read_csv_units(path: Path, code_cols: set[str]) -> tuple[pd.DataFrame, np.ndarray, Optional[dict]]:
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}: cannot read as CSV: {exc}") from None
+    raw.columns = [c.strip() for c in raw.columns]
+    for col in ("x", "y"):
+        if col not in raw.columns:
+            raise InputError(f"{path}: missing column '{col}' (CSV units need x, y centroid columns in metres)")
+    units = pd.DataFrame(index=raw.index)
+    for col in raw.columns:
+        units[col] = raw[col].str.strip() if col in code_cols or col == "unit_id" else _typed_column(raw[col])
+    for col in ("x", "y") + (("cell_m",) if "cell_m" in units.columns else ()):
+        values = units[col]
+        if values.dtype != float or values.isna().any():
+            bad = raw.loc[pd.to_numeric(raw[col], errors="coerce").isna(), col]
+            raise InputError(f"{path}: column '{col}' must be numeric everywhere; row {bad.index[0] + 2} has {bad.iloc[0]!r}")
+    x, y = units["x"].to_numpy(float), units["y"].to_numpy(float)
+    grid = None
+    if "cell_m" in units.columns:
+        cell = units["cell_m"].to_numpy(float)
+        if (cell <= 0).any():
+            i = int(np.flatnonzero(cell <= 0)[0])
+            raise InputError(f"{path}: column 'cell_m' must be > 0; row {i + 2} has {cell[i]}")
+        half = cell / 2
+        geometry = shapely.box(x - half, y - half, x + half, y + half)
+        grid = {"x": x, "y": y, "cell_m": cell}
+    else:
+        geometry = shapely.points(x, y)
+    return units, geometry, grid
+
+
+def _read_gpkg_units(path: Path, crs: str) -> tuple[pd.DataFrame, np.ndarray]:
+    import pyogrio
+
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"{path}: cannot open as GeoPackage: {exc}") from None
+    if "units" not in layers:
+        raise InputError(f"{path}: no layer 'units'; layers present: {layers}")
+    import geopandas as gpd
+    from pyproj import CRS
+
+    frame = gpd.read_file(path, layer="units", engine="pyogrio")
+    if frame.crs is None:
+        raise InputError(f"{path}: layer 'units' has no CRS; the instance says crs: {crs}")
+    if CRS.from_user_input(frame.crs) != CRS.from_user_input(crs):
+        raise InputError(f"{path}: layer 'units' is in {frame.crs.to_string()}, but instance.yaml says crs: {crs} (mixed CRS)")
+    geometry = frame.geometry.to_numpy()
+    units = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return units.reset_index(drop=True), np.asarray(geometry)
+
+
+def _check_geometry(path: Path, units: pd.DataFrame, geometry: np.ndarray) -> None:
+    missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
+    if missing.any():
+        ids = units["unit_id"].to_numpy()[missing][:5].tolist()
+        raise InputError(f"{path}: units without geometry: unit_id {ids}")
+    invalid = ~shapely.is_valid(geometry)
+    if invalid.any():
+        i = int(np.flatnonzero(invalid)[0])
+        reason = shapely.is_valid_reason(geometry[i])
+        raise InputError(
+            f"{path}: {int(invalid.sum())} invalid geometries, e.g. unit_id {units['unit_id'].iloc[i]!r}: {reason} "
+            "(repair them, e.g. with shapely.make_valid, before use)"
+        )
+
+
+def _units_path(folder: Path, config: InstanceConfig) -> Path:
+    if config.units:
+        return folder / config.units
+    for name in ("units.gpkg", "units.csv"):
+        if (folder / name).exists():
+            return folder / name
+    raise InputError(f"{folder}: no units file (units.gpkg or units.csv), and instance.yaml names none under 'units'")
+
+
+def referenced_code_columns(config: InstanceConfig) -> set[str]:
+    cols = set(config.regions) | {"current_use"}
+    if config.env_zoning and config.env_zoning.existing_category_attr:
+        cols.add(config.env_zoning.existing_category_attr)
+    cols |= {r.zone_attr for r in config.resources.values()}
+    return cols
+
+
+def read_units(path: Path, config: InstanceConfig) -> tuple[pd.DataFrame, np.ndarray, Optional[dict]]:
+    if not path.exists():
+        raise InputError(f"{path}: units file not found")
+    code_cols = referenced_code_columns(config)
+    grid = None
+    if path.suffix.lower() == ".gpkg":
+        units, geometry = _read_gpkg_units(path, config.crs)
+    elif path.suffix.lower() == ".csv":
+        units, geometry, grid = _read_csv_units(path, code_cols)
+    else:
+        raise InputError(f"{path}: units must be a .gpkg or .csv file")
+    for col in ("unit_id", "area_ha"):
+        if col not in units.columns:
+            raise InputError(f"{path}: missing column '{col}'")
+    units["unit_id"] = _code_column(units["unit_id"])
+    if units["unit_id"].isna().any():
+        raise InputError(f"{path}: column 'unit_id' is empty in row {int(np.flatnonzero(units['unit_id'].isna())[0]) + 2}")
+    dupes = units["unit_id"][units["unit_id"].duplicated()]
+    if len(dupes):
+        raise InputError(f"{path}: duplicate unit_id {dupes.iloc[0]!r} ({len(dupes)} duplicates)")
+    area = pd.to_numeric(units["area_ha"], errors="coerce")
+    bad = area.isna() | (area <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{path}: column 'area_ha' must be > 0; unit_id {units['unit_id'].iloc[i]!r} has {units['area_ha'].iloc[i]!r}")
+    units["area_ha"] = area.astype(float)
+    for col in code_cols & set(units.columns):
+        units[col] = _code_column(units[col])
+    for col in units.columns:
+        if units[col].dtype == bool:
+            units[col] = units[col].astype(object)
+    _check_geometry(path, units, geometry)
+    return units, geometry, grid
+
+
+# --------------------------------------------------------------------------- cross-references
+
+
+def _need_column(units: pd.DataFrame, col: str, where: str, path: Path) -> None:
+    if col not in units.columns:
+        raise InputError(f"{where} refers to column '{col}', which {path.name} does not have; columns: {sorted(units.columns)}")
+
+
+def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path: Path, source: str) -> list[str]:
+    """Check every name the configuration uses against claims, regions and unit columns."""
+    warnings: list[str] = []
+    claims = set(config.claims)
+    levels = set(config.regions) | {NATIONAL}
+
+    def claim_ok(name: str, where: str) -> None:
+        if name not in claims:
+            raise InputError(f"{source}: {where}: unknown claim {name!r}; claims are {sorted(claims)}")
+
+    def level_ok(level: str, where: str) -> None:
+        if level not in levels:
+            raise InputError(f"{source}: {where}: unknown region level {level!r}; levels are {sorted(levels)}")
+
+    for level in config.regions:
+        _need_column(units, level, f"{source}: regions", units_path)
+        if units[level].isna().any():
+            i = int(np.flatnonzero(units[level].isna())[0])
+            raise InputError(f"{units_path}: column '{level}' is empty for unit_id {units['unit_id'].iloc[i]!r}")
+
+    for name, claim in config.claims.items():
+        where = f"{source}: claims.{name}"
+        for host in claim.stacks_on:
+            claim_ok(host, f"claims.{name}.stacks_on")
+            if config.claims[host].stacking:
+                raise InputError(f"{where}.stacks_on: host {host!r} is itself a stacking claim")
+        if claim.divisible and claim.min_site_ha is not None:
+            raise InputError(f"{where}: a divisible claim cannot have min_site_ha (sites are made of whole units)")
+        for attr in (claim.suitability_attr, claim.cost_attr):
+            if attr:
+                _need_column(units, attr, where, units_path)
+        if claim.env_category is not None:
+            if config.env_zoning is None:
+                raise InputError(f"{where}.env_category: {claim.env_category!r} given but there is no env_zoning section")
+            if claim.env_category not in config.env_zoning.distance_m:
+                raise InputError(
+                    f"{where}.env_category: category {claim.env_category!r} has no distance in env_zoning.distance_m "
+                    f"(categories: {sorted(config.env_zoning.distance_m)})"
+                )
+
+    for i, d in enumerate(config.demand):
+        where = f"demand[{i}]"
+        claim_ok(d.claim, where)
+        level_ok(d.level, where)
+        if d.level != NATIONAL and d.region not in set(units[d.level].dropna()):
+            raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}")
+        if d.measure:
+            _need_column(units, d.measure, f"{source}: {where}.measure", units_path)
+            if units[d.measure].dtype != float:
+                raise InputError(f"{units_path}: column '{d.measure}' (measure of {where}) must be numeric")
+
+    for i, r in enumerate(config.rules):
+        where = f"rules[{i}] ({r.name})"
+        for c in r.claims or []:
+            claim_ok(c, where)
+        _need_column(units, r.attr, f"{source}: {where}", units_path)
+        col = units[r.attr]
+        if r.op in (">", ">=", "<", "<=") and (col.dtype != float or isinstance(r.value, (bool, str))):
+            raise InputError(
+                f"{source}: {where}: op {r.op!r} needs a numeric column and value; column '{r.attr}' "
+                f"is {'numeric' if col.dtype == float else 'not numeric'} and value is {r.value!r}"
+            )
+
+    if config.env_zoning:
+        ez = config.env_zoning
+        if ez.existing_category_attr:
+            _need_column(units, ez.existing_category_attr, f"{source}: env_zoning.existing_category_attr", units_path)
+            cats = set(units[ez.existing_category_attr].dropna())
+            unknown = sorted(cats - set(ez.distance_m))
+            if unknown:
+                raise InputError(
+                    f"{units_path}: column '{ez.existing_category_attr}' has categories {unknown} "
+                    f"with no distance in env_zoning.distance_m"
+                )
+        if ez.sensitive_uses:
+            _need_column(units, "current_use", f"{source}: env_zoning.sensitive_uses", units_path)
+
+    for i, b in enumerate(config.balance):
+        where = f"balance[{i}]"
+        level_ok(b.level, where)
+        claim_ok(b.housing_claim, f"{where}.housing_claim")
+        for c in b.work_claims:
+            claim_ok(c, f"{where}.work_claims")
+
+    if config.compensation:
+        level_ok(config.compensation.level, "compensation")
+        for c in config.compensation.work_claims:
+            claim_ok(c, "compensation.work_claims")
+        _need_column(units, "current_use", f"{source}: compensation", units_path)
+
+    for name, res in config.resources.items():
+        where = f"resources.{name}"
+        _need_column(units, res.zone_attr, f"{source}: {where}.zone_attr", units_path)
+        for c in res.per_ha:
+            claim_ok(c, f"{where}.per_ha")
+        absent = sorted(set(res.cap) - set(units[res.zone_attr].dropna()))
+        if absent:
+            warnings.append(f"{source}: {where}.cap: zones {absent} have no units; their caps constrain nothing")
+
+    if config.budget and config.budget.cost_attr:
+        _need_column(units, config.budget.cost_attr, f"{source}: budget.cost_attr", units_path)
+
+    ids = set(units["unit_id"])
+    seen = {}
+    for i, lk in enumerate(config.locked):
+        claim_ok(lk.claim, f"locked[{i}]")
+        if lk.unit_id not in ids:
+            raise InputError(f"{source}: locked[{i}]: unknown unit_id {lk.unit_id!r}")
+        if (lk.unit_id, lk.claim) in seen:
+            raise InputError(f"{source}: locked[{i}]: ({lk.unit_id!r}, {lk.claim!r}) is locked twice")
+        seen[(lk.unit_id, lk.claim)] = i
+    if "protected_claims" in config.model_fields_set:
+        for c in config.protected_claims:
+            claim_ok(c, "protected_claims")
+    if "protected" in units.columns:
+        units["protected"] = units["protected"].map(lambda v: bool(v) if isinstance(v, (bool, np.bool_)) or (isinstance(v, float) and not np.isnan(v)) else False)
+    return warnings
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def resolve_scenario(folder: Path, scenario: Optional[str]) -> Optional[Path]:
+    if scenario is None:
+        return None
+    candidate = Path(scenario)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    path = folder / "scenarios" / f"{scenario}.yaml"
+    if not path.exists():
+        available = sorted(p.stem for p in (folder / "scenarios").glob("*.yaml")) if (folder / "scenarios").is_dir() else []
+        raise InputError(f"{folder}: unknown scenario {scenario!r}; scenarios available: {available}")
+    return path
+
+
+def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[dict] = None) -> Instance:
+    """Load, merge and validate an instance folder; ``overrides`` is merged last (used by sweeps and the CLI)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: instance folder not found")
+    yaml_path = folder / "instance.yaml"
+    if not yaml_path.exists():
+        raise InputError(f"{folder}: no instance.yaml")
+    data = read_yaml(yaml_path)
+    files = [yaml_path]
+    source = str(yaml_path)
+    scenario_path = resolve_scenario(folder, scenario)
+    if scenario_path is not None:
+        data = deep_merge(data, read_yaml(scenario_path))
+        files.append(scenario_path)
+        source = f"{yaml_path} + {scenario_path.name}"
+    if overrides:
+        data = deep_merge(data, overrides)
+    config = parse_config(data, source)
+    try:
+        from pyproj import CRS
+
+        crs = CRS.from_user_input(config.crs)
+    except Exception:
+        raise InputError(f"{source}: crs: not a valid CRS (value: {config.crs!r})") from None
+    if not crs.is_projected:
+        raise InputError(f"{source}: crs: {config.crs!r} is not a projected CRS in metres (distances are in metres)")
+    units_path = _units_path(folder, config)
+    units, geometry, grid = read_units(units_path, config)
+    files.append(units_path)
+    warnings = validate_references(config, units, units_path, source)
+    return Instance(
+        folder=folder, config=config, units=units, geometry=geometry, scenario=scenario,
+        files=files, warnings=warnings, grid=grid,
+    )

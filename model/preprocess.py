@@ -1,0 +1,322 @@
+"""Preprocessing: from a validated instance to allowed (unit, claim) pairs and spatial relations.
+
+Hard filters remove pairs before any variable exists (DESIGN.md §3), in this order:
+
+1. hard layer and proximity rules (``effect: exclude``);
+2. ``protected`` units keep only ``protected_claims``;
+3. units whose ``budget.cost_attr`` exceeds ``max_relocation_eur_per_m2``;
+4. environmental zoning against *existing* uses (existing sensitive uses within the
+   distance of a new heavy claim; existing heavy categories within their distance
+   of a new sensitive claim; a unit counts against itself at distance 0);
+5. minimum site size: a unit whose connected eligible area for the claim is below
+   ``min_site_ha`` can never be part of a large enough site;
+6. stacking claims need an allowed host claim on the same unit.
+
+Each filter's hectares are recorded per claim and region (gross, and the part no
+other filter removes). New–new zoning conflicts and adjacency are computed here
+with a spatial index; the formulation turns them into rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InfeasibleError
+from .instance import Instance
+from .rules import rule_claims, rule_mask
+from .schema import NATIONAL, Demand
+from .spatial import adjacency, closer_than, components
+
+RELOCATION = "budget-relocation"
+PROTECTED = "protected"
+ZONING_EXISTING = "env-zoning-existing"
+MIN_SITE = "min-site-size"
+NO_HOST = "no-host"
+
+
+@dataclass
+class Prepared:
+    instance: Instance
+    claims: list[str]
+    pairs: pd.DataFrame  # one row per allowed pair (= x column): unit, claim, used_ha, value, penalty, cost_eur
+    pair_of: dict[str, np.ndarray]  # claim -> pair index per unit, -1 where not allowed
+    exclusions: pd.DataFrame  # rule, claim, level, region, excluded_ha, excluded_only_ha
+    zoning: pd.DataFrame  # heavy_pair, sensitive_pair: new-new conflicts closer than the guideline distance
+    site_edges: dict[str, tuple[np.ndarray, np.ndarray]]  # min-site claim -> undirected edges between allowed units
+    site_reach_ha: dict[str, np.ndarray]  # min-site claim -> eligible component area per unit (big-M)
+    locked_pairs: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> pd.DataFrame:
+        return self.instance.units
+
+    @property
+    def config(self):
+        return self.instance.config
+
+    def demand_coefficients(self, demand: Demand) -> tuple[np.ndarray, np.ndarray]:
+        """(pair indices, coefficients) of the allocated amount a demand row counts."""
+        pairs = self.pairs
+        in_claim = pairs["claim"].to_numpy() == demand.claim
+        units = pairs["unit"].to_numpy()
+        if demand.level != NATIONAL:
+            in_claim &= self.instance.region_codes(demand.level)[units] == demand.region
+        idx = np.flatnonzero(in_claim)
+        if demand.measure:
+            coef = np.nan_to_num(self.units[demand.measure].to_numpy(float)[units[idx]])
+        else:
+            coef = pairs["used_ha"].to_numpy()[idx]
+        return idx, coef
+
+
+def used_area(instance: Instance, claim: str) -> np.ndarray:
+    c = instance.config.claims[claim]
+    return instance.units["area_ha"].to_numpy(float) * (c.area_factor if c.stacking else 1.0)
+
+
+def _column(instance: Instance, attr: str, what: str, warnings: list[str]) -> np.ndarray:
+    values = instance.units[attr].to_numpy(float)
+    missing = np.isnan(values)
+    if missing.any():
+        warnings.append(f"column '{attr}' ({what}) is empty for {int(missing.sum())} units; taken as 0 there")
+    return np.nan_to_num(values)
+
+
+def _existing_zoning_masks(instance: Instance, claims: list[str]) -> dict[str, np.ndarray]:
+    """Units a new heavy or sensitive claim may not use because of an existing use nearby."""
+    ez = instance.config.env_zoning
+    masks: dict[str, np.ndarray] = {}
+    if ez is None:
+        return masks
+    geometry, units, n = instance.geometry, instance.units, len(instance.units)
+    cfg = instance.config.claims
+    if ez.sensitive_uses:
+        sensitive = np.flatnonzero(units["current_use"].isin(ez.sensitive_uses).to_numpy())
+        for k in claims:
+            if cfg[k].env_category is None or len(sensitive) == 0:
+                continue
+            near, _ = closer_than(geometry, geometry[sensitive], ez.distance_m[cfg[k].env_category])
+            mask = np.zeros(n, bool)
+            mask[near] = True
+            masks[k] = mask
+    if ez.existing_category_attr:
+        cats = units[ez.existing_category_attr].to_numpy(dtype=object)
+        heavy_near = np.zeros(n, bool)
+        for cat in sorted({c for c in cats if c is not None}):
+            sources = np.flatnonzero(cats == cat)
+            near, _ = closer_than(geometry, geometry[sources], ez.distance_m[cat])
+            heavy_near[near] = True
+        for k in claims:
+            if cfg[k].sensitive and heavy_near.any():
+                masks[k] = masks.get(k, np.zeros(n, bool)) | heavy_near
+    return masks
+
+
+def _primary_filters(instance: Instance) -> dict[str, list[tuple[str, np.ndarray]]]:
+    cfg = instance.config
+    units = instance.units
+    claims = list(cfg.claims)
+    filters: dict[str, list[tuple[str, np.ndarray]]] = {k: [] for k in claims}
+    for rule in cfg.rules:
+        if rule.effect != "exclude":
+            continue
+        mask = rule_mask(units, rule)
+        for k in rule_claims(rule, claims):
+            filters[k].append((rule.name, mask))
+    if "protected" in units.columns:
+        protected = units["protected"].to_numpy(bool)
+        for k in claims:
+            if k not in cfg.protected_claims and protected.any():
+                filters[k].append((PROTECTED, protected))
+    budget = cfg.budget
+    if budget and budget.max_relocation_eur_per_m2 is not None:
+        cost = units[budget.cost_attr].to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            too_dear = np.nan_to_num(cost, nan=-np.inf) > budget.max_relocation_eur_per_m2
+        for k in claims:
+            filters[k].append((RELOCATION, too_dear))
+    for k, mask in _existing_zoning_masks(instance, claims).items():
+        filters[k].append((ZONING_EXISTING, mask))
+    return filters
+
+
+def _prune_small_sites(instance: Instance, claim: str, allowed: np.ndarray, area: np.ndarray):
+    """Remove units whose connected eligible area is below min_site_ha; return (removed, edges, reach)."""
+    minimum = instance.config.claims[claim].min_site_ha
+    idx = np.flatnonzero(allowed)
+    u, v = adjacency(instance.geometry, instance.grid, idx)
+    pos = np.full(len(allowed), -1)
+    pos[idx] = np.arange(len(idx))
+    label = components(len(idx), pos[u], pos[v])
+    comp_area = np.bincount(label, weights=area[idx])
+    reach_local = comp_area[label]
+    small = reach_local < minimum - 1e-9
+    removed = np.zeros(len(allowed), bool)
+    removed[idx[small]] = True
+    keep_edge = ~small[pos[u]]
+    reach = np.zeros(len(allowed))
+    reach[idx] = reach_local
+    return removed, (u[keep_edge], v[keep_edge]), reach
+
+
+def _accounting(instance: Instance, filters: dict, areas: dict) -> pd.DataFrame:
+    """Hectares each filter removes per claim and region: gross, and removed by that filter alone."""
+    levels = [NATIONAL] + instance.levels
+    codes = {lvl: pd.factorize(instance.region_codes(lvl), sort=True) for lvl in levels}
+    frames = []
+    for k, flist in filters.items():
+        if not flist:
+            continue
+        count = np.sum([m for _, m in flist], axis=0)
+        for name, mask in flist:
+            only = mask & (count == 1)
+            for lvl in levels:
+                labels, names = codes[lvl]
+                gross = np.bincount(labels, weights=areas[k] * mask, minlength=len(names))
+                alone = np.bincount(labels, weights=areas[k] * only, minlength=len(names))
+                hit = gross > 0
+                frames.append(pd.DataFrame({
+                    "rule": name, "claim": k, "level": lvl, "region": np.asarray(names)[hit],
+                    "excluded_ha": gross[hit], "excluded_only_ha": alone[hit],
+                }))
+    cols = ["rule", "claim", "level", "region", "excluded_ha", "excluded_only_ha"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def _soft_penalty(instance: Instance, claim: str) -> np.ndarray:
+    per_ha = np.zeros(len(instance.units))
+    for rule in instance.config.rules:
+        if rule.effect == "penalty" and claim in rule_claims(rule, list(instance.config.claims)):
+            per_ha += rule.per_ha * rule_mask(instance.units, rule)
+    return per_ha
+
+
+def _pair_table(instance: Instance, allowed: dict[str, np.ndarray], areas: dict, warnings: list[str]) -> pd.DataFrame:
+    cfg = instance.config
+    frames = []
+    for k in cfg.claims:
+        c = cfg.claims[k]
+        idx = np.flatnonzero(allowed[k])
+        used = areas[k][idx]
+        value = c.value_per_ha * used
+        if c.suitability_attr:
+            value = value * _column(instance, c.suitability_attr, f"suitability of {k}", warnings)[idx]
+        cost_attr = c.cost_attr or (cfg.budget.cost_attr if cfg.budget and not c.stacking else None)
+        cost = np.zeros(len(idx))
+        if cost_attr:
+            cost = 10_000.0 * used * _column(instance, cost_attr, f"cost of {k}", warnings)[idx]
+        frames.append(pd.DataFrame({
+            "unit": idx.astype(np.int64), "claim": k, "used_ha": used, "value": value,
+            "penalty": _soft_penalty(instance, k)[idx] * used, "cost_eur": cost,
+        }))
+    pairs = pd.concat(frames, ignore_index=True)
+    pairs["claim"] = pd.Categorical(pairs["claim"], categories=list(cfg.claims))
+    return pairs
+
+
+def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.DataFrame:
+    """New–new conflicts: heavy claim on i and sensitive claim on j closer than the heavy category's distance."""
+    cfg = instance.config
+    ez = cfg.env_zoning
+    frames = []
+    if ez is not None:
+        geometry = instance.geometry
+        heavy = [k for k, c in cfg.claims.items() if c.env_category is not None]
+        sensitive = [k for k, c in cfg.claims.items() if c.sensitive]
+        for h in heavy:
+            dist = ez.distance_m[cfg.claims[h].env_category]
+            hi = np.flatnonzero(pair_of[h] >= 0)
+            for s in sensitive:
+                sj = np.flatnonzero(pair_of[s] >= 0)
+                i, j = closer_than(geometry[hi], geometry[sj], dist)
+                i, j = hi[i], sj[j]
+                if not (cfg.claims[h].stacking or cfg.claims[s].stacking):
+                    keep = i != j  # same unit: single use already forbids both
+                    i, j = i[keep], j[keep]
+                frames.append(pd.DataFrame({"heavy_pair": pair_of[h][i], "sensitive_pair": pair_of[s][j]}))
+    if not frames:
+        return pd.DataFrame({"heavy_pair": np.empty(0, np.int64), "sensitive_pair": np.empty(0, np.int64)})
+    out = pd.concat(frames, ignore_index=True).drop_duplicates()
+    return out.sort_values(["heavy_pair", "sensitive_pair"], ignore_index=True)
+
+
+def _locked(instance: Instance, pair_of: dict, filters: dict) -> np.ndarray:
+    ids = pd.Index(instance.units["unit_id"])
+    locked = []
+    for lk in instance.config.locked:
+        u = ids.get_loc(lk.unit_id)
+        p = pair_of[lk.claim][u]
+        if p < 0:
+            why = [name for name, mask in filters[lk.claim] if mask[u]]
+            raise InfeasibleError(
+                f"locked: unit {lk.unit_id!r} is locked to {lk.claim!r}, but that pair is excluded by "
+                f"{', '.join(repr(w) for w in why)} (families: locked, hard rules)"
+            )
+        locked.append(p)
+    return np.asarray(locked, dtype=np.int64)
+
+
+def _eligibility_warnings(prep: Prepared) -> list[str]:
+    out = []
+    for i, d in enumerate(prep.config.demand):
+        if d.lower is None or d.lower <= 0:
+            continue
+        _, coef = prep.demand_coefficients(d)
+        eligible = float(coef.sum())
+        if d.lower > eligible + 1e-9:
+            what = d.measure or "ha"
+            out.append(
+                f"demand[{i}]: {d.claim} in {d.region_key} asks {d.lower:,.1f} {what}; after the hard rules only "
+                f"{eligible:,.1f} {what} is eligible (shortfall at least {d.lower - eligible:,.1f})"
+            )
+    return out
+
+
+def prepare(instance: Instance) -> Prepared:
+    cfg = instance.config
+    n = len(instance.units)
+    claims = list(cfg.claims)
+    warnings = list(instance.warnings)
+    areas = {k: used_area(instance, k) for k in claims}
+    filters = _primary_filters(instance)
+    allowed = {k: ~np.any([m for _, m in filters[k]], axis=0) if filters[k] else np.ones(n, bool) for k in claims}
+
+    site_edges, site_reach = {}, {}
+    order = [k for k in claims if not cfg.claims[k].stacking] + [k for k in claims if cfg.claims[k].stacking]
+    for k in order:
+        c = cfg.claims[k]
+        if c.stacking:
+            host_ok = np.any([allowed[h] for h in c.stacks_on], axis=0)
+            no_host = allowed[k] & ~host_ok
+            if no_host.any():
+                filters[k].append((NO_HOST, no_host))
+                allowed[k] &= host_ok
+        if c.min_site_ha is not None:
+            removed, edges, reach = _prune_small_sites(instance, k, allowed[k], areas[k])
+            if removed.any():
+                filters[k].append((MIN_SITE, removed))
+                allowed[k] &= ~removed
+            site_edges[k], site_reach[k] = edges, reach
+
+    pair_of = {}
+    pairs = _pair_table(instance, allowed, areas, warnings)
+    start = 0
+    for k in claims:
+        idx = np.flatnonzero(allowed[k])
+        pair_of[k] = np.full(n, -1, dtype=np.int64)
+        pair_of[k][idx] = np.arange(start, start + len(idx))
+        start += len(idx)
+
+    prep = Prepared(
+        instance=instance, claims=claims, pairs=pairs, pair_of=pair_of,
+        exclusions=_accounting(instance, filters, areas),
+        zoning=_zoning_conflicts(instance, pair_of),
+        site_edges=site_edges, site_reach_ha=site_reach,
+        locked_pairs=_locked(instance, pair_of, filters),
+        warnings=warnings,
+    )
+    prep.warnings.extend(_eligibility_warnings(prep))
+    return prep

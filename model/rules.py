@@ -1,0 +1,53 @@
+"""Layer rules as data: ``unit[attr] op value`` evaluated column-wise, never as code.
+
+A missing value (empty cell) never matches. Booleans compare with booleans,
+numbers with numbers, anything else by its spelling (``"A"``, ``"4.1"``).
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pandas as pd
+
+from .schema import Rule, category_str
+
+OPERATORS = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def _is_boolean_column(col: pd.Series) -> bool:
+    present = col.dropna()
+    return len(present) > 0 and present.map(lambda v: isinstance(v, (bool, np.bool_))).all()
+
+
+def rule_mask(units: pd.DataFrame, rule: Rule) -> np.ndarray:
+    """Boolean array: the units the rule matches."""
+    col = units[rule.attr]
+    present = col.notna().to_numpy()
+    compare = OPERATORS[rule.op]
+    if col.dtype == float:
+        value = float(rule.value) if not isinstance(rule.value, str) else np.nan
+        with np.errstate(invalid="ignore"):
+            hit = compare(col.to_numpy(float), value)
+    elif _is_boolean_column(col):
+        if isinstance(rule.value, bool):
+            value = rule.value
+        else:
+            value = category_str(rule.value).lower() in ("true", "1", "yes")
+        hit = compare(col.where(col.notna(), False).astype(bool).to_numpy(), value)
+    else:
+        value = category_str(rule.value)
+        hit = compare(col.map(lambda v: category_str(v) if v is not None and v == v else "").to_numpy(dtype=object), value)
+        hit = np.asarray(hit, dtype=bool)
+    return present & hit
+
+
+def rule_claims(rule: Rule, claims: list[str]) -> list[str]:
+    return list(rule.claims) if rule.claims is not None else list(claims)

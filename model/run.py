@@ -1,0 +1,201 @@
+"""The solve pipeline: load → preprocess → formulate → solve → extract → write.
+
+Each step is a function of the previous step's output; times are measured per step
+for the manifest. Used by the command line, tests and (later) sweeps.
+"""
+from __future__ import annotations
+
+import math
+import platform
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+
+import solvers
+from solvers import SolveOptions, SolveResult
+from solvers.base import INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED
+
+from . import diagnose, extract, objectives, results
+from .errors import InfeasibleError, NoSolutionError, RuimtepuzzelError
+from .formulation import SOFT_FAMILIES, formulate
+from .instance import Instance, load_instance
+from .preprocess import Prepared, prepare
+
+VERSION = "0.1.0"
+RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_only_ha"]
+
+
+@dataclass
+class Run:
+    instance: Instance
+    prep: Prepared
+    problem: object
+    result: SolveResult
+    allocation: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict
+    out: Optional[Path] = None
+    times: dict = field(default_factory=dict)
+
+
+def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, threads=None, seed=None) -> SolveOptions:
+    cfg = instance.config.solver
+    return SolveOptions(
+        solver=solver or cfg.name,
+        time_limit_s=time_limit if time_limit is not None else cfg.time_limit_s,
+        mip_rel_gap=gap if gap is not None else cfg.mip_rel_gap,
+        threads=threads if threads is not None else cfg.threads,
+        seed=seed if seed is not None else cfg.seed,
+        presolve=cfg.presolve,
+        options=dict(cfg.options),
+    )
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    out = {"ruimtepuzzel": VERSION, "python": platform.python_version()}
+    for pkg in ("highspy", "pyomo", "numpy", "pandas", "shapely", "geopandas"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:
+            out[pkg] = None
+    return out
+
+
+def _solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable) -> SolveResult:
+    result = solvers.solve(problem, opts)
+    if prep.config.objective.sense == "max_min_fulfilment" and result.has_solution:
+        t = float(result.values[problem.group(objectives.FULFILMENT).start])
+        progress(f"stage 1: smallest fulfilment ratio t = {t:.6f}; stage 2: best value with t held")
+        objectives.second_stage(prep, problem, t)
+        first = result
+        result = solvers.solve(problem, opts)
+        result.times = {k: first.times.get(k, 0) + result.times.get(k, 0) for k in set(first.times) | set(result.times)}
+    return result
+
+
+def _status_error(status: str, result: SolveResult, problem, opts: SolveOptions) -> Optional[RuimtepuzzelError]:
+    if status == INFEASIBLE:
+        families, conclusive = diagnose.conflicting_families(problem, opts, SOFT_FAMILIES)
+        return InfeasibleError(diagnose.explain(problem, families, conclusive))
+    if status == NO_SOLUTION:
+        bound = f"; best bound {result.bound:.6g}" if _finite(result.bound) is not None else ""
+        return NoSolutionError(f"time limit of {opts.time_limit_s:g} s reached without a feasible allocation{bound}")
+    if status == UNBOUNDED:
+        return RuimtepuzzelError(f"the model is unbounded ({result.message}); check negative penalties or costs")
+    if status not in (OPTIMAL, TIME_LIMIT):
+        return RuimtepuzzelError(f"the solver failed: {result.message}")
+    return None
+
+
+def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None) -> Run:
+    """Preprocess, formulate, solve and extract one loaded instance; writes nothing but the solver log."""
+    times = {} if times is None else times
+    solvers.check_available(opts.solver)
+    t = time.perf_counter()
+    prep = prepare(instance)
+    times["preprocess"] = time.perf_counter() - t
+    for w in prep.warnings:
+        progress(f"warning: {w}")
+    progress(f"preprocessed: {len(prep.pairs):,} allowed pairs, {len(prep.zoning):,} zoning conflicts ({times['preprocess']:.2f} s)")
+
+    t = time.perf_counter()
+    problem = formulate(prep)
+    times["build"] = time.perf_counter() - t
+    size = problem.size()
+    progress(f"built: {size['rows']:,} rows, {size['cols']:,} columns, {size['nonzeros']:,} non-zeros ({times['build']:.2f} s)")
+
+    progress(f"solving with {opts.solver} (gap {opts.mip_rel_gap:g}, limit {opts.time_limit_s:g} s)")
+    result = _solve_stages(prep, problem, opts, progress)
+    times["transfer"] = result.times.get("transfer", 0.0)
+    times["solve"] = result.times.get("solve", 0.0)
+    error = _status_error(result.status, result, problem, opts)
+    if error is not None:
+        raise error
+    progress(f"{result.status}: objective {result.objective:.6g}, bound {_finite(result.bound)}, gap {_finite(result.gap)} ({times['solve']:.2f} s)")
+
+    t = time.perf_counter()
+    alloc = extract.allocation(prep, result.values)
+    summ = extract.summary(prep, alloc)
+    times["extract"] = time.perf_counter() - t
+    return Run(instance, prep, problem, result, alloc, summ, manifest={}, times=times)
+
+
+def manifest_of(run: Run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
+    instance, result = run.instance, run.result
+    return {
+        "instance": instance.name,
+        "instance_folder": str(instance.folder),
+        "instance_hash": instance.content_hash(),
+        "scenario": instance.scenario,
+        "parameters": {
+            "objective": instance.config.objective.model_dump(),
+            "solver": {"name": opts.solver, "mip_rel_gap": opts.mip_rel_gap, "time_limit_s": opts.time_limit_s,
+                       "threads": opts.threads, "seed": opts.seed, "presolve": opts.presolve, "options": opts.options},
+            "overrides": overrides or {},
+        },
+        "solver": {"name": opts.solver, "version": result.version, "message": result.message, "killed": result.killed},
+        "versions": _versions(),
+        "status": result.status,
+        "objective": _finite(result.objective),
+        "bound": _finite(result.bound),
+        "gap": _finite(result.gap),
+        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "transfer", "solve", "extract", "write")},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
+        "warnings": run.prep.warnings,
+    }
+
+
+def solve_instance(
+    folder,
+    scenario: Optional[str] = None,
+    out: Optional[Path] = None,
+    results_root: Path = Path("results"),
+    solver: Optional[str] = None,
+    time_limit: Optional[float] = None,
+    gap: Optional[float] = None,
+    overrides: Optional[dict] = None,
+    progress: Callable[[str], None] = lambda msg: None,
+) -> Run:
+    """Solve an instance folder and write its run folder atomically (nothing on failure)."""
+    times = {}
+    t = time.perf_counter()
+    instance = load_instance(folder, scenario, overrides)
+    times["load"] = time.perf_counter() - t
+    progress(f"loaded {instance.name}: {len(instance.units):,} units, {len(instance.claims)} claims ({times['load']:.2f} s)")
+    opts = solve_options(instance, solver, time_limit, gap)
+    out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    with results.staging(out) as tmp:
+        opts.log_path = tmp / "solver.log"
+        run = compute(instance, opts, progress, times)
+        t = time.perf_counter()
+        results.write_csv(run.allocation, tmp / "allocation.csv")
+        results.write_allocation_gpkg(run.allocation, instance.geometry, instance.config.crs, tmp / "allocation.gpkg")
+        results.write_csv(run.summary, tmp / "summary.csv")
+        results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+        times["write"] = time.perf_counter() - t
+        run.manifest = manifest_of(run, opts, overrides)
+        results.write_manifest(run.manifest, tmp / "manifest.json")
+    run.out = out
+    progress(f"wrote {out}")
+    return run

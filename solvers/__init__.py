@@ -1,0 +1,29 @@
+"""Solver adapters: HiGHS directly (default), any Pyomo solver by name.
+
+``highs``        the matrix straight into highspy (fastest; default)
+``pyomo-highs``  the same model as a Pyomo ConcreteModel, solved by HiGHS via APPSI
+``cbc``, ``glpk``, ``gurobi``, ``cplex``, ``scip``…  any other Pyomo ``SolverFactory`` name
+"""
+from __future__ import annotations
+
+from model.errors import InputError
+from model.problem import Problem
+
+from . import highs, pyomo_backend
+from .base import SolveOptions, SolveResult
+
+
+def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:
+    if opts.solver == "highs":
+        return highs.solve(prob, opts, skip)
+    return pyomo_backend.solve(prob, opts, skip)
+
+
+def check_available(name: str) -> None:
+    if name == "highs":
+        return
+    if not pyomo_backend.available(name):
+        raise InputError(f"solver {name!r} is not available to Pyomo on this machine (use 'highs' or 'pyomo-highs')")
+
+
+__all__ = ["solve", "check_available", "SolveOptions", "SolveResult"]

@@ -1,0 +1,144 @@
+"""HiGHS, with the matrix passed straight to highspy (no modelling-layer copy).
+
+The solve runs in a forked worker (see :func:`solvers.base.run_in_worker`):
+HiGHS gets the time limit, a MIP interrupt callback enforces it again, and the
+parent kills the worker after a grace period if HiGHS ignores both (as its
+presolve and clique-table setup sometimes do). Every improving MIP solution is
+copied into shared memory, so a killed solve still returns its incumbent.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+
+import numpy as np
+
+from model.problem import Problem
+
+from .base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
+
+PRESOLVE = {  # ours -> (presolve, presolve_mode); measured: full presolve stalls on large assignment models
+    "off": ("off", 0),
+    "light": ("on", 2),
+    "full": ("on", 0),
+}
+
+
+def version() -> str:
+    from importlib.metadata import version as v
+
+    return v("highspy")
+
+
+def highs_options(opts: SolveOptions) -> dict:
+    presolve, mode = PRESOLVE[opts.presolve]
+    options = {
+        "time_limit": float(opts.time_limit_s),
+        "mip_rel_gap": float(opts.mip_rel_gap),
+        "threads": int(opts.threads),
+        "random_seed": int(opts.seed),
+        "presolve": presolve,
+        "presolve_mode": mode,
+    }
+    options.update(opts.options)
+    return options
+
+
+def build_lp(prob: Problem, skip: frozenset = frozenset()):
+    import highspy
+
+    a, row_lo, row_hi = prob.matrix(skip, fmt="csc")
+    lb, ub = prob.bounds(skip)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = prob.n_cols, a.shape[0]
+    lp.col_cost_ = prob.objective()
+    lp.col_lower_, lp.col_upper_ = lb, ub
+    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.offset_ = prob.offset
+    lp.sense_ = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = prob.n_cols, a.shape[0]
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    integer = prob.integrality()
+    if integer.any():
+        lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
+    return lp
+
+
+def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
+    import highspy
+
+    start = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    if opts.log_path:
+        h.setOptionValue("log_file", str(opts.log_path))
+    for key, value in highs_options(opts).items():
+        h.setOptionValue(key, value)
+    h.passModel(build_lp(prob, skip))
+    transfer = time.perf_counter() - start
+    buffer = np.frombuffer(incumbent, dtype=np.float64) if len(incumbent) else np.empty(0)
+    deadline = time.monotonic() + opts.time_limit_s
+
+    def improving(e):
+        buffer[:] = e.data_out.mip_solution
+        state[0], state[1], state[2] = e.data_out.objective_function_value, e.data_out.mip_dual_bound, 1.0
+
+    def interrupt(e):
+        if time.monotonic() > deadline:
+            e.interrupt()
+
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipInterrupt.subscribe(interrupt)
+    start = time.perf_counter()
+    h.run()
+    solve = time.perf_counter() - start
+    status, info = h.getModelStatus(), h.getInfo()
+    ms = highspy.HighsModelStatus
+    feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if status == ms.kOptimal:
+        ours = OPTIMAL
+    elif status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        ours = INFEASIBLE
+    elif status == ms.kUnbounded:
+        ours = UNBOUNDED
+    elif status in (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit):
+        ours = TIME_LIMIT if feasible else NO_SOLUTION
+    else:
+        ours = ERROR
+    integer = prob.integrality().any()
+    values = np.asarray(h.getSolution().col_value) if feasible or ours == OPTIMAL else None
+    objective = info.objective_function_value if values is not None else None
+    bound = info.mip_dual_bound if integer else objective
+    gap = info.mip_gap if integer else 0.0
+    conn.send({
+        "status": ours, "values": values, "objective": objective, "bound": bound,
+        "gap": gap if gap is not None and np.isfinite(gap) else None,
+        "times": {"transfer": transfer, "solve": solve},
+        "message": h.modelStatusToString(status),
+    })
+
+
+def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:
+    incumbent = mp.RawArray("d", prob.n_cols)
+    state = mp.RawArray("d", 3)  # objective, bound, has-incumbent
+    message, killed = run_in_worker(_worker, (prob, opts, skip, incumbent, state), opts.deadline_s())
+    result = SolveResult(status=ERROR, solver="highs", version=version(), killed=killed)
+    if message is not None:
+        for key, value in message.items():
+            setattr(result, key, value)
+    elif killed:
+        result.message = f"HiGHS did not stop within {opts.deadline_s():.0f} s; the worker was killed"
+        if state[2] == 1.0:
+            result.status = TIME_LIMIT
+            result.values = np.frombuffer(incumbent, dtype=np.float64).copy()
+            result.objective, result.bound = state[0], state[1]
+            if result.objective:
+                result.gap = abs(result.bound - result.objective) / max(abs(result.objective), 1e-9)
+        else:
+            result.status = NO_SOLUTION
+            result.bound = state[1] if state[2] else None
+    else:
+        result.message = "the HiGHS worker ended without an answer (crashed?)"
+    return result
