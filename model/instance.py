@@ -132,8 +132,12 @@ def parse_config(data: dict, source: str) -> InstanceConfig:
 
 
 def _code_column(series: pd.Series) -> pd.Series:
-    """Codes (regions, zones, uses, categories) as strings; missing stays missing."""
-    return series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else category_str(v)).astype(object)
+    """Codes (regions, zones, uses, categories) as strings in an object column; missing is None."""
+    values = series.astype(object).to_numpy()
+    missing = pd.isna(values)
+    out = np.empty(len(values), dtype=object)
+    out[~missing] = [category_str(v) for v in values[~missing]]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _typed_column(series: pd.Series) -> pd.Series:

@@ -105,7 +105,7 @@ def _existing_zoning_masks(instance: Instance, claims: list[str]) -> dict[str, n
     if ez.existing_category_attr:
         cats = units[ez.existing_category_attr].to_numpy(dtype=object)
         heavy_near = np.zeros(n, bool)
-        for cat in sorted({c for c in cats if c is not None}):
+        for cat in sorted({c for c in cats if isinstance(c, str)}):
             sources = np.flatnonzero(cats == cat)
             near, _ = closer_than(geometry, geometry[sources], ez.distance_m[cat])
             heavy_near[near] = True

@@ -74,5 +74,5 @@ def _claim_sites(prep: Prepared, prob: Problem, k: str, minimum: float) -> None:
     prob.add_rows(FAMILY, f"site_supply_max[{k}]", unit_lab, two, np.concatenate([g, r]),
                   np.concatenate([np.ones(n), -reach]), -INF, 0.0)
     # roots are allocated: r − x ≤ 0
-    prob.add_rows(FAMILY, f"site_root[{k}]", unit_lab, two, np.concatenate([r, x]),
+    prob.add_rows(FAMILY, f"site_root_allocated[{k}]", unit_lab, two, np.concatenate([r, x]),
                   np.concatenate([np.ones(n), -np.ones(n)]), -INF, 0.0)

@@ -1,0 +1,280 @@
+"""An independent checker of a solved allocation.
+
+It re-reads the rules of DESIGN.md §3 from the instance and checks an allocation
+against them with its own, deliberately plain code (per-unit loops, shapely
+distances, networkx components): none of the model's preprocessing or
+formulation code is used, so a bug there cannot hide itself here.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from collections import defaultdict
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+TOL = 1e-6
+OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _spell(v) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def rule_matches(value, op, target) -> bool:
+    if _missing(value):
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        target = target if isinstance(target, bool) else str(target).lower() in ("true", "1")
+        return OPS[op](bool(value), target)
+    if isinstance(value, (int, float, np.number)) and not isinstance(target, str):
+        return OPS[op](float(value), float(target))
+    return OPS[op](_spell(value), _spell(target))
+
+
+def _fail(problems: list, msg: str) -> None:
+    problems.append(msg)
+
+
+def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, objective: float | None = None) -> dict:
+    """Raise CheckFailed listing every violated rule; return recomputed figures."""
+    cfg = instance.config
+    units = instance.units.set_index("unit_id", drop=False)
+    geom = dict(zip(instance.units["unit_id"], instance.geometry))
+    claims = cfg.claims
+    problems: list[str] = []
+    rows = list(alloc.itertuples(index=False))
+
+    def used(uid, k, share=1.0):
+        f = claims[k].area_factor if claims[k].stacking else 1.0
+        return float(units.at[uid, "area_ha"]) * f * share
+
+    # --- pairs are unique, single use, stacking hosts
+    seen = set()
+    share_sum = defaultdict(float)
+    on_unit = defaultdict(set)
+    for r in rows:
+        if (r.unit_id, r.claim) in seen:
+            _fail(problems, f"pair ({r.unit_id}, {r.claim}) appears twice")
+        seen.add((r.unit_id, r.claim))
+        on_unit[r.unit_id].add(r.claim)
+        if not claims[r.claim].stacking:
+            share_sum[r.unit_id] += r.share
+        if not claims[r.claim].divisible and abs(r.share - 1) > TOL:
+            _fail(problems, f"({r.unit_id}, {r.claim}) has share {r.share} but the claim is not divisible")
+        if abs(r.used_ha - used(r.unit_id, r.claim, r.share)) > 1e-4:
+            _fail(problems, f"({r.unit_id}, {r.claim}) used_ha {r.used_ha} != {used(r.unit_id, r.claim, r.share)}")
+    for uid, total in share_sum.items():
+        if total > 1 + TOL:
+            _fail(problems, f"unit {uid} is used {total:.3f} times by non-stacking claims")
+    for r in rows:
+        hosts = claims[r.claim].stacks_on
+        if hosts and not (on_unit[r.unit_id] & set(hosts)):
+            _fail(problems, f"stacking ({r.unit_id}, {r.claim}) has no host among {hosts}")
+
+    # --- hard rules, protected units, relocation limit
+    for rule in cfg.rules:
+        if rule.effect != "exclude":
+            continue
+        applies = set(rule.claims) if rule.claims is not None else set(claims)
+        for r in rows:
+            if r.claim in applies and rule_matches(units.at[r.unit_id, rule.attr], rule.op, rule.value):
+                _fail(problems, f"({r.unit_id}, {r.claim}) violates hard rule {rule.name}")
+    if "protected" in units.columns:
+        for r in rows:
+            if units.at[r.unit_id, "protected"] is True and r.claim not in cfg.protected_claims:
+                _fail(problems, f"protected unit {r.unit_id} got {r.claim}")
+    if cfg.budget and cfg.budget.max_relocation_eur_per_m2 is not None:
+        for r in rows:
+            c = units.at[r.unit_id, cfg.budget.cost_attr]
+            if not _missing(c) and c > cfg.budget.max_relocation_eur_per_m2:
+                _fail(problems, f"unit {r.unit_id} costs {c} €/m², above the relocation limit, but got {r.claim}")
+
+    # --- locked
+    for lk in cfg.locked:
+        if (lk.unit_id, lk.claim) not in seen:
+            _fail(problems, f"locked ({lk.unit_id}, {lk.claim}) is not allocated")
+
+    # --- environmental zoning (new-new, new-existing, existing-new)
+    ez = cfg.env_zoning
+    if ez is not None:
+        heavy, sensitive = [], []  # (unit_id, category or None, label)
+        for r in rows:
+            if claims[r.claim].env_category is not None:
+                heavy.append((r.unit_id, claims[r.claim].env_category, f"new {r.claim}"))
+            if claims[r.claim].sensitive:
+                sensitive.append((r.unit_id, f"new {r.claim}"))
+        if ez.existing_category_attr:
+            for uid, cat in units[ez.existing_category_attr].items():
+                if not _missing(cat):
+                    heavy.append((uid, _spell(cat), "existing"))
+        for uid, use in units.get("current_use", pd.Series(dtype=object)).items():
+            if not _missing(use) and use in ez.sensitive_uses:
+                sensitive.append((uid, "existing"))
+        for hu, cat, hl in heavy:
+            dist = ez.distance_m[cat]
+            for su, sl in sensitive:
+                if hl == "existing" and sl == "existing":
+                    continue
+                d = shapely.distance(geom[hu], geom[su])
+                if d < dist - 1e-9:
+                    _fail(problems, f"zoning: {hl} cat {cat} on {hu} is {d:.1f} m from {sl} on {su} (< {dist} m)")
+
+    # --- minimum site size: connected components of allocated units
+    for k, c in claims.items():
+        if c.min_site_ha is None:
+            continue
+        mine = [r.unit_id for r in rows if r.claim == k]
+        g = nx.Graph()
+        g.add_nodes_from(mine)
+        for i, a in enumerate(mine):
+            for b in mine[i + 1:]:
+                shared = shapely.intersection(geom[a].boundary, geom[b].boundary)
+                if shared.length > 1e-6:
+                    g.add_edge(a, b)
+        for comp in nx.connected_components(g):
+            area = sum(used(u, k) for u in comp)
+            if area < c.min_site_ha - 1e-6:
+                _fail(problems, f"min site: {k} site {sorted(comp)} has {area:.3f} ha < {c.min_site_ha}")
+
+    # --- demand accounting, ceilings
+    def region_of(uid, level):
+        return "NL" if level == "national" else units.at[uid, level]
+
+    demand_amount = []
+    for d in cfg.demand:
+        amount = 0.0
+        for r in rows:
+            if r.claim == d.claim and region_of(r.unit_id, d.level) == d.region_key:
+                if d.measure:
+                    v = units.at[r.unit_id, d.measure]
+                    amount += (0.0 if _missing(v) else float(v)) * r.share
+                else:
+                    amount += r.used_ha
+        demand_amount.append(amount)
+        if d.upper is not None and amount > d.upper + 1e-4:
+            _fail(problems, f"ceiling: {d.claim} in {d.region_key} has {amount} > {d.upper}")
+
+    # --- woon-werk balance
+    balance_gap = []
+    for b in cfg.balance:
+        work, housing = defaultdict(float), defaultdict(float)
+        for r in rows:
+            reg = region_of(r.unit_id, b.level)
+            if r.claim in b.work_claims:
+                work[reg] += r.used_ha
+            if r.claim == b.housing_claim:
+                housing[reg] += r.used_ha
+        for reg in housing:
+            gap = b.work_ha_per_housing_ha * housing[reg] - work[reg]
+            balance_gap.append((b, max(0.0, gap)))
+            if b.penalty_per_ha is None and gap > 1e-4:
+                _fail(problems, f"balance: {reg} has work {work[reg]} < {b.work_ha_per_housing_ha} x housing {housing[reg]}")
+
+    # --- no net loss of business-park area
+    comp = cfg.compensation
+    if comp is not None:
+        lost, gained = defaultdict(float), defaultdict(float)
+        for r in rows:
+            reg = region_of(r.unit_id, comp.level)
+            on_bp = units.at[r.unit_id, "current_use"] == comp.business_use
+            if on_bp and r.claim not in comp.work_claims and not claims[r.claim].stacking:
+                lost[reg] += r.used_ha
+            if not on_bp and r.claim in comp.work_claims:
+                gained[reg] += r.used_ha
+        for reg, ha in lost.items():
+            if ha > gained[reg] + 1e-4:
+                _fail(problems, f"compensation: {reg} converts {ha} ha of business park, adds {gained[reg]} ha work")
+
+    # --- resource caps
+    for name, res in cfg.resources.items():
+        load = defaultdict(float)
+        for r in rows:
+            zone = units.at[r.unit_id, res.zone_attr]
+            if not _missing(zone):
+                load[_spell(zone)] += res.per_ha.get(r.claim, 0.0) * r.used_ha
+        for zone, cap in res.cap.items():
+            if load[zone] > cap + 1e-4:
+                _fail(problems, f"resource {name}: zone {zone} uses {load[zone]} > cap {cap}")
+
+    # --- budget and cost
+    total_cost = 0.0
+    for r in rows:
+        attr = claims[r.claim].cost_attr or (cfg.budget.cost_attr if cfg.budget and not claims[r.claim].stacking else None)
+        if attr:
+            v = units.at[r.unit_id, attr]
+            total_cost += 10_000 * r.used_ha * (0.0 if _missing(v) else float(v))
+    if cfg.budget and cfg.budget.max_eur is not None and total_cost > cfg.budget.max_eur * (1 + 1e-9) + 1e-3:
+        _fail(problems, f"budget: cost {total_cost:,.0f} > {cfg.budget.max_eur:,.0f}")
+
+    # --- summary.csv adds up
+    if summary is not None:
+        by = defaultdict(float)
+        for r in rows:
+            for level in ["national"] + list(cfg.regions):
+                by[(level, region_of(r.unit_id, level), r.claim)] += r.used_ha
+        for s in summary.itertuples(index=False):
+            want = by.get((s.level, str(s.region), s.claim), 0.0)
+            if abs(s.allocated_ha - want) > 1e-4:
+                _fail(problems, f"summary: {s.level} {s.region} {s.claim} allocated_ha {s.allocated_ha} != {want}")
+        for d, amount in zip(cfg.demand, demand_amount):
+            match = summary[(summary.level == d.level) & (summary.region.astype(str) == d.region_key)
+                            & (summary.claim == d.claim) & (summary.measure == (d.measure or "ha"))]
+            if len(match) != 1:
+                _fail(problems, f"summary: no single row for demand {d.level} {d.region_key} {d.claim}")
+                continue
+            if abs(float(match.allocated.iloc[0]) - amount) > 1e-4:
+                _fail(problems, f"summary: {d.claim} in {d.region_key} allocated {match.allocated.iloc[0]} != {amount}")
+            if d.lower is not None and abs(float(match.shortfall.iloc[0]) - max(0.0, d.lower - amount)) > 1e-4:
+                _fail(problems, f"summary: shortfall of {d.claim} in {d.region_key} does not add up")
+
+    # --- objective recomputation
+    value = penalty = 0.0
+    for r in rows:
+        c = claims[r.claim]
+        v = c.value_per_ha * r.used_ha
+        if c.suitability_attr:
+            s = units.at[r.unit_id, c.suitability_attr]
+            v *= 0.0 if _missing(s) else float(s)
+        value += v
+        for rule in cfg.rules:
+            if rule.effect == "penalty" and (rule.claims is None or r.claim in rule.claims):
+                if rule_matches(units.at[r.unit_id, rule.attr], rule.op, rule.value):
+                    penalty += rule.per_ha * r.used_ha
+    shortfall_cost, rel_shortfall = 0.0, 0.0
+    for d, amount in zip(cfg.demand, demand_amount):
+        if d.lower:
+            short = max(0.0, d.lower - amount)
+            pi = d.shortfall_penalty if d.shortfall_penalty is not None else cfg.objective.shortfall_penalty_per_ha
+            shortfall_cost += pi * short
+            rel_shortfall += d.weight * short / d.lower
+    balance_cost = sum(b.penalty_per_ha * gap for b, gap in balance_gap if b.penalty_per_ha is not None)
+    figures = {
+        "max_value": value - penalty - shortfall_cost - balance_cost,
+        "min_cost": total_cost + shortfall_cost,
+        "min_shortfall": rel_shortfall,
+        "value": value,
+        "cost": total_cost,
+    }
+    sense = cfg.objective.sense
+    key = "max_value" if sense == "max_min_fulfilment" else sense
+    if objective is not None and abs(figures[key] - objective) > 1e-5 * max(1.0, abs(objective)):
+        _fail(problems, f"objective {objective} differs from the recomputed {key} {figures[key]}")
+    if problems:
+        raise CheckFailed("\n".join(problems))
+    return figures
