@@ -276,6 +276,25 @@ def read_units(path: Path, config: InstanceConfig) -> tuple[pd.DataFrame, np.nda
 # --------------------------------------------------------------------------- cross-references
 
 
+def match_category(value, categories) -> Optional[str]:
+    """A category as spelled in ``categories``: "5.0" (how CSV writers print a 5) means "5"."""
+    if value is None or value in categories:
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    same = [c for c in categories if _as_float(c) == number]
+    return same[0] if len(same) == 1 else value
+
+
+def _as_float(text: str) -> Optional[float]:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _need_column(units: pd.DataFrame, col: str, where: str, path: Path) -> None:
     if col not in units.columns:
         raise InputError(f"{where} refers to column '{col}', which {path.name} does not have; columns: {sorted(units.columns)}")
@@ -348,6 +367,11 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         ez = config.env_zoning
         if ez.existing_category_attr:
             _need_column(units, ez.existing_category_attr, f"{source}: env_zoning.existing_category_attr", units_path)
+            col = ez.existing_category_attr
+            values = units[col].to_numpy(dtype=object).copy()
+            for spelled in {v for v in values if isinstance(v, str)}:
+                values[values == spelled] = match_category(spelled, ez.distance_m)
+            units[col] = pd.Series(values, index=units.index, dtype=object)
             cats = set(units[ez.existing_category_attr].dropna())
             unknown = sorted(cats - set(ez.distance_m))
             if unknown:

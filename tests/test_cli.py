@@ -1,0 +1,111 @@
+"""The command line: exit codes, run folders written atomically, clean --json output."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .helpers import row_units, write_instance
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIMS = {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 6}}
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_solve_writes_every_result_file(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": CLAIMS}, row_units(3))
+    out = tmp_path / "run"
+    res = cli("solve", folder, "--out", out, "--gap", "0", "--json", "--quiet")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads(res.stdout)
+    assert {p.name for p in out.iterdir()} == {"allocation.csv", "allocation.gpkg", "summary.csv", "rules.csv", "manifest.json", "solver.log"}
+    assert manifest["status"] == "optimal" and manifest["objective"] == pytest.approx(30)
+    assert set(manifest["times_s"]) == {"load", "preprocess", "build", "transfer", "solve", "extract", "write"}
+    assert manifest["size"]["units"] == 3 and manifest["size"]["pairs"] == 6
+    assert "HiGHS" in (out / "solver.log").read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial")]
+
+
+def test_default_run_folder_under_results(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": CLAIMS}, row_units(1))
+    res = cli("solve", folder, "--quiet", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    runs = list((tmp_path / "results" / "test").iterdir())
+    assert len(runs) == 1 and (runs[0] / "manifest.json").exists()
+
+
+def test_existing_out_folder_is_refused(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": CLAIMS}, row_units(1))
+    (tmp_path / "run").mkdir()
+    res = cli("solve", folder, "--out", tmp_path / "run")
+    assert res.returncode == 1 and "exists already" in res.stderr
+
+
+def test_input_error_exits_1_and_writes_nothing(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": CLAIMS, "colour": "red"}, row_units(1))
+    res = cli("solve", folder, "--out", tmp_path / "run")
+    assert res.returncode == 1
+    assert "colour" in res.stderr and "unknown key" in res.stderr and "Traceback" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inst"]
+
+
+def test_infeasible_exits_2_with_the_families(tmp_path):
+    # a ceiling of 0 ha housing in A, but a unit locked to housing
+    config = {"claims": CLAIMS, "locked": [{"unit_id": "u1", "claim": "housing"}],
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "max_ha": 0}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(2))
+    res = cli("solve", folder, "--out", tmp_path / "run")
+    assert res.returncode == 2, res.stderr
+    assert "demand_ceiling" in res.stderr and "locked" in res.stderr and "single_use" not in res.stderr
+    assert not (tmp_path / "run").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inst"]
+
+
+def test_validate_summarises(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": CLAIMS, "demand": [
+        {"level": "province", "region": "A", "claim": "housing", "min_ha": 10}]}, row_units(3))
+    res = cli("validate", folder, "--json")
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    assert info["units"] == 3 and info["pairs"] == 6 and info["pairs_per_claim"] == {"housing": 3, "business": 3}
+    assert any("asks 10.0 ha" in w for w in info["warnings"])
+
+
+def hard_knapsack(tmp_path):
+    """Two claims under six measure ceilings with random per-unit coefficients: a
+    multi-dimensional knapsack that HiGHS does not close at gap 0 within seconds."""
+    rng = np.random.default_rng(7)
+    n = 300
+    cols = {f"m{j}": rng.integers(20, 100, n).tolist() for j in range(6)}
+    units = row_units(n, suit=rng.integers(20, 100, n).tolist(), **cols)
+    claims = {"a": {"value_per_ha": 1.0, "suitability_attr": "suit"}, "b": {"value_per_ha": 1.1, "suitability_attr": "suit"}}
+    demand = [{"level": "national", "claim": k, "measure": f"m{j}", "max": float(n * 12)}
+              for k in claims for j in range(6) if j % 2 == (k == "b")]
+    return write_instance(tmp_path / "inst", {"claims": claims, "demand": demand}, units)
+
+
+def test_time_limit_returns_the_incumbent_with_its_gap(tmp_path):
+    res = cli("solve", hard_knapsack(tmp_path), "--out", tmp_path / "run", "--gap", "0", "--time-limit", "1", "--json", "--quiet")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads(res.stdout)
+    assert manifest["status"] == "time_limit"
+    assert manifest["gap"] > 0 and manifest["bound"] >= manifest["objective"] > 0
+    assert manifest["times_s"]["solve"] < 10
+
+
+def test_worker_that_ignores_its_deadline_is_killed():
+    import time
+
+    from solvers.base import run_in_worker
+
+    def stubborn(conn):
+        time.sleep(60)
+
+    start = time.monotonic()
+    message, killed = run_in_worker(stubborn, (), deadline_s=1.0)
+    assert killed and message is None and time.monotonic() - start < 10
