@@ -53,9 +53,11 @@ def main():
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap; 0 asks for a proven optimum.")
 @click.option("--solver", help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
+@click.option("--threads", type=click.IntRange(min=0), help="Solver threads (0: automatic).")
+@click.option("--seed", type=click.IntRange(min=0), help="Solver random seed.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
-def solve(instance, scenario, out, time_limit, gap, solver, quiet, as_json):
+def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json):
     """Solve INSTANCE (a folder or a built-in name; default: the built-in default instance)."""
     from model.errors import RuimtepuzzelError
     from model.run import solve_instance
@@ -63,7 +65,7 @@ def solve(instance, scenario, out, time_limit, gap, solver, quiet, as_json):
     try:
         run = solve_instance(
             resolve_instance(instance), scenario=scenario, out=out, solver=solver,
-            time_limit=time_limit, gap=gap, progress=_progress(quiet),
+            time_limit=time_limit, gap=gap, threads=threads, seed=seed, progress=_progress(quiet),
         )
     except RuimtepuzzelError as exc:
         _fail(exc)

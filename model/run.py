@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 import pandas as pd
 
 import solvers
@@ -174,6 +173,8 @@ def solve_instance(
     solver: Optional[str] = None,
     time_limit: Optional[float] = None,
     gap: Optional[float] = None,
+    threads: Optional[int] = None,
+    seed: Optional[int] = None,
     overrides: Optional[dict] = None,
     progress: Callable[[str], None] = lambda msg: None,
 ) -> Run:
@@ -183,7 +184,7 @@ def solve_instance(
     instance = load_instance(folder, scenario, overrides)
     times["load"] = time.perf_counter() - t
     progress(f"loaded {instance.name}: {len(instance.units):,} units, {len(instance.claims)} claims ({times['load']:.2f} s)")
-    opts = solve_options(instance, solver, time_limit, gap)
+    opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
     with results.staging(out) as tmp:
         opts.log_path = tmp / "solver.log"
