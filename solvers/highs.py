@@ -97,6 +97,10 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
     status, info = h.getModelStatus(), h.getInfo()
     ms = highspy.HighsModelStatus
     feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if status == ms.kModelEmpty:  # nothing allowed and nothing asked: allocate nothing
+        conn.send({"status": OPTIMAL, "values": np.zeros(prob.n_cols), "objective": prob.offset, "bound": prob.offset,
+                   "gap": 0.0, "times": {"transfer": transfer, "solve": solve}, "message": "empty model"})
+        return
     if status == ms.kOptimal:
         ours = OPTIMAL
     elif status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):

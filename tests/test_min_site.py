@@ -76,3 +76,29 @@ def test_grid_fast_path_matches_geometry():
     slow = adjacency(geoms)
     assert sorted(zip(*map(np.ndarray.tolist, fast))) == sorted(zip(*map(np.ndarray.tolist, slow)))
     assert len(fast[0]) > 0
+
+
+def test_parcels_from_geopackage(tmp_path):
+    # P1–P2 share an edge (one 2 ha site); P3 touches P2 only at a corner, so it is a 1 ha site of its own.
+    # logistics 5/ha with a 2 ha minimum, housing 1/ha → logistics P1, P2 (10) + housing P3 (1) = 11
+    import geopandas as gpd
+    import yaml
+
+    from model.run import solve_instance
+
+    from .checker import check
+
+    folder = tmp_path / "parcels"
+    folder.mkdir()
+    geoms = [shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100), shapely.box(200, 100, 300, 200)]
+    gpd.GeoDataFrame({"unit_id": ["P1", "P2", "P3"], "area_ha": 1.0, "province": "A"}, geometry=geoms,
+                     crs="EPSG:28992").to_file(folder / "units.gpkg", layer="units", driver="GPKG")
+    config = {"name": "parcels", "regions": ["province"],
+              "claims": {"logistics": {"value_per_ha": 5, "min_site_ha": 2}, "housing": {"value_per_ha": 1}}}
+    (folder / "instance.yaml").write_text(yaml.safe_dump(config))
+    run = solve_instance(folder, out=tmp_path / "run", gap=0)
+    check(run.instance, run.allocation, run.summary, run.result.objective)
+    assert run.result.objective == pytest.approx(11)
+    assert allocated(run) == {("P1", "logistics"), ("P2", "logistics"), ("P3", "housing")}
+    out = gpd.read_file(tmp_path / "run" / "allocation.gpkg", layer="allocation")
+    assert out.crs.to_epsg() == 28992 and set(out.geom_type) == {"Polygon"} and len(out) == 3

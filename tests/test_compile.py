@@ -1,0 +1,127 @@
+"""Compile tests: the exact rows a family emits on a 3-unit instance (no solver involved)."""
+import numpy as np
+import pytest
+
+from model.formulation import formulate
+from model.instance import load_instance
+from model.preprocess import prepare
+
+from .helpers import row_units, solve, write_instance
+
+
+def build(tmp_path, config, units):
+    prep = prepare(load_instance(write_instance(tmp_path / "inst", config, units)))
+    return prep, formulate(prep)
+
+
+def rows_of(prob, family):
+    """Each row of a family as (lower, upper, {column label: coefficient})."""
+    a, lo, hi = prob.matrix(fmt="csr")
+    x = prob.group("x").labels
+    names = [f"{u}/{k}" for u, k in zip(x.unit_id, x.claim)] + [f"{g.name}:{i}" for g in list(prob.groups.values())[1:] for i in range(g.size)]
+    out = []
+    for b in prob.blocks:
+        if b.family != family:
+            continue
+        for r in range(b.start, b.start + b.size):
+            row = a.getrow(r)
+            out.append((lo[r], hi[r], {names[c]: v for c, v in zip(row.indices, row.data)}))
+    return out
+
+
+def test_single_use_rows(tmp_path):
+    _, prob = build(tmp_path, {"claims": {"housing": {}, "business": {}, "solar": {"stacks_on": ["business"]}}}, row_units(2))
+    assert rows_of(prob, "single_use") == [
+        (-np.inf, 1.0, {"u1/housing": 1, "u1/business": 1}),
+        (-np.inf, 1.0, {"u2/housing": 1, "u2/business": 1}),
+    ]
+
+
+def test_stacking_rows(tmp_path):
+    claims = {"logistics": {}, "business": {}, "solar": {"stacks_on": ["logistics", "business"], "area_factor": 0.6}}
+    _, prob = build(tmp_path, {"claims": claims}, row_units(1))
+    assert rows_of(prob, "stacking") == [(-np.inf, 0.0, {"u1/solar": 1, "u1/logistics": -1, "u1/business": -1})]
+
+
+def test_floor_and_ceiling_rows(tmp_path):
+    config = {"claims": {"housing": {}, "solar": {"stacks_on": ["housing"], "area_factor": 0.5}},
+              "demand": [{"level": "province", "region": "A", "claim": "solar", "min_ha": 1, "max_ha": 2}]}
+    _, prob = build(tmp_path, config, row_units(2, area=2.0))
+    assert rows_of(prob, "demand_floor") == [(1.0, np.inf, {"u1/solar": 1.0, "u2/solar": 1.0, "shortfall:0": 1.0})]
+    assert rows_of(prob, "demand_ceiling") == [(-np.inf, 2.0, {"u1/solar": 1.0, "u2/solar": 1.0})]
+    lb, ub = prob.bounds()
+    assert ub[prob.group("shortfall").start] == 1.0
+
+
+def test_zoning_rows_are_the_close_pairs(tmp_path):
+    config = {"claims": {"housing": {"sensitive": True}, "industry": {"env_category": "4.1"}},
+              "env_zoning": {"distance_m": {"4.1": 150}}}
+    _, prob = build(tmp_path, config, row_units(4))
+    rows = rows_of(prob, "env_zoning")
+    assert all(lo == -np.inf and hi == 1.0 and set(c.values()) == {1.0} for lo, hi, c in rows)
+    conflicts = {tuple(sorted(c)) for _, _, c in rows}
+    # cells 100 m wide: neighbours are 0 m apart, cells two apart 100 m (< 150: conflict), u1–u4 200 m (no conflict);
+    # industry and housing on the same unit are left to single use
+    close = [(i, j) for i in range(1, 5) for j in range(1, 5) if i != j and abs(i - j) <= 2]
+    assert conflicts == {tuple(sorted((f"u{i}/industry", f"u{j}/housing"))) for i, j in close}
+    assert len(rows) == 10
+
+
+def test_balance_row(tmp_path):
+    config = {"claims": {"housing": {}, "business": {}},
+              "balance": [{"level": "province", "work_claims": ["business"], "housing_claim": "housing", "work_ha_per_housing_ha": 0.25}]}
+    _, prob = build(tmp_path, config, row_units(2, area=4.0))
+    assert rows_of(prob, "balance") == [(0.0, np.inf, {"u1/business": 4.0, "u2/business": 4.0, "u1/housing": -1.0, "u2/housing": -1.0})]
+
+
+def test_compensation_row(tmp_path):
+    config = {"claims": {"housing": {}, "business": {}},
+              "compensation": {"level": "province", "business_use": "bp", "work_claims": ["business"]}}
+    _, prob = build(tmp_path, config, row_units(2, current_use=["bp", "farm"]))
+    # converting u1 (bp) to housing counts +1; new business on u2 (farm) counts −1; business on bp is neither
+    assert rows_of(prob, "compensation") == [(-np.inf, 0.0, {"u1/housing": 1.0, "u2/business": -1.0})]
+
+
+def test_resource_and_budget_rows(tmp_path):
+    config = {"claims": {"energy": {}, "logistics": {}},
+              "resources": {"grid": {"zone_attr": "zone", "per_ha": {"energy": -2, "logistics": 0.5}, "cap": {"Z": 3, "EMPTY": 0}}},
+              "budget": {"cost_attr": "cost", "max_eur": 1e6}}
+    _, prob = build(tmp_path, config, row_units(2, zone=["Z", None], cost=[1.0, 2.0]))
+    assert rows_of(prob, "resources") == [(-np.inf, 3.0, {"u1/energy": -2.0, "u1/logistics": 0.5}), (-np.inf, 0.0, {})]
+    assert rows_of(prob, "budget") == [(-np.inf, 1e6, {"u1/energy": 1e4, "u1/logistics": 1e4, "u2/energy": 2e4, "u2/logistics": 2e4})]
+
+
+def test_min_site_row_counts(tmp_path):
+    # 3 cells in a row, one claim with a minimum: 3 units, 2 edges → 4 arcs.
+    # conservation 3 + flow caps 4 + supply min 3 + supply max 3 + roots 3 = 16 rows; r, g (3 each) + f (4) = 10 extra columns
+    _, prob = build(tmp_path, {"claims": {"logistics": {"min_site_ha": 2}}}, row_units(3))
+    assert sum(b.size for b in prob.blocks if b.family == "min_site") == 16
+    assert prob.n_cols == 3 + 10
+    conservation = rows_of(prob, "min_site")[:3]
+    arcs = prob.group("site_flow[logistics]").labels
+    expected = {"u2/logistics": -1.0, "site_supply[logistics]:1": 1.0}
+    for i, arc in arcs.iterrows():  # inflow +1, outflow −1
+        if "u2" in (arc.to_unit, arc.from_unit):
+            expected[f"site_flow[logistics]:{i}"] = 1.0 if arc.to_unit == "u2" else -1.0
+    assert conservation[1] == (0.0, 0.0, expected)
+    assert len(arcs) == 4 and set(zip(arcs.from_unit, arcs.to_unit)) == {("u1", "u2"), ("u2", "u1"), ("u2", "u3"), ("u3", "u2")}
+
+
+def test_everything_excluded_is_an_empty_but_valid_plan(tmp_path):
+    config = {"claims": {"housing": {"value_per_ha": 1}}, "rules": [{"name": "all", "attr": "x", "op": ">", "value": 0}]}
+    run = solve(tmp_path, config, row_units(2))
+    assert run.result.status == "optimal" and run.result.objective == 0 and len(run.allocation) == 0
+
+
+def test_same_input_same_allocation_bytes(tmp_path):
+    from model.run import solve_instance
+
+    folder = write_instance(tmp_path / "inst", {"claims": {"housing": {"value_per_ha": 10, "suitability_attr": "s"},
+                                                          "business": {"value_per_ha": 6}},
+                                               "demand": [{"level": "province", "region": "A", "claim": "business", "min_ha": 3}]},
+                            row_units(12, s=[1.0, 0.5] * 6))
+    a = solve_instance(folder, out=tmp_path / "a", gap=0)
+    b = solve_instance(folder, out=tmp_path / "b", gap=0)
+    for name in ("allocation.csv", "summary.csv", "rules.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert a.manifest["instance_hash"] == b.manifest["instance_hash"]
