@@ -24,7 +24,6 @@ from .errors import InputError
 from .schema import NATIONAL, InstanceConfig, category_str
 
 TRUE_WORDS = {"true", "yes", "1"}
-FALSE_WORDS = {"false", "no", "0"}
 BOOL_WORDS = {"true", "false", "yes", "no"}
 
 

@@ -165,11 +165,3 @@ class Problem:
             "nonzeros": int(sum(len(b.vals) for b in self.blocks)),
             "integer_cols": int(self.integrality().sum()),
         }
-
-    def row_labels(self) -> pd.DataFrame:
-        """Family, block and label text of every row, in matrix order."""
-        frames = []
-        for b in self.blocks:
-            text = b.labels.astype(str).agg("|".join, axis=1) if len(b.labels.columns) else pd.Series([""] * b.size)
-            frames.append(pd.DataFrame({"family": b.family, "block": b.name, "key": text.to_numpy()}))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["family", "block", "key"])

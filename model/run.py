@@ -5,6 +5,7 @@ for the manifest. Used by the command line, tests and (later) sweeps.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import resource
@@ -26,6 +27,7 @@ from .instance import Instance, load_instance
 from .preprocess import Prepared, prepare
 
 VERSION = "0.1.0"
+MIN_STAGE_FRACTION = 0.1  # max_min_fulfilment stage 2 gets at least this share of the limit
 RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_only_ha"]
 
 
@@ -87,7 +89,9 @@ def _solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callabl
         progress(f"stage 1: smallest fulfilment ratio t = {t:.6f}; stage 2: best value with t held")
         objectives.second_stage(prep, problem, t)
         first = result
-        result = solvers.solve(problem, opts)
+        used = first.times.get("transfer", 0.0) + first.times.get("solve", 0.0)
+        remaining = max(opts.time_limit_s - used, MIN_STAGE_FRACTION * opts.time_limit_s)  # both stages share the limit
+        result = solvers.solve(problem, dataclasses.replace(opts, time_limit_s=remaining))
         result.times = {k: first.times.get(k, 0) + result.times.get(k, 0) for k in set(first.times) | set(result.times)}
     return result
 

@@ -66,6 +66,13 @@ def test_infeasible_exits_2_with_the_families(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inst"]
 
 
+def test_unknown_solver_is_an_input_error(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": CLAIMS}, row_units(1))
+    res = cli("solve", folder, "--out", tmp_path / "run", "--solver", "nosuchsolver")
+    assert res.returncode == 1 and "'nosuchsolver' is not available" in res.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_validate_summarises(tmp_path):
     folder = write_instance(tmp_path / "inst", {"claims": CLAIMS, "demand": [
         {"level": "province", "region": "A", "claim": "housing", "min_ha": 10}]}, row_units(3))

@@ -1,6 +1,5 @@
 """Compile tests: the exact rows a family emits on a 3-unit instance (no solver involved)."""
 import numpy as np
-import pytest
 
 from model.formulation import formulate
 from model.instance import load_instance
