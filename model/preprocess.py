@@ -186,16 +186,21 @@ def _accounting(instance: Instance, filters: dict, areas: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
-def _soft_penalty(instance: Instance, claim: str) -> np.ndarray:
-    per_ha = np.zeros(len(instance.units))
+def _soft_penalties(instance: Instance) -> dict[str, np.ndarray]:
+    """Per claim, the penalty per hectare on each unit: Σ per_ha of the soft rules that match it."""
+    claims = list(instance.config.claims)
+    per_ha = {k: np.zeros(len(instance.units)) for k in claims}
     for rule in instance.config.rules:
-        if rule.effect == "penalty" and claim in rule_claims(rule, list(instance.config.claims)):
-            per_ha += rule.per_ha * rule_mask(instance.units, rule)
+        if rule.effect == "penalty":
+            weight = rule.per_ha * rule_mask(instance.units, rule)  # each rule evaluated once
+            for k in rule_claims(rule, claims):
+                per_ha[k] += weight
     return per_ha
 
 
 def _pair_table(instance: Instance, allowed: dict[str, np.ndarray], areas: dict, warnings: list[str]) -> pd.DataFrame:
     cfg = instance.config
+    penalty_per_ha = _soft_penalties(instance)
     frames = []
     for k in cfg.claims:
         c = cfg.claims[k]
@@ -210,7 +215,7 @@ def _pair_table(instance: Instance, allowed: dict[str, np.ndarray], areas: dict,
             cost = 10_000.0 * used * _column(instance, cost_attr, f"cost of {k}", warnings)[idx]
         frames.append(pd.DataFrame({
             "unit": idx.astype(np.int64), "claim": k, "used_ha": used, "value": value,
-            "penalty": _soft_penalty(instance, k)[idx] * used, "cost_eur": cost,
+            "penalty": penalty_per_ha[k][idx] * used, "cost_eur": cost,
         }))
     pairs = pd.concat(frames, ignore_index=True)
     pairs["claim"] = pd.Categorical(pairs["claim"], categories=list(cfg.claims))
