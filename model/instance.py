@@ -366,11 +366,6 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         ez = config.env_zoning
         if ez.existing_category_attr:
             _need_column(units, ez.existing_category_attr, f"{source}: env_zoning.existing_category_attr", units_path)
-            col = ez.existing_category_attr
-            values = units[col].to_numpy(dtype=object).copy()
-            for spelled in {v for v in values if isinstance(v, str)}:
-                values[values == spelled] = match_category(spelled, ez.distance_m)
-            units[col] = pd.Series(values, index=units.index, dtype=object)
             cats = set(units[ez.existing_category_attr].dropna())
             unknown = sorted(cats - set(ez.distance_m))
             if unknown:
@@ -418,9 +413,21 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
     if "protected_claims" in config.model_fields_set:
         for c in config.protected_claims:
             claim_ok(c, "protected_claims")
-    if "protected" in units.columns:
-        units["protected"] = units["protected"].map(lambda v: bool(v) if isinstance(v, (bool, np.bool_)) or (isinstance(v, float) and not np.isnan(v)) else False)
     return warnings
+
+
+def normalise_units(config: InstanceConfig, units: pd.DataFrame) -> None:
+    """Spell categories as ``distance_m`` does ("5.0" → "5") and make ``protected`` a plain bool column."""
+    ez = config.env_zoning
+    if ez and ez.existing_category_attr and ez.existing_category_attr in units.columns:
+        col = ez.existing_category_attr
+        values = units[col].to_numpy(dtype=object).copy()
+        for spelled in {v for v in values if isinstance(v, str)}:
+            values[values == spelled] = match_category(spelled, ez.distance_m)
+        units[col] = pd.Series(values, index=units.index, dtype=object)
+    if "protected" in units.columns:
+        flags = units["protected"].to_numpy(dtype=object)
+        units["protected"] = pd.Series([bool(v) and not pd.isna(v) for v in flags], index=units.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -469,6 +476,7 @@ def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[di
     units_path = _units_path(folder, config)
     units, geometry, grid = read_units(units_path, config)
     files.append(units_path)
+    normalise_units(config, units)
     warnings = validate_references(config, units, units_path, source)
     return Instance(
         folder=folder, config=config, units=units, geometry=geometry, scenario=scenario,

@@ -97,11 +97,8 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
     status, info = h.getModelStatus(), h.getInfo()
     ms = highspy.HighsModelStatus
     feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    if status == ms.kModelEmpty:  # nothing allowed and nothing asked: allocate nothing
-        conn.send({"status": OPTIMAL, "values": np.zeros(prob.n_cols), "objective": prob.offset, "bound": prob.offset,
-                   "gap": 0.0, "times": {"transfer": transfer, "solve": solve}, "message": "empty model"})
-        return
-    if status == ms.kOptimal:
+    empty = status == ms.kModelEmpty  # nothing allowed and nothing asked: allocate nothing
+    if status == ms.kOptimal or empty:
         ours = OPTIMAL
     elif status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         ours = INFEASIBLE
@@ -114,8 +111,10 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
     integer = prob.integrality().any()
     values = np.asarray(h.getSolution().col_value) if feasible or ours == OPTIMAL else None
     objective = info.objective_function_value if values is not None else None
-    bound = info.mip_dual_bound if integer else objective
-    gap = info.mip_gap if integer else 0.0
+    bound = info.mip_dual_bound if integer and not empty else objective
+    gap = info.mip_gap if integer and not empty else 0.0
+    if empty:
+        values, objective, bound = np.zeros(prob.n_cols), prob.offset, prob.offset
     conn.send({
         "status": ours, "values": values, "objective": objective, "bound": bound,
         "gap": gap if gap is not None and np.isfinite(gap) else None,

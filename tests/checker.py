@@ -97,7 +97,8 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
                 _fail(problems, f"({r.unit_id}, {r.claim}) violates hard rule {rule.name}")
     if "protected" in units.columns:
         for r in rows:
-            if units.at[r.unit_id, "protected"] is True and r.claim not in cfg.protected_claims:
+            flag = units.at[r.unit_id, "protected"]
+            if not _missing(flag) and bool(flag) and r.claim not in cfg.protected_claims:
                 _fail(problems, f"protected unit {r.unit_id} got {r.claim}")
     if cfg.budget and cfg.budget.max_relocation_eur_per_m2 is not None:
         for r in rows:
