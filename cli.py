@@ -14,7 +14,7 @@ import click
 
 HERE = Path(__file__).resolve().parent
 INSTANCES = HERE / "instances"
-DEFAULT_INSTANCE = "demo"
+DEFAULT_INSTANCE = "nl-provinces"
 
 
 def resolve_instance(name_or_path: str | None) -> Path:

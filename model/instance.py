@@ -223,10 +223,10 @@ def _check_geometry(path: Path, units: pd.DataFrame, geometry: np.ndarray) -> No
 def _units_path(folder: Path, config: InstanceConfig) -> Path:
     if config.units:
         return folder / config.units
-    for name in ("units.gpkg", "units.csv"):
+    for name in ("units.gpkg", "units.csv", "units.csv.gz"):
         if (folder / name).exists():
             return folder / name
-    raise InputError(f"{folder}: no units file (units.gpkg or units.csv), and instance.yaml names none under 'units'")
+    raise InputError(f"{folder}: no units file (units.gpkg, units.csv or units.csv.gz), and instance.yaml names none under 'units'")
 
 
 def referenced_code_columns(config: InstanceConfig) -> set[str]:
@@ -244,10 +244,10 @@ def read_units(path: Path, config: InstanceConfig) -> tuple[pd.DataFrame, np.nda
     grid = None
     if path.suffix.lower() == ".gpkg":
         units, geometry = _read_gpkg_units(path, config.crs)
-    elif path.suffix.lower() == ".csv":
+    elif path.name.lower().endswith((".csv", ".csv.gz")):
         units, geometry, grid = _read_csv_units(path, code_cols)
     else:
-        raise InputError(f"{path}: units must be a .gpkg or .csv file")
+        raise InputError(f"{path}: units must be a .gpkg, .csv or .csv.gz file")
     for col in ("unit_id", "area_ha"):
         if col not in units.columns:
             raise InputError(f"{path}: missing column '{col}'")

@@ -1,7 +1,19 @@
 """Environmental zoning between new heavy and new sensitive claims.
 
-    x[i,h] + x[j,s] ≤ 1     for every heavy claim h on unit i and sensitive claim s on unit j
-                            with distance(i, j) < distance_m[category(h)]
+The conflicts are every heavy claim h on unit i and sensitive claim s on unit j with
+distance(i, j) < distance_m[category(h)]; the edge form is
+
+    x[i,h] + x[j,s] ≤ 1                       for each conflict.
+
+Rows are merged per (sensitive pair, heavy unit) into the clique form
+
+    x[j,s] + Σ_{h ∈ H(i,j)} x[i,h] ≤ 1         H(i,j): heavy claims on i in conflict with (j,s)
+
+when every variable in it is binary and the heavy claims are non-stacking: the heavy
+claims on one unit then exclude each other by single use, so on integer points the
+clique holds exactly when all its edges do. It is fewer rows and a tighter LP. With a
+divisible claim the clique would cut off feasible shares, so those conflicts keep the
+edge form.
 
 Existing uses (an existing heavy category, or a current use in
 ``env_zoning.sensitive_uses``) are applied in preprocessing by removing pairs,
@@ -10,24 +22,43 @@ since they do not move. The conflict pairs come from a spatial index.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..preprocess import Prepared
 from ..problem import INF, Problem
 from .common import labels, pair_claims, pair_units, unit_ids
 
 FAMILY = "env_zoning"
+MERGE = True  # tests switch this off to compare with the edge form
 
 
 def apply(prep: Prepared, prob: Problem) -> None:
     heavy = prep.zoning["heavy_pair"].to_numpy()
     sens = prep.zoning["sensitive_pair"].to_numpy()
-    n = len(heavy)
-    if n == 0:
+    if len(heavy) == 0:
         return
     units, claims = pair_units(prep), pair_claims(prep)
+    row = _row_of_conflict(prep, heavy, sens, units, claims) if MERGE else np.arange(len(heavy))
+    n_rows = int(row.max()) + 1
+    first = np.full(n_rows, -1)
+    order = np.arange(len(row))[::-1]
+    first[row[order]] = order  # the first conflict of each row names it
+    heavy_claims = pd.Series(claims[heavy]).groupby(row).agg(lambda s: "+".join(sorted(set(s)))).to_numpy()
     lab = labels(
-        heavy_unit=unit_ids(prep, units[heavy]), heavy_claim=claims[heavy],
-        sensitive_unit=unit_ids(prep, units[sens]), sensitive_claim=claims[sens],
+        heavy_unit=unit_ids(prep, units[heavy[first]]), heavy_claim=heavy_claims,
+        sensitive_unit=unit_ids(prep, units[sens[first]]), sensitive_claim=claims[sens[first]],
     )
-    rows = np.concatenate([np.arange(n), np.arange(n)])
-    prob.add_rows(FAMILY, FAMILY, lab, rows, np.concatenate([heavy, sens]), np.ones(2 * n), -INF, 1.0)
+    rows = np.concatenate([row, np.arange(n_rows)])
+    cols = np.concatenate([heavy, sens[first]])
+    prob.add_rows(FAMILY, FAMILY, lab, rows, cols, np.ones(len(rows)), -INF, 1.0)
+
+
+def _row_of_conflict(prep: Prepared, heavy, sens, units, claims) -> np.ndarray:
+    """Row number of each conflict: shared by conflicts that merge into one clique."""
+    cfg = prep.config.claims
+    binary = pd.Series({k: not c.divisible for k, c in cfg.items()})
+    plain = pd.Series({k: not c.divisible and not c.stacking for k, c in cfg.items()})
+    mergeable = plain.reindex(claims[heavy]).to_numpy() & binary.reindex(claims[sens]).to_numpy()
+    key_heavy_unit = np.where(mergeable, units[heavy], -1 - np.arange(len(heavy)))  # unique key when not mergeable
+    keys = pd.MultiIndex.from_arrays([sens, key_heavy_unit])
+    return pd.factorize(keys, sort=False)[0]
