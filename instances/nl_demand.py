@@ -218,7 +218,7 @@ def grid_caps(demand: list[dict], provinces: list[str]) -> dict[str, float]:
     for row in demand:
         region = row.get("region")
         province = corop_province.get(region, region)
-        if province in load and row["claim"] != "energy":
+        if province in load and row["claim"] != "energy" and "min_ha" in row:
             load[province] += MW_PER_HA[row["claim"]] * row["min_ha"]
     return {p: round(v * (0.6 if p in CONGESTED else 1.5), 0) for p, v in load.items()}
 
@@ -260,9 +260,24 @@ def _demand(name: str, units: pd.DataFrame, growth: str | None = None, housing: 
     spec = INSTANCES[name]
     cell_ha = float(units["area_ha"].iloc[0])
     if not spec.get("provinces"):
-        return national_demand(cell_ha, growth, housing)
+        return with_top_ceilings(national_demand(cell_ha, growth, housing), "national", None)
     province = spec["provinces"][0]
-    return regional_demand(province, set(units["corop"].unique()), cell_ha, growth, housing)
+    rows = regional_demand(province, set(units["corop"].unique()), cell_ha, growth, housing)
+    return with_top_ceilings(rows, "province", province)
+
+
+def with_top_ceilings(rows: list[dict], level: str, region: str | None) -> list[dict]:
+    """Cap every claim over the whole instance at the sum of its regional ceilings, so that a
+    claim with a positive value does not spread over regions that ask nothing of it."""
+    covered = {r["claim"] for r in rows if r["level"] == level and r.get("region") == region}
+    out = list(rows)
+    for claim in CLAIMS:
+        if claim in covered:
+            continue
+        top = round(sum(r["max_ha"] for r in rows if r["claim"] == claim), 1)
+        row = {"level": level, **({"region": region} if region else {}), "claim": claim, "max_ha": top}
+        out.append(row)
+    return out
 
 
 def scenarios(name: str, units: pd.DataFrame) -> dict[str, tuple[str, dict]]:

@@ -124,3 +124,45 @@ def test_same_input_same_allocation_bytes(tmp_path):
     for name in ("allocation.csv", "summary.csv", "rules.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert a.manifest["instance_hash"] == b.manifest["instance_hash"]
+
+
+def test_min_site_needs_no_rows_when_every_unit_is_large_enough(tmp_path):
+    # units of 3 ha against a 2 ha minimum: any site holds a unit, so no flow rows or columns
+    _, prob = build(tmp_path, {"claims": {"logistics": {"min_site_ha": 2}}}, row_units(3, area=3.0))
+    assert not any(b.family == "min_site" for b in prob.blocks) and prob.n_cols == 3
+    # one unit below the minimum brings the rows back for the whole claim
+    _, prob = build(tmp_path / "mixed", {"claims": {"logistics": {"min_site_ha": 2}}}, row_units(3, area_ha=[3.0, 1.5, 3.0]))
+    assert sum(b.size for b in prob.blocks if b.family == "min_site") == 16
+
+
+def test_zoning_rows_merge_heavy_claims_of_one_unit_into_a_clique(tmp_path):
+    # two heavy claims on each of 3 cells; housing on u1 conflicts with both on u2 (0 m) and u3 (100 m < 150):
+    # one clique row per (housing pair, heavy unit): x[u1,housing] + x[u2,industry] + x[u2,logistics] ≤ 1
+    config = {"claims": {"housing": {"sensitive": True}, "industry": {"env_category": "4.1"}, "logistics": {"env_category": "4.1"}},
+              "env_zoning": {"distance_m": {"4.1": 150}}}
+    _, prob = build(tmp_path, config, row_units(3))
+    rows = rows_of(prob, "env_zoning")
+    assert len(rows) == 6  # 3 housing pairs × 2 other units (12 edges before merging)
+    assert (-np.inf, 1.0, {"u1/housing": 1.0, "u2/industry": 1.0, "u2/logistics": 1.0}) in rows
+    labels = [b for b in prob.blocks if b.family == "env_zoning"][0].labels
+    assert set(labels["heavy_claim"]) == {"industry+logistics"}
+    # with a divisible heavy claim the edges stay separate: a clique would cut off feasible shares
+    config["claims"]["logistics"]["divisible"] = True
+    _, prob = build(tmp_path / "div", config, row_units(3))
+    assert len(rows_of(prob, "env_zoning")) == 12
+
+
+def test_merged_zoning_has_the_same_optimum_as_the_edges(tmp_path, monkeypatch):
+    from model.formulation import zoning
+
+    config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True, "suitability_attr": "s"},
+                         "industry": {"value_per_ha": 7, "env_category": "4.1"}, "logistics": {"value_per_ha": 6, "env_category": "4.1"}},
+              "env_zoning": {"distance_m": {"4.1": 150}},
+              "demand": [{"level": "province", "region": "A", "claim": "industry", "min_ha": 2},
+                         {"level": "province", "region": "A", "claim": "logistics", "min_ha": 2}]}
+    units = row_units(8, s=[0.2, 1.5, 0.3, 1.2, 0.9, 0.1, 1.4, 0.8])
+    merged = solve(tmp_path / "a", config, units)
+    monkeypatch.setattr(zoning, "MERGE", False)
+    edges = solve(tmp_path / "b", config, units)
+    assert merged.result.objective == edges.result.objective
+    assert merged.problem.n_rows < edges.problem.n_rows

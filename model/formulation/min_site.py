@@ -16,8 +16,9 @@ spanning tree. M[u] is the area of the eligible component holding u (an upper
 bound on any site through u); preprocessing already removed units whose
 component is below L.
 
-A claim taken in whole units (not ``divisible``) whose every eligible unit has
-used area ≥ L needs no rows: any site contains a unit, so it is large enough.
+A claim whose every eligible unit has used area ≥ L needs no rows: any site
+contains a whole unit (claims with a minimum are never divisible), so it is
+large enough.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _claim_sites(prep: Prepared, prob: Problem, k: str, minimum: float) -> None:
         return
     x = prep.pair_of[k][units]
     used = prep.pairs["used_ha"].to_numpy()[x]
-    if not prep.config.claims[k].divisible and used.min() >= minimum - 1e-9:
+    if used.min() >= minimum - 1e-9:
         return
     reach = prep.site_reach_ha[k][units]
     pos = np.full(len(prep.units), -1)
