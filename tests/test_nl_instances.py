@@ -215,9 +215,9 @@ def test_default_national_solve_passes_the_checker(tmp_path):
     assert national.loc["housing", "allocated_ha"] >= 27_515.8 * 0.95
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["zuid-holland", "noord-brabant"])
 def test_regional_solve_passes_the_checker(tmp_path, name):
-    run = solve_instance(INSTANCES / name, out=tmp_path / "run", gap=0.01, time_limit=600)
-    assert run.result.status in ("optimal", "time_limit")
+    run = solve_instance(INSTANCES / name, out=tmp_path / "run", gap=0.01, time_limit=300)
+    assert run.result.status == "optimal"
     check(run.instance, run.allocation, run.summary, run.result.objective)
+    assert run.summary["shortfall_ha"].fillna(0).sum() == pytest.approx(0, abs=1e-6)  # every floor met (README)
