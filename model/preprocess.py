@@ -48,6 +48,7 @@ class Prepared:
     site_reach_ha: dict[str, np.ndarray]  # min-site claim -> eligible component area per unit (big-M)
     locked_pairs: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    findings: list = field(default_factory=list)  # model.feasibility.Finding, before any model is built
 
     @property
     def units(self) -> pd.DataFrame:
@@ -264,22 +265,6 @@ def _locked(instance: Instance, pair_of: dict, filters: dict) -> np.ndarray:
     return np.asarray(locked, dtype=np.int64)
 
 
-def _eligibility_warnings(prep: Prepared) -> list[str]:
-    out = []
-    for i, d in enumerate(prep.config.demand):
-        if d.lower is None or d.lower <= 0:
-            continue
-        _, coef = prep.demand_coefficients(d)
-        eligible = float(coef.sum())
-        if d.lower > eligible + 1e-9:
-            what = d.measure or "ha"
-            out.append(
-                f"demand[{i}]: {d.claim} in {d.region_key} asks {d.lower:,.1f} {what}; after the hard rules only "
-                f"{eligible:,.1f} {what} is eligible (shortfall at least {d.lower - eligible:,.1f})"
-            )
-    return out
-
-
 def prepare(instance: Instance) -> Prepared:
     cfg = instance.config
     n = len(instance.units)
@@ -323,5 +308,8 @@ def prepare(instance: Instance) -> Prepared:
         locked_pairs=_locked(instance, pair_of, filters),
         warnings=warnings,
     )
-    prep.warnings.extend(_eligibility_warnings(prep))
+    from .feasibility import findings  # imports Prepared from here
+
+    prep.findings = findings(prep)
+    prep.warnings.extend(f.message for f in prep.findings)
     return prep

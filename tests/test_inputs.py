@@ -209,7 +209,7 @@ def test_scenario_is_deep_merged(tmp_path):
 def test_demand_above_eligible_land_is_a_warning_with_the_figure(tmp_path):
     inst = load(tmp_path, config={"demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 120}]})
     prep = prepare(inst)
-    assert any("asks 120.0 ha" in w and "3.0 ha is eligible" in w for w in prep.warnings)
+    assert any("asks 120 ha of housing" in w and "leave 3.0 ha eligible" in w for w in prep.warnings)
 
 
 def test_content_hash_changes_with_any_byte(tmp_path):
