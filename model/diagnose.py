@@ -8,6 +8,8 @@ dropped. What remains is an irreducible set of families that cannot hold togethe
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -72,4 +74,104 @@ def explain(prob: Problem, families: list[str], conclusive: bool) -> str:
         lines.append("  (no single family could be isolated; the conflict needs all of them)")
     if not conclusive:
         lines.append("  (some feasibility checks hit their time limit; the set may be larger than needed)")
+    return "\n".join(lines)
+
+
+# --- an irreducible infeasible subset of rows and locked pairs --------------------------
+
+@dataclass
+class Conflict:
+    family: str
+    text: str
+
+
+def irreducible_subset(prob: Problem, families: list[str], time_limit_s: float = 60.0) -> Optional[list[Conflict]]:
+    """An IIS of the LP relaxation of the given families (HiGHS ``getIis``), in planner's words.
+
+    None when the relaxation is feasible: the conflict then needs integrality, and only the
+    family-level diagnosis applies.
+    """
+    import highspy
+
+    from solvers.highs import build_lp
+
+    skip = frozenset(f for f in prob.families() if f not in families)
+    lp = build_lp(_feasibility_copy(prob), skip)
+    lp.integrality_ = []
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+        return None
+    status, iis = h.getIis()
+    if status == highspy.HighsStatus.kError or not iis.valid_:
+        return None
+    blocks = [b for b in prob.blocks if b.family not in skip]
+    offsets = np.cumsum([0] + [b.size for b in blocks])
+    out = []
+    for r in iis.row_index_:
+        i = int(np.searchsorted(offsets, r, side="right") - 1)
+        block = blocks[i]
+        local = r - offsets[i]
+        out.append(Conflict(block.family, describe_row(block, local)))
+    fixed = {int(c): f.family for f in prob.fixings if f.family not in skip for c in f.cols}
+    x = prob.group("x")
+    for c in iis.col_index_:
+        c = int(c)
+        if c in fixed and x.start <= c < x.start + x.size:
+            lab = x.labels.iloc[c - x.start]
+            out.append(Conflict(fixed[c], f"unit {lab.unit_id} is locked to {lab.claim}"))
+    return out
+
+
+def _num(v: float) -> str:
+    return f"{v:,.1f}"
+
+
+def describe_row(block, local: int) -> str:
+    lab = block.labels.iloc[local].to_dict()
+    lo, hi = block.lower[local], block.upper[local]
+    family = block.family
+    if family == "single_use":
+        return f"unit {lab['unit_id']} carries at most one claim"
+    if family == "env_zoning":
+        return (f"{lab['heavy_claim']} on unit {lab['heavy_unit']} is closer to {lab['sensitive_claim']} on unit "
+                f"{lab['sensitive_unit']} than the guideline distance")
+    if family == "demand_ceiling":
+        where = "the whole instance" if lab["level"] == "national" else f"{lab['level']} {lab['region']}"
+        return f"the ceiling of {_num(hi)} {lab['measure']} for {lab['claim']} in {where}"
+    if family == "balance":
+        return f"the woon-werk balance in {lab['level']} {lab['region']} (work land keeps pace with {lab['housing_claim']})"
+    if family == "compensation":
+        return f"no net loss of {lab['business_use']} land in {lab['level']} {lab['region']}"
+    if family == "resources":
+        return f"the {lab['resource']} cap of {_num(hi)} {lab['unit'] or ''} in zone {lab['zone']}".replace("  ", " ")
+    if family == "budget":
+        return f"the budget of € {_num(hi)}"
+    if family == "stacking":
+        return f"stacking claim {lab['claim']} on unit {lab['unit_id']} needs a host claim on the same unit"
+    if family == "min_site":
+        where = lab.get("unit_id") or f"{lab.get('from_unit')}→{lab.get('to_unit')}"
+        return f"the minimum site size of {lab['claim']} around unit {where} ({block.name})"
+    return f"{block.name}: " + ", ".join(f"{k}={v}" for k, v in lab.items())
+
+
+def report(prob: Problem, families: list[str], conclusive: bool, subset: Optional[list[Conflict]], findings=()) -> str:
+    """The text of ``infeasibility.txt``: the IIS in planner's words, then the families."""
+    lines = []
+    hard = [f for f in findings if f.hard]
+    if hard:
+        lines.append("Found before solving:")
+        lines.extend(f"  - {f.message}" for f in hard)
+        lines.append("")
+    if subset:
+        lines.append(f"These {len(subset)} constraints cannot all hold (an irreducible set: drop any one and the rest can):")
+        lines.extend(f"  - {c.text}" for c in subset)
+        lines.append("")
+    elif subset is None and families:
+        lines.append("The conflict needs whole units (the fractional relaxation is feasible), so no row-level set is given.")
+        lines.append("")
+    lines.append(explain(prob, families, conclusive))
     return "\n".join(lines)

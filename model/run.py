@@ -96,10 +96,13 @@ def _solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callabl
     return result
 
 
-def _status_error(status: str, result: SolveResult, problem, opts: SolveOptions) -> Optional[RuimtepuzzelError]:
+def _status_error(status: str, result: SolveResult, problem, opts: SolveOptions, prep: Prepared) -> Optional[RuimtepuzzelError]:
     if status == INFEASIBLE:
         families, conclusive = diagnose.conflicting_families(problem, opts, SOFT_FAMILIES)
-        return InfeasibleError(diagnose.explain(problem, families, conclusive))
+        subset = diagnose.irreducible_subset(problem, families, min(opts.time_limit_s, 60.0)) if families else None
+        error = InfeasibleError(diagnose.report(problem, families, conclusive, subset, prep.findings))
+        error.context = (prep, problem, result)
+        return error
     if status == NO_SOLUTION:
         bound = f"; best bound {result.bound:.6g}" if _finite(result.bound) is not None else ""
         return NoSolutionError(f"time limit of {opts.time_limit_s:g} s reached without a feasible allocation{bound}")
@@ -131,7 +134,7 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     result = _solve_stages(prep, problem, opts, progress)
     times["transfer"] = result.times.get("transfer", 0.0)
     times["solve"] = result.times.get("solve", 0.0)
-    error = _status_error(result.status, result, problem, opts)
+    error = _status_error(result.status, result, problem, opts, prep)
     if error is not None:
         raise error
     progress(f"{result.status}: objective {result.objective:.6g}, bound {_finite(result.bound)}, gap {_finite(result.gap)} ({times['solve']:.2f} s)")
@@ -190,17 +193,40 @@ def solve_instance(
     progress(f"loaded {instance.name}: {len(instance.units):,} units, {len(instance.claims)} claims ({times['load']:.2f} s)")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    infeasible = None
     with results.staging(out) as tmp:
         opts.log_path = tmp / "solver.log"
-        run = compute(instance, opts, progress, times)
-        t = time.perf_counter()
-        results.write_csv(run.allocation, tmp / "allocation.csv")
-        results.write_allocation_gpkg(run.allocation, instance.geometry, instance.config.crs, tmp / "allocation.gpkg")
-        results.write_csv(run.summary, tmp / "summary.csv")
-        results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
-        times["write"] = time.perf_counter() - t
-        run.manifest = manifest_of(run, opts, overrides)
-        results.write_manifest(run.manifest, tmp / "manifest.json")
+        try:
+            run = compute(instance, opts, progress, times)
+        except InfeasibleError as exc:
+            infeasible = exc
+            _write_infeasible(exc, instance, opts, overrides, times, tmp)
+        else:
+            _write_solution(run, opts, overrides, times, tmp)
+    if infeasible is not None:
+        raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
     run.out = out
     progress(f"wrote {out}")
     return run
+
+
+def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
+    t = time.perf_counter()
+    results.write_csv(run.allocation, tmp / "allocation.csv")
+    results.write_allocation_gpkg(run.allocation, run.instance.geometry, run.instance.config.crs, tmp / "allocation.gpkg")
+    results.write_csv(run.summary, tmp / "summary.csv")
+    results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+    times["write"] = time.perf_counter() - t
+    run.manifest = manifest_of(run, opts, overrides)
+    results.write_manifest(run.manifest, tmp / "manifest.json")
+
+
+def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
+    """An infeasible run keeps its diagnosis: infeasibility.txt, rules.csv, the manifest and the solver log."""
+    prep, problem, result = exc.context
+    (tmp / "infeasibility.txt").write_text(str(exc) + "\n")
+    results.write_csv(prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+    run = Run(instance, prep, problem, result, pd.DataFrame(), pd.DataFrame(), manifest={}, times=times)
+    manifest = manifest_of(run, opts, overrides)
+    manifest["infeasibility"] = str(exc).splitlines()
+    results.write_manifest(manifest, tmp / "manifest.json")

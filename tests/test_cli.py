@@ -62,8 +62,12 @@ def test_infeasible_exits_2_with_the_families(tmp_path):
     res = cli("solve", folder, "--out", tmp_path / "run")
     assert res.returncode == 2, res.stderr
     assert "demand_ceiling" in res.stderr and "locked" in res.stderr and "single_use" not in res.stderr
-    assert not (tmp_path / "run").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["inst"]
+    assert "unit u1 is locked to housing" in res.stderr and "the ceiling of 0.0 ha for housing in province A" in res.stderr
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == ["infeasibility.txt", "manifest.json", "rules.csv", "solver.log"]
+    assert "unit u1 is locked to housing" in (run / "infeasibility.txt").read_text()
+    assert json.loads((run / "manifest.json").read_text())["status"] == "infeasible"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inst", "run"]
 
 
 def test_unknown_solver_is_an_input_error(tmp_path):

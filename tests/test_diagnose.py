@@ -1,0 +1,56 @@
+"""Infeasible plans: an irreducible set of constraints, in planner's words, written to infeasibility.txt."""
+import pytest
+
+from model.errors import InfeasibleError
+from model.run import solve_instance
+
+from .helpers import row_units, write_instance
+
+
+def infeasible(tmp_path, config, units):
+    folder = write_instance(tmp_path / "inst", config, units)
+    with pytest.raises(InfeasibleError) as err:
+        solve_instance(folder, out=tmp_path / "run", time_limit=30)
+    return str(err.value), (tmp_path / "run" / "infeasibility.txt").read_text()
+
+
+def iis_lines(text):
+    block = text.split("cannot all hold (an irreducible set: drop any one and the rest can):\n")[1].split("\n\n")[0]
+    return sorted(line.strip()[2:] for line in block.splitlines())
+
+
+def test_locked_units_in_zoning_conflict_and_a_grid_cap(tmp_path):
+    # u1 locked to housing, u2 locked to industry 0 m away: zoning conflict. A separate grid cap of 5 MW in zone Z
+    # holds (u3 is free), so it must not appear in the irreducible set.
+    units = row_units(3, zone="Z")
+    config = {"claims": {"housing": {"value_per_ha": 1, "sensitive": True}, "industry": {"value_per_ha": 1, "env_category": "4.1"}},
+              "env_zoning": {"distance_m": {"4.1": 150}},
+              "resources": {"grid": {"zone_attr": "zone", "per_ha": {"industry": 3}, "cap": {"Z": 5}, "unit": "MW"}},
+              "locked": [{"unit_id": "u1", "claim": "housing"}, {"unit_id": "u2", "claim": "industry"}]}
+    message, written = infeasible(tmp_path, config, units)
+    assert iis_lines(written) == sorted([
+        "industry on unit u2 is closer to housing on unit u1 than the guideline distance",
+        "unit u1 is locked to housing", "unit u2 is locked to industry"])
+    assert "Found before solving:" in written and "locked industry on unit u2 and locked housing on unit u1" in written
+    assert message.startswith(written.strip()) and "infeasibility.txt" in message
+
+
+def test_locked_use_above_a_resource_cap(tmp_path):
+    units = row_units(3, zone=["Z", "Z", "Y"])
+    config = {"claims": {"industry": {"value_per_ha": 1}},
+              "resources": {"grid": {"zone_attr": "zone", "per_ha": {"industry": 3}, "cap": {"Z": 5, "Y": 1}, "unit": "MW"}},
+              "locked": [{"unit_id": "u1", "claim": "industry"}, {"unit_id": "u2", "claim": "industry"}]}
+    _, written = infeasible(tmp_path, config, units)
+    assert iis_lines(written) == sorted(["the grid cap of 5.0 MW in zone Z", "unit u1 is locked to industry", "unit u2 is locked to industry"])
+
+
+def test_hard_balance_against_locked_housing(tmp_path):
+    # housing locked on u1 and u2 (2 ha) needs 1 ha of work; business is excluded everywhere
+    units = row_units(3, soil=1)
+    config = {"claims": {"housing": {"value_per_ha": 1}, "business": {"value_per_ha": 1}},
+              "rules": [{"name": "soil", "claims": ["business"], "attr": "soil", "op": "==", "value": 1, "effect": "exclude"}],
+              "balance": [{"level": "province", "work_claims": ["business"], "housing_claim": "housing", "work_ha_per_housing_ha": 0.5}],
+              "locked": [{"unit_id": "u1", "claim": "housing"}]}
+    _, written = infeasible(tmp_path, config, units)
+    assert iis_lines(written) == sorted(["the woon-werk balance in province A (work land keeps pace with housing)",
+                                         "unit u1 is locked to housing"])
