@@ -223,8 +223,12 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
 
 def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
     """An infeasible run keeps its diagnosis: infeasibility.txt, rules.csv, the manifest and the solver log."""
-    prep, problem, result = exc.context
     (tmp / "infeasibility.txt").write_text(str(exc) + "\n")
+    if not hasattr(exc, "context"):  # found in preprocessing (a locked pair on excluded land): nothing was built
+        results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": instance.scenario,
+                                "status": "infeasible", "infeasibility": str(exc).splitlines()}, tmp / "manifest.json")
+        return
+    prep, problem, result = exc.context
     results.write_csv(prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
     run = Run(instance, prep, problem, result, pd.DataFrame(), pd.DataFrame(), manifest={}, times=times)
     manifest = manifest_of(run, opts, overrides)

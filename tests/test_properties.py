@@ -1,0 +1,107 @@
+"""Property-based tests: random small instances solved at gap 0.
+
+Every solution passes the independent checker, which also recomputes the objective;
+adding a constraint never improves the optimum; relaxing a floor never worsens it.
+"""
+import copy
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.instance import load_instance
+from model.run import compute, solve_options
+
+from .checker import check
+from .helpers import write_instance
+
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+TOL = 1e-6
+
+
+@st.composite
+def instances(draw):
+    nx, ny = draw(st.integers(2, 4)), draw(st.integers(1, 3))
+    cells = [(i, j) for i in range(nx) for j in range(ny)]
+    attr = draw(st.lists(st.integers(0, 3), min_size=len(cells), max_size=len(cells)))
+    area = draw(st.lists(st.sampled_from([0.5, 1.0, 2.0]), min_size=len(cells), max_size=len(cells)))
+    zone = draw(st.lists(st.sampled_from(["Z1", "Z2"]), min_size=len(cells), max_size=len(cells)))
+    units = [{"unit_id": f"c{i}_{j}", "area_ha": a, "province": "A" if i < nx / 2 else "B", "x": 50 + 100 * i, "y": 50 + 100 * j,
+              "cell_m": 100, "soil": s, "zone": z} for (i, j), a, s, z in zip(cells, area, attr, zone)]
+    value = st.integers(1, 10)
+    claims = {"housing": {"value_per_ha": draw(value), "sensitive": True},
+              "industry": {"value_per_ha": draw(value), "env_category": draw(st.sampled_from(["3.1", "4.1", "5.1"]))},
+              "business": {"value_per_ha": draw(value)}}
+    if draw(st.booleans()):
+        claims["business"]["min_site_ha"] = draw(st.sampled_from([1.5, 2.5, 4.0]))
+    rules = []
+    for claim in draw(st.lists(st.sampled_from(list(claims)), max_size=2, unique=True)):
+        rule = {"name": f"r-{claim}", "claims": [claim], "attr": "soil", "op": draw(st.sampled_from(["==", ">", "<"])),
+                "value": draw(st.integers(0, 3)), "effect": draw(st.sampled_from(["exclude", "penalty"]))}
+        if rule["effect"] == "penalty":
+            rule["per_ha"] = draw(st.integers(1, 5))
+        rules.append(rule)
+    demand = []
+    for claim in draw(st.lists(st.sampled_from(list(claims)), max_size=3, unique=True)):
+        region = draw(st.sampled_from(["A", "B", None]))
+        row = {"level": "national"} if region is None else {"level": "province", "region": region}
+        row.update(claim=claim, min_ha=draw(st.sampled_from([0.5, 1.0, 2.0, 3.0])))
+        if draw(st.booleans()):
+            row["max_ha"] = row["min_ha"] + draw(st.sampled_from([0.0, 1.0, 2.0]))
+        demand.append(row)
+    config = {"claims": claims, "rules": rules, "demand": demand,
+              "env_zoning": {"distance_m": {"3.1": 50, "4.1": 150, "5.1": 250}},
+              "objective": {"sense": "max_value", "shortfall_penalty_per_ha": draw(st.sampled_from([20, 1000]))}}
+    if draw(st.booleans()):
+        config["resources"] = {"grid": {"zone_attr": "zone", "per_ha": {"industry": 2.0, "business": 1.0},
+                                        "cap": {"Z1": draw(st.integers(0, 4)), "Z2": draw(st.integers(0, 4))}}}
+    if draw(st.booleans()):
+        config["balance"] = [{"level": "province", "work_claims": ["business", "industry"], "housing_claim": "housing",
+                              "work_ha_per_housing_ha": 0.5, "penalty_per_ha": 3}]
+    return config, units
+
+
+def solved(config, units):
+    """Optimum at gap 0, checked independently (the checker recomputes the objective); no run folder is written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = load_instance(write_instance(Path(tmp) / "inst", config, units))
+        run = compute(inst, solve_options(inst, gap=0.0, time_limit=60))
+        check(run.instance, run.allocation, run.summary, run.result.objective)
+        return run.result.objective, run.summary
+
+
+@SETTINGS
+@given(instances(), st.data())
+def test_adding_a_ceiling_never_improves_the_optimum(case, data):
+    config, units = case
+    base, summary = solved(config, units)
+    tighter = copy.deepcopy(config)
+    claim = data.draw(st.sampled_from(list(config["claims"])))
+    used = float(summary.query("level == 'national' and claim == @claim")["allocated_ha"].sum())
+    tighter["demand"] = tighter["demand"] + [{"level": "national", "claim": claim, "max_ha": max(used - 1.0, 0.0)}]
+    assert solved(tighter, units)[0] <= base + TOL
+
+
+@SETTINGS
+@given(instances(), st.data())
+def test_relaxing_a_floor_never_worsens_the_optimum(case, data):
+    config, units = case
+    floors = [i for i, d in enumerate(config["demand"]) if d.get("min_ha")]
+    if not floors:
+        return
+    base, _ = solved(config, units)
+    relaxed = copy.deepcopy(config)
+    row = relaxed["demand"][data.draw(st.sampled_from(floors))]
+    row["min_ha"] = row["min_ha"] / 2
+    assert solved(relaxed, units)[0] >= base - TOL
+
+
+@SETTINGS
+@given(instances())
+def test_adding_a_zoning_distance_never_improves_the_optimum(case):
+    config, units = case
+    base, _ = solved(config, units)
+    wider = copy.deepcopy(config)
+    wider["env_zoning"]["distance_m"] = {k: v + 100 for k, v in config["env_zoning"]["distance_m"].items()}
+    assert solved(wider, units)[0] <= base + TOL
