@@ -8,6 +8,8 @@ or column and the offending value. This module never imports Pyomo.
 """
 from __future__ import annotations
 
+import warnings
+
 import copy
 import hashlib
 from dataclasses import dataclass, field
@@ -153,8 +155,12 @@ def _typed_column(series: pd.Series) -> pd.Series:
 
 def _read_csv_units(path: Path, code_cols: set[str]) -> tuple[pd.DataFrame, np.ndarray, Optional[dict]]:
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row longer than the header must not shift columns
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+    except pd.errors.ParserWarning:
+        raise InputError(f"{path}: some rows have more fields than the header ({path.name} must be a plain table)") from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(f"{path}: cannot read as CSV: {exc}") from None
     raw.columns = [c.strip() for c in raw.columns]
     for col in ("x", "y"):
