@@ -39,6 +39,7 @@ def staging(out: Path):
     if out.exists():
         raise InputError(f"{out}: the run folder exists already; --out must name a new folder")
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(out.parent)
     tmp = out.parent / f"{PARTIAL_PREFIX}{out.name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -49,6 +50,28 @@ def staging(out: Path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     os.replace(tmp, out)  # atomic on one filesystem; fails if out appeared meanwhile
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Remove hidden staging folders left by runs that were killed (their process is gone)."""
+    removed = []
+    for path in Path(folder).glob(f"{PARTIAL_PREFIX}*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _json_default(value):

@@ -88,9 +88,21 @@ def run_in_worker(target: Callable, args: tuple, deadline_s: float) -> tuple[Opt
     return message, killed
 
 
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGKILL when its parent dies, so a killed run leaves no solver behind."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _guarded(target, conn, args):
     import os
 
+    _die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # solver banners must not reach the parent's stdout (--json)
     try:

@@ -120,3 +120,32 @@ def test_worker_that_ignores_its_deadline_is_killed():
     start = time.monotonic()
     message, killed = run_in_worker(stubborn, (), deadline_s=1.0)
     assert killed and message is None and time.monotonic() - start < 10
+
+
+def test_a_run_killed_at_any_moment_leaves_no_run_folder_and_spares_earlier_runs(tmp_path):
+    import hashlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = hard_knapsack(tmp_path)
+    done = tmp_path / "runs" / "done"
+    assert cli("solve", folder, "--out", done, "--time-limit", "1", "--quiet").returncode == 0
+    digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(done.iterdir())}
+    before = digest()
+    for i, delay in enumerate([0.1, 0.6, 1.5, 3.0]):  # loading, preprocessing, solving, writing or later
+        out = tmp_path / "runs" / f"killed{i}"
+        proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "solve", str(folder), "--out", str(out), "--gap", "0",
+                                 "--time-limit", "30", "--quiet"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert not out.exists(), f"killed after {delay} s: a visible run folder"
+    time.sleep(0.5)  # the solver worker dies with its parent
+    assert digest() == before
+    # the next run into the same parent removes the hidden staging folders of the dead runs
+    assert cli("solve", folder, "--out", tmp_path / "runs" / "next", "--time-limit", "1", "--quiet").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["done", "next"]
