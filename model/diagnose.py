@@ -91,39 +91,51 @@ def irreducible_subset(prob: Problem, families: list[str], time_limit_s: float =
     None when the relaxation is feasible: the conflict then needs integrality, and only the
     family-level diagnosis applies.
     """
-    import highspy
-
-    from solvers.highs import build_lp
+    from solvers.base import run_in_worker
 
     skip = frozenset(f for f in prob.families() if f not in families)
-    lp = build_lp(_feasibility_copy(prob), skip)
-    lp.integrality_ = []
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.passModel(lp)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+    # in a forked worker, like every solve: HiGHS must never start its threads in this process,
+    # or the workers forked after it inherit a thread pool without threads and hang
+    message, _ = run_in_worker(_iis_worker, (_feasibility_copy(prob), skip, time_limit_s), deadline_s=time_limit_s * 1.05 + 5)
+    if not message or message.get("rows") is None:
         return None
-    status, iis = h.getIis()
-    if status == highspy.HighsStatus.kError or not iis.valid_:
-        return None
+    iis_rows, iis_cols = message["rows"], message["cols"]
     blocks = [b for b in prob.blocks if b.family not in skip]
     offsets = np.cumsum([0] + [b.size for b in blocks])
     out = []
-    for r in iis.row_index_:
+    for r in iis_rows:
         i = int(np.searchsorted(offsets, r, side="right") - 1)
         block = blocks[i]
         local = r - offsets[i]
         out.append(Conflict(block.family, describe_row(block, local)))
     fixed = {int(c): f.family for f in prob.fixings if f.family not in skip for c in f.cols}
     x = prob.group("x")
-    for c in iis.col_index_:
+    for c in iis_cols:
         c = int(c)
         if c in fixed and x.start <= c < x.start + x.size:
             lab = x.labels.iloc[c - x.start]
             out.append(Conflict(fixed[c], f"unit {lab.unit_id} is locked to {lab.claim}"))
     return out
+
+
+def _iis_worker(conn, prob: Problem, skip: frozenset, time_limit_s: float) -> None:
+    import highspy
+
+    from solvers.highs import build_lp
+
+    lp = build_lp(prob, skip)
+    lp.integrality_ = []
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    h.run()
+    rows = cols = None
+    if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        status, iis = h.getIis()
+        if status != highspy.HighsStatus.kError and iis.valid_:
+            rows, cols = [int(r) for r in iis.row_index_], [int(c) for c in iis.col_index_]
+    conn.send({"rows": rows, "cols": cols})
 
 
 def _num(v: float) -> str:

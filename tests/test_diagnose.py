@@ -54,3 +54,16 @@ def test_hard_balance_against_locked_housing(tmp_path):
     _, written = infeasible(tmp_path, config, units)
     assert iis_lines(written) == sorted(["the woon-werk balance in province A (work land keeps pace with housing)",
                                          "unit u1 is locked to housing"])
+
+
+def test_solves_after_a_diagnosis_do_not_hang(tmp_path):
+    # the IIS runs in a forked worker: had HiGHS started its threads in this process, the next
+    # forked solve would inherit a thread pool without threads and spin until its time limit
+    units = row_units(3, zone="Z")
+    config = {"claims": {"industry": {"value_per_ha": 1}},
+              "resources": {"grid": {"zone_attr": "zone", "per_ha": {"industry": 3}, "cap": {"Z": 1}}},
+              "locked": [{"unit_id": "u1", "claim": "industry"}]}
+    infeasible(tmp_path / "a", config, units)
+    folder = write_instance(tmp_path / "b", {"claims": {"logistics": {"value_per_ha": 1, "min_site_ha": 2}}}, row_units(6))
+    run = solve_instance(folder, out=tmp_path / "b-run", gap=0.0, time_limit=20)
+    assert run.result.status == "optimal" and run.result.times["solve"] < 10
