@@ -57,7 +57,8 @@ def main():
 @click.option("--seed", type=click.IntRange(min=0), help="Solver random seed.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
-def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json):
+@click.option("--rule-costs", is_flag=True, help="Also re-solve without each hard rule; writes rule_costs.csv.")
+def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json, rule_costs):
     """Solve INSTANCE (a folder or a built-in name; default: the built-in default instance)."""
     from model.errors import RuimtepuzzelError
     from model.run import solve_instance
@@ -65,7 +66,7 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
     try:
         run = solve_instance(
             resolve_instance(instance), scenario=scenario, out=out, solver=solver,
-            time_limit=time_limit, gap=gap, threads=threads, seed=seed, progress=_progress(quiet),
+            time_limit=time_limit, gap=gap, threads=threads, seed=seed, progress=_progress(quiet), with_rule_costs=rule_costs,
         )
     except RuimtepuzzelError as exc:
         _fail(exc)

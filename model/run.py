@@ -20,11 +20,14 @@ import solvers
 from solvers import SolveOptions, SolveResult
 from solvers.base import INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED
 
-from . import diagnose, extract, objectives, results
+from solvers.highs import fixed_integer_duals
+
+from . import diagnose, duals, extract, objectives, results
 from .errors import InfeasibleError, NoSolutionError, RuimtepuzzelError
 from .formulation import SOFT_FAMILIES, formulate
 from .instance import Instance, load_instance
 from .preprocess import Prepared, prepare
+from .rule_costs import rule_costs
 
 VERSION = "0.1.0"
 MIN_STAGE_FRACTION = 0.1  # max_min_fulfilment stage 2 gets at least this share of the limit
@@ -42,6 +45,8 @@ class Run:
     manifest: dict
     out: Optional[Path] = None
     times: dict = field(default_factory=dict)
+    duals: Optional[pd.DataFrame] = None
+    rule_costs: Optional[pd.DataFrame] = None
 
 
 def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, threads=None, seed=None) -> SolveOptions:
@@ -143,7 +148,14 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     alloc = extract.allocation(prep, result.values)
     summ = extract.summary(prep, alloc)
     times["extract"] = time.perf_counter() - t
-    return Run(instance, prep, problem, result, alloc, summ, manifest={}, times=times)
+
+    t = time.perf_counter()
+    dual = fixed_integer_duals(problem, result.values, min(opts.time_limit_s, 120.0))
+    prices = duals.shadow_prices(prep, problem, dual["duals"], dual["activity"]) if dual["duals"] is not None else None
+    if prices is None:
+        progress(f"warning: no shadow prices ({dual['message']})")
+    times["duals"] = time.perf_counter() - t
+    return Run(instance, prep, problem, result, alloc, summ, manifest={}, times=times, duals=prices)
 
 
 def manifest_of(run: Run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
@@ -165,7 +177,7 @@ def manifest_of(run: Run, opts: SolveOptions, overrides: Optional[dict]) -> dict
         "objective": _finite(result.objective),
         "bound": _finite(result.bound),
         "gap": _finite(result.gap),
-        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "transfer", "solve", "extract", "write")},
+        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "transfer", "solve", "extract", "duals", "write")},
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
         "warnings": run.prep.warnings,
@@ -184,6 +196,7 @@ def solve_instance(
     seed: Optional[int] = None,
     overrides: Optional[dict] = None,
     progress: Callable[[str], None] = lambda msg: None,
+    with_rule_costs: bool = False,
 ) -> Run:
     """Solve an instance folder and write its run folder atomically (nothing on failure)."""
     times = {}
@@ -202,6 +215,11 @@ def solve_instance(
             infeasible = exc
             _write_infeasible(exc, instance, opts, overrides, times, tmp)
         else:
+            if with_rule_costs:
+                costs = rule_costs(instance, run.result.objective, run.summary, lambda inst: compute(inst, opts_for_variants(opts)),
+                                   overrides, progress)
+                results.write_csv(costs, tmp / "rule_costs.csv")
+                run.rule_costs = costs
             _write_solution(run, opts, overrides, times, tmp)
     if infeasible is not None:
         raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
@@ -210,12 +228,17 @@ def solve_instance(
     return run
 
 
+def opts_for_variants(opts: SolveOptions) -> SolveOptions:
+    return dataclasses.replace(opts, log_path=None)
+
+
 def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
     t = time.perf_counter()
     results.write_csv(run.allocation, tmp / "allocation.csv")
     results.write_allocation_gpkg(run.allocation, run.instance.geometry, run.instance.config.crs, tmp / "allocation.gpkg")
     results.write_csv(run.summary, tmp / "summary.csv")
     results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+    results.write_csv(run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS), tmp / "duals.csv")
     times["write"] = time.perf_counter() - t
     run.manifest = manifest_of(run, opts, overrides)
     results.write_manifest(run.manifest, tmp / "manifest.json")

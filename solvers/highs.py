@@ -145,3 +145,38 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> S
     else:
         result.message = "the HiGHS worker ended without an answer (crashed?)"
     return result
+
+
+def _duals_worker(conn, prob: Problem, values: np.ndarray, time_limit_s: float) -> None:
+    import highspy
+
+    lp = build_lp(prob)
+    integer = prob.integrality()
+    if integer.any():
+        fixed = np.round(values[integer])
+        lb, ub = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
+        lb[integer], ub[integer] = fixed, fixed
+        lp.col_lower_, lp.col_upper_ = lb, ub
+        lp.integrality_ = []
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        conn.send({"duals": None, "message": h.modelStatusToString(h.getModelStatus())})
+        return
+    solution = h.getSolution()
+    conn.send({"duals": np.asarray(solution.row_dual), "activity": np.asarray(solution.row_value),
+               "objective": h.getInfo().objective_function_value, "message": "optimal"})
+
+
+def fixed_integer_duals(prob: Problem, values: np.ndarray, time_limit_s: float = 120.0) -> dict:
+    """Row duals of the LP with every integer column fixed at its value in ``values``.
+
+    HiGHS reports ∂objective/∂(row bound) for the objective as stated (max or min).
+    """
+    message, killed = run_in_worker(_duals_worker, (prob, values, time_limit_s), time_limit_s * 1.05 + 5)
+    if message is None:
+        return {"duals": None, "message": "the dual solve was killed" if killed else "the dual solve failed"}
+    return message
