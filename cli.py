@@ -76,6 +76,38 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
         _print_run(run)
 
 
+@main.command()
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for compare_summary.csv and changed_units.csv (must not exist).")
+@click.option("--quiet", is_flag=True, help="No printed table.")
+def compare(run_a, run_b, out, quiet):
+    """What changed from RUN_A to RUN_B: per region and claim, and which units changed claim."""
+    import pandas as pd
+
+    from model import compare as cmp
+    from model.errors import InputError, RuimtepuzzelError
+    from model.results import staging, write_csv
+
+    try:
+        tables = {}
+        for run in (run_a, run_b):
+            for name in ("summary.csv", "allocation.csv"):
+                if not (run / name).exists():
+                    raise InputError(f"{run}: no {name}; is this a run folder of a solved run?")
+                tables[run, name] = pd.read_csv(run / name, dtype={"unit_id": str, "region": str})
+        changes = cmp.summary_changes(tables[run_a, "summary.csv"], tables[run_b, "summary.csv"])
+        units = cmp.unit_changes(tables[run_a, "allocation.csv"], tables[run_b, "allocation.csv"])
+        if out:
+            with staging(out) as tmp:
+                write_csv(changes, tmp / "compare_summary.csv")
+                write_csv(units, tmp / "changed_units.csv")
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    if not quiet:
+        click.echo("\n".join(cmp.headline(changes, units)))
+
+
 def _print_run(run) -> None:
     m = run.manifest
     click.echo(f"{m['instance']}: {m['status']}, objective {m['objective']:.6g}, gap {m['gap'] if m['gap'] is not None else 'n/a'}")

@@ -1,0 +1,33 @@
+"""compare RUN_A RUN_B: region × claim changes and units that changed claim."""
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .helpers import row_units, write_instance
+
+
+def test_compare_two_runs_by_hand(tmp_path):
+    # run A: housing on u1..u3 (3 ha). Run B (scenario): housing capped at 1 ha, business takes the rest.
+    config = {"claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 1}}}
+    folder = write_instance(tmp_path / "inst", config, row_units(3),
+                            scenarios={"capped": {"demand": [{"level": "province", "region": "A", "claim": "housing", "max_ha": 1}]}})
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(folder), "--out", str(tmp_path / "a"), "--gap", "0", "--quiet"]).exit_code == 0
+    assert runner.invoke(main, ["solve", str(folder), "--scenario", "capped", "--out", str(tmp_path / "b"), "--gap", "0", "--quiet"]).exit_code == 0
+    res = runner.invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    assert "2 units changed claim" in res.output
+    assert "province A housing: allocated 3.0 → 1.0 ha (-2.0)" in res.output
+    changes = pd.read_csv(tmp_path / "cmp" / "compare_summary.csv").set_index(["level", "region", "claim"])
+    assert changes.loc[("province", "A", "business"), "allocated_ha_change"] == pytest.approx(2)
+    units = pd.read_csv(tmp_path / "cmp" / "changed_units.csv", keep_default_na=False)
+    assert len(units) == 2 and set(units["claims_a"]) == {"housing"} and set(units["claims_b"]) == {"business"}
+
+
+def test_compare_needs_run_folders(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    res = CliRunner().invoke(main, ["compare", str(tmp_path / "x"), str(tmp_path / "y")])
+    assert res.exit_code == 1 and "no summary.csv" in res.output
