@@ -77,6 +77,31 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
 
 
 @main.command()
+@click.argument("instance", required=False)
+@click.option("--x", "x_metric", required=True, help="value, cost, a claim (housing) or claim@REGION (housing@PV28).")
+@click.option("--y", "y_metric", required=True, help="The second metric, as --x.")
+@click.option("--points", type=click.IntRange(min=2), default=7, show_default=True, help="Points on the front, ends included.")
+@click.option("--scenario", help="Overlay scenarios/<S>.yaml onto instance.yaml.")
+@click.option("--out", type=click.Path(path_type=Path), help="The output folder (must not exist yet).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit per point, in seconds.")
+@click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap per point; 0 makes the front exactly monotone.")
+@click.option("--quiet", is_flag=True, help="No progress messages.")
+def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap, quiet):
+    """An ε-constraint Pareto front between two metrics of INSTANCE: pareto.csv and pareto.png."""
+    from model.errors import RuimtepuzzelError
+    from model.run import pareto_instance
+
+    try:
+        table, folder = pareto_instance(resolve_instance(instance), x_metric, y_metric, points, scenario, out,
+                                        time_limit=time_limit, gap=gap, progress=_progress(quiet))
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    if not quiet:
+        click.echo(table.to_string(index=False))
+        click.echo(f"results: {folder}")
+
+
+@main.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for compare_summary.csv and changed_units.csv (must not exist).")

@@ -257,3 +257,33 @@ def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptio
     manifest = manifest_of(run, opts, overrides)
     manifest["infeasibility"] = str(exc).splitlines()
     results.write_manifest(manifest, tmp / "manifest.json")
+
+
+def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[str] = None, out: Optional[Path] = None,
+                    results_root: Path = Path("results"), solver=None, time_limit=None, gap=None, threads=None, seed=None,
+                    progress: Callable[[str], None] = lambda msg: None) -> tuple[pd.DataFrame, Path]:
+    """An ε-constraint front between two metrics, written to a run folder (pareto.csv, pareto.png, allocations)."""
+    from . import pareto
+
+    instance = load_instance(folder, scenario)
+    opts = solve_options(instance, solver, time_limit, gap, threads, seed)
+    solvers.check_available(opts.solver)
+    prep = prepare(instance)
+    problem = formulate(prep)
+    out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
+    count = {"n": 0}
+
+    def solve_point(prob):
+        count["n"] += 1
+        progress(f"pareto point {count['n']}/{points + 1}")
+        return solvers.solve(prob, dataclasses.replace(opts, log_path=None))
+
+    with results.staging(out) as tmp:
+        table, allocations = pareto.front(prep, problem, x, y, points, solve_point)
+        results.write_csv(table, tmp / "pareto.csv")
+        results.write_csv(allocations, tmp / "pareto_allocations.csv")
+        pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": scenario,
+                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+    progress(f"wrote {out}")
+    return table, out
