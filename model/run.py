@@ -22,7 +22,7 @@ from solvers.base import INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED
 
 from solvers.highs import fixed_integer_duals
 
-from . import diagnose, duals, extract, objectives, results
+from . import diagnose, duals, extract, objectives, results, styles
 from .errors import InfeasibleError, NoSolutionError, RuimtepuzzelError
 from .formulation import SOFT_FAMILIES, formulate
 from .instance import Instance, load_instance
@@ -236,9 +236,16 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
     t = time.perf_counter()
     results.write_csv(run.allocation, tmp / "allocation.csv")
     results.write_allocation_gpkg(run.allocation, run.instance.geometry, run.instance.config.crs, tmp / "allocation.gpkg")
+    labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
+    styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
     results.write_csv(run.summary, tmp / "summary.csv")
     results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
-    results.write_csv(run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS), tmp / "duals.csv")
+    prices = run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS)
+    results.write_csv(prices, tmp / "duals.csv")
+    sheets = {"summary": run.summary, "rules": run.prep.exclusions[RULES_COLUMNS], "duals": prices}
+    if run.rule_costs is not None:
+        sheets["rule_costs"] = run.rule_costs
+    styles.write_workbook(sheets, tmp / "summary.xlsx")
     times["write"] = time.perf_counter() - t
     run.manifest = manifest_of(run, opts, overrides)
     results.write_manifest(run.manifest, tmp / "manifest.json")

@@ -31,3 +31,23 @@ def test_compare_needs_run_folders(tmp_path):
     (tmp_path / "y").mkdir()
     res = CliRunner().invoke(main, ["compare", str(tmp_path / "x"), str(tmp_path / "y")])
     assert res.exit_code == 1 and "no summary.csv" in res.output
+
+
+def test_gpkg_carries_a_qgis_style_and_summary_is_a_workbook(tmp_path):
+    import sqlite3
+
+    import geopandas as gpd
+
+    config = {"claims": {"housing": {"value_per_ha": 10, "label": "Woningbouw"}, "business": {"value_per_ha": 6}}}
+    folder = write_instance(tmp_path / "inst", config, row_units(3, only=[1, 0, 0]),
+                            scenarios={})
+    assert CliRunner().invoke(main, ["solve", str(folder), "--out", str(tmp_path / "run"), "--quiet"]).exit_code == 0
+    run = tmp_path / "run"
+    with sqlite3.connect(run / "allocation.gpkg") as db:
+        [(table, qml, default)] = db.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
+    assert table == "allocation" and default == 1
+    assert 'attr="claim"' in qml and 'value="housing" label="Woningbouw"' in qml and 'value="business" label="business"' in qml
+    assert len(gpd.read_file(run / "allocation.gpkg", layer="allocation")) == 3  # the data layer is untouched
+    book = pd.read_excel(run / "summary.xlsx", sheet_name=None)
+    assert set(book) == {"summary", "rules", "duals"}
+    assert book["summary"].shape == pd.read_csv(run / "summary.csv").shape
