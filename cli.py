@@ -58,7 +58,8 @@ def main():
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.option("--rule-costs", is_flag=True, help="Also re-solve without each hard rule; writes rule_costs.csv.")
-def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json, rule_costs):
+@click.option("--no-report", is_flag=True, help="Skip report.html, factsheets.html and the maps.")
+def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json, rule_costs, no_report):
     """Solve INSTANCE (a folder or a built-in name; default: the built-in default instance)."""
     from model.errors import RuimtepuzzelError
     from model.run import solve_instance
@@ -67,6 +68,7 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
         run = solve_instance(
             resolve_instance(instance), scenario=scenario, out=out, solver=solver,
             time_limit=time_limit, gap=gap, threads=threads, seed=seed, progress=_progress(quiet), with_rule_costs=rule_costs,
+            with_report=not no_report,
         )
     except RuimtepuzzelError as exc:
         _fail(exc)
@@ -99,6 +101,28 @@ def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap,
     if not quiet:
         click.echo(table.to_string(index=False))
         click.echo(f"results: {folder}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(run_dir):
+    """(Re)write report.html, factsheets.html and the maps of the solved run in RUN_DIR."""
+    from model.errors import InputError, RuimtepuzzelError
+    from model.instance import load_instance
+    from model.report import write_report
+
+    try:
+        manifest_path = run_dir / "manifest.json"
+        if not manifest_path.exists() or not (run_dir / "summary.csv").exists():
+            raise InputError(f"{run_dir}: not the folder of a solved run (no manifest.json or summary.csv)")
+        manifest = json.loads(manifest_path.read_text())
+        instance = load_instance(Path(manifest["instance_folder"]), manifest.get("scenario"))
+        if instance.content_hash() != manifest["instance_hash"]:
+            click.echo(f"warning: {manifest['instance_folder']} changed since this run; maps use its current geometry", err=True)
+        path = write_report(run_dir, instance)
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    click.echo(f"wrote {path}")
 
 
 @main.command()

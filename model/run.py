@@ -197,6 +197,7 @@ def solve_instance(
     overrides: Optional[dict] = None,
     progress: Callable[[str], None] = lambda msg: None,
     with_rule_costs: bool = False,
+    with_report: bool = False,
 ) -> Run:
     """Solve an instance folder and write its run folder atomically (nothing on failure)."""
     times = {}
@@ -221,6 +222,12 @@ def solve_instance(
                 results.write_csv(costs, tmp / "rule_costs.csv")
                 run.rule_costs = costs
             _write_solution(run, opts, overrides, times, tmp)
+            if with_report:
+                from .report import write_report
+
+                t = time.perf_counter()
+                write_report(tmp, instance)
+                progress(f"report: {time.perf_counter() - t:.1f} s")
     if infeasible is not None:
         raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
     run.out = out
