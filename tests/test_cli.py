@@ -23,9 +23,11 @@ def test_solve_writes_every_result_file(tmp_path):
     res = cli("solve", folder, "--out", out, "--gap", "0", "--json", "--quiet")
     assert res.returncode == 0, res.stderr
     manifest = json.loads(res.stdout)
-    assert {p.name for p in out.iterdir()} == {"allocation.csv", "allocation.gpkg", "summary.csv", "rules.csv", "manifest.json", "solver.log"}
+    assert {p.name for p in out.iterdir()} == {"allocation.csv", "allocation.gpkg", "summary.csv", "rules.csv", "manifest.json", "solver.log",
+                                               "duals.csv", "summary.xlsx", "report.html", "factsheets.html", "map_allocation.png",
+                                               "map_shortfall.png"}
     assert manifest["status"] == "optimal" and manifest["objective"] == pytest.approx(30)
-    assert set(manifest["times_s"]) == {"load", "preprocess", "build", "transfer", "solve", "extract", "write"}
+    assert set(manifest["times_s"]) == {"load", "preprocess", "build", "transfer", "solve", "extract", "duals", "write"}
     assert manifest["size"]["units"] == 3 and manifest["size"]["pairs"] == 6
     assert "HiGHS" in (out / "solver.log").read_text()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".partial")]
