@@ -104,6 +104,28 @@ def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap,
 
 
 @main.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The instance folder to create (must not exist).")
+@click.option("--quiet", is_flag=True, help="No progress messages.")
+def build(spec, out, quiet):
+    """Build an instance folder (units.gpkg and a starting instance.yaml) from the GIS layers of SPEC."""
+    import time
+
+    from model.build import build_instance
+    from model.errors import RuimtepuzzelError
+
+    start = time.perf_counter()
+    try:
+        folder, warnings = build_instance(spec, out, _progress(quiet))
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    if not quiet:
+        click.echo(f"wrote {folder} ({time.perf_counter() - start:.1f} s)")
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report(run_dir):
     """(Re)write report.html, factsheets.html and the maps of the solved run in RUN_DIR."""
