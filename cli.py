@@ -125,6 +125,24 @@ def build(spec, out, quiet):
         click.echo(f"wrote {folder} ({time.perf_counter() - start:.1f} s)")
 
 
+@main.command("fetch-regions")
+@click.option("--year", type=click.IntRange(min=1990, max=2100), required=True, help="Year of the CBS gebiedsindelingen.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="GeoPackage to write (must not exist).")
+@click.option("--base-url", default=None, help="Another WFS address ({year} is filled in); default PDOK's.")
+def fetch_regions_cmd(year, out, base_url):
+    """Download provinces, COROP regions and municipalities of YEAR from PDOK (needs a network)."""
+    from model.errors import InputError, RuimtepuzzelError
+    from model.fetch import BASE_URL, fetch_regions
+
+    try:
+        if out.exists():
+            raise InputError(f"{out}: exists already")
+        counts = fetch_regions(year, out, base_url or BASE_URL, progress=_progress(False))
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    click.echo(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report(run_dir):
