@@ -122,3 +122,28 @@ def test_build_command(tmp_path):
     res = CliRunner().invoke(main, ["build", str(spec(tmp_path, cell_m=20_000)), "--out", str(tmp_path / "coarse")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "coarse" / "units.gpkg").exists()
+
+
+def test_parcels_invalid_geometry_and_empty_overlap(tmp_path):
+    # two regions side by side; region B is a self-intersecting "bow tie" that make_valid repairs
+    a = shapely.box(0, 0, 1000, 1000)
+    bow = shapely.Polygon([(1000, 0), (2000, 1000), (2000, 0), (1000, 1000)])
+    gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[a, bow], crs=28992).to_file(tmp_path / "regions.gpkg", layer="prov")
+    parcels = [shapely.box(100, 100, 900, 900), shapely.box(700, 0, 1200, 500), shapely.box(1600, 400, 1900, 600)]
+    gpd.GeoDataFrame({"pid": ["p1", "p2", "p3"]}, geometry=parcels, crs=28992).to_file(tmp_path / "parcels.gpkg", layer="parcels")
+    body = {"parcels": {"file": "parcels.gpkg", "layer": "parcels", "id_col": "pid"},
+            "regions": [{"level": "province", "file": "regions.gpkg", "layer": "prov", "code_col": "code"}]}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(body))
+    out, warnings = build_instance(tmp_path / "spec.yaml", tmp_path / "out")
+    assert any("invalid geometries repaired with make_valid" in w for w in warnings)
+    units = gpd.read_file(out / "units.gpkg", layer="units").set_index("unit_id")
+    assert units.loc["p1", "area_ha"] == pytest.approx(64) and units.loc["p1", "province"] == "A"
+    assert units.loc["p2", "province"] == "A"  # 300 × 500 m = 15 ha in A beats the 8 ha it shares with the bow tie
+    assert units.loc["p3", "province"] == "B"
+    # parcels far away from every region: an empty overlap is an input error
+    far = [shapely.box(90_000, 0, 91_000, 1000)]
+    gpd.GeoDataFrame({"pid": ["x"]}, geometry=far, crs=28992).to_file(tmp_path / "far.gpkg", layer="parcels")
+    body["parcels"]["file"] = "far.gpkg"
+    (tmp_path / "spec2.yaml").write_text(yaml.safe_dump(body))
+    with pytest.raises(InputError, match="empty overlap"):
+        build_instance(tmp_path / "spec2.yaml", tmp_path / "out2")
