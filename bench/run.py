@@ -1,0 +1,174 @@
+"""Benchmark: ruimtepuzzel against HiGHS solving the same matrix directly.
+
+The instance is the bare assignment core of issue 8: N cells × 7 claims, single use,
+floors per region and claim, a suitability objective, HiGHS presolve off. For each size
+it prints units, pairs, rows, non-zeros, the times of preprocess, build, transfer, solve
+and extract, the peak RSS, and the ratio of our total (load excluded) to the direct path
+(the same matrix handed to highspy: transfer + solve). Each measurement runs in its own
+process, so peak RSS is per run; the table shows medians of the repeats.
+
+    python bench/run.py                         # 10k, 50k and 200k cells, medians of 3
+    python bench/run.py --sizes 10000 --repeats 1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CLAIMS = ["housing", "energy", "circular", "logistics", "campus", "business", "industry"]
+REGIONS = 12
+
+
+def write_instance(n: int, folder: Path, seed: int = 1) -> Path:
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(n)))
+    i = np.arange(n)
+    x, y = (i % side) * 100.0 + 50, (i // side) * 100.0 + 50
+    region = np.array([f"R{r:02d}" for r in (i % side) * REGIONS // side])
+    units = pd.DataFrame({"unit_id": [f"c{k}" for k in i], "area_ha": 1.0, "province": region, "x": x, "y": y, "cell_m": 100.0})
+    for k in CLAIMS:
+        units[f"suit_{k}"] = rng.uniform(0.2, 1.0, n).round(3)
+    folder.mkdir(parents=True, exist_ok=True)
+    units.to_csv(folder / "units.csv", index=False)
+    per_region = n / REGIONS
+    shares = dict(zip(CLAIMS, [0.25, 0.02, 0.03, 0.06, 0.01, 0.08, 0.03]))
+    config = {
+        "name": f"bench{n}", "regions": ["province"],
+        "claims": {k: {"value_per_ha": float(v), "suitability_attr": f"suit_{k}"} for k, v in zip(CLAIMS, [10, 3, 7, 6, 9, 5, 8])},
+        "demand": [{"level": "province", "region": f"R{r:02d}", "claim": k, "min_ha": round(per_region * s, 1)}
+                   for r in range(REGIONS) for k, s in shares.items()],
+        "solver": {"presolve": "off", "mip_rel_gap": 0.01, "threads": 2, "time_limit_s": 3600},
+    }
+    (folder / "instance.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return folder
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024.0
+
+
+def run_ours(folder: Path) -> dict:
+    from model import extract
+    from model.formulation import formulate
+    from model.instance import load_instance
+    from model.preprocess import prepare
+    from model.run import solve_options
+    import solvers
+
+    inst = load_instance(folder)
+    t = time.perf_counter()
+    prep = prepare(inst)
+    t_pre = time.perf_counter() - t
+    t = time.perf_counter()
+    prob = formulate(prep)
+    t_build = time.perf_counter() - t
+    result = solvers.solve(prob, solve_options(inst))
+    t = time.perf_counter()
+    alloc = extract.allocation(prep, result.values)
+    extract.summary(prep, alloc)
+    t_ext = time.perf_counter() - t
+    size = prob.size()
+    return {"units": len(inst.units), "pairs": len(prep.pairs), "rows": size["rows"], "nonzeros": size["nonzeros"],
+            "preprocess": t_pre, "build": t_build, "transfer": result.times["transfer"], "solve": result.times["solve"],
+            "extract": t_ext, "objective": result.objective, "status": result.status, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_direct(folder: Path) -> dict:
+    """The same matrix, built by us once (not timed), then handed straight to highspy in a fresh worker."""
+    from model.formulation import formulate
+    from model.instance import load_instance
+    from model.preprocess import prepare
+    from model.run import solve_options
+    from solvers.base import run_in_worker
+    from solvers.highs import build_lp, highs_options
+
+    inst = load_instance(folder)
+    prob = formulate(prepare(inst))
+    a, lo, hi = prob.matrix(fmt="csc")
+    lb, ub = prob.bounds()
+    arrays = {"a": a, "lo": lo, "hi": hi, "lb": lb, "ub": ub, "cost": prob.objective(), "int": prob.integrality()}
+    del prob, inst
+    opts = solve_options(load_instance(folder))
+
+    def worker(conn):
+        import highspy
+
+        t = time.perf_counter()
+        lp = highspy.HighsLp()
+        m = arrays["a"]
+        lp.num_col_, lp.num_row_ = m.shape[1], m.shape[0]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = arrays["cost"], arrays["lb"], arrays["ub"]
+        lp.row_lower_, lp.row_upper_ = arrays["lo"], arrays["hi"]
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = m.indptr, m.indices, m.data
+        lp.integrality_ = np.where(arrays["int"], highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous).tolist()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for key, value in highs_options(opts).items():
+            h.setOptionValue(key, value)
+        h.passModel(lp)
+        transfer = time.perf_counter() - t
+        t = time.perf_counter()
+        h.run()
+        conn.send({"transfer": transfer, "solve": time.perf_counter() - t, "objective": h.getInfo().objective_function_value,
+                   "peak_rss_mb": peak_rss_mb()})
+
+    message, _ = run_in_worker(worker, (), deadline_s=7200)
+    return message
+
+
+def measure(n: int, mode: str) -> dict:
+    """One run in a fresh process, so that its peak RSS is its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_instance(n, Path(tmp) / "inst")
+        proc = subprocess.run([sys.executable, __file__, "--one", mode, str(folder)], capture_output=True, text=True)
+        if proc.returncode:
+            raise RuntimeError(proc.stderr[-2000:])
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--one", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        mode, folder = args.one
+        print(json.dumps(run_ours(Path(folder)) if mode == "ours" else run_direct(Path(folder))))
+        return
+    header = ("cells", "pairs", "rows", "nonzeros", "preprocess", "build", "transfer", "solve", "extract", "total", "RSS MB",
+              "direct", "direct RSS", "ratio", "RSS ratio")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for n in args.sizes:
+        ours = [measure(n, "ours") for _ in range(args.repeats)]
+        direct = [measure(n, "direct") for _ in range(args.repeats)]
+        med = {k: statistics.median(r[k] for r in ours) for k in ("preprocess", "build", "transfer", "solve", "extract", "peak_rss_mb")}
+        total = statistics.median(r["preprocess"] + r["build"] + r["transfer"] + r["solve"] + r["extract"] for r in ours)
+        d_total = statistics.median(r["transfer"] + r["solve"] for r in direct)
+        d_rss = statistics.median(r["peak_rss_mb"] for r in direct)
+        o = ours[0]
+        print(f"| {n:,} | {o['pairs']:,} | {o['rows']:,} | {o['nonzeros']:,} | {med['preprocess']:.2f} | {med['build']:.2f} | "
+              f"{med['transfer']:.2f} | {med['solve']:.2f} | {med['extract']:.2f} | {total:.2f} | {med['peak_rss_mb']:.0f} | "
+              f"{d_total:.2f} | {d_rss:.0f} | {total / d_total:.2f} | {med['peak_rss_mb'] / d_rss:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
