@@ -181,17 +181,15 @@ def vector_attribute(units: np.ndarray, frame, attr: Attribute) -> np.ndarray:
         tree = shapely.STRtree(geom)
         _, dist = tree.query_nearest(units, return_distance=True, all_matches=False)
         return np.round(dist / 1000.0, 4)
-    ui, pj, area = overlaps(units, geom) if attr.how != "intersects" else (*shapely.STRtree(geom).query(units, predicate="intersects"), None)
     n = len(units)
     if attr.how == "intersects":
         out = np.zeros(n, bool)
-        out[ui] = True
+        out[shapely.STRtree(geom).query(units, predicate="intersects")[0]] = True
         return out
-    if attr.how == "share":
-        covered = np.zeros(n)
-        # overlapping features would count twice: use the union of the features touching each unit
+    if attr.how == "share":  # the union first, so overlapping features do not count twice
         union = shapely.union_all(geom)
-        return np.round(np.clip(shapely.area(shapely.intersection(units, union)) / shapely.area(units), 0, 1), 4) if len(ui) else covered
+        return np.round(np.clip(shapely.area(shapely.intersection(units, union)) / shapely.area(units), 0, 1), 4)
+    ui, pj, area = overlaps(units, geom)
     if attr.column is None or attr.column not in frame.columns:
         raise InputError(f"attribute {attr.name!r}: 'majority' on a vector layer needs 'column' naming one of {list(frame.columns)}")
     values = frame[attr.column].to_numpy(dtype=object)

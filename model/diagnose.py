@@ -121,15 +121,9 @@ def irreducible_subset(prob: Problem, families: list[str], time_limit_s: float =
 def _iis_worker(conn, prob: Problem, skip: frozenset, time_limit_s: float) -> None:
     import highspy
 
-    from solvers.highs import build_lp
+    from solvers.highs import relaxed_highs
 
-    lp = build_lp(prob, skip)
-    lp.integrality_ = []
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.passModel(lp)
-    h.run()
+    h = relaxed_highs(prob, time_limit_s, skip)
     rows = cols = None
     if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         status, iis = h.getIis()

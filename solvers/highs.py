@@ -147,22 +147,32 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> S
     return result
 
 
-def _duals_worker(conn, prob: Problem, values: np.ndarray, time_limit_s: float) -> None:
+def relaxed_highs(prob: Problem, time_limit_s: float, skip: frozenset = frozenset(), fix_integers_at=None):
+    """A quiet Highs that has solved the LP relaxation (integer columns fixed at ``fix_integers_at`` if given).
+
+    Call it only inside a forked worker: HiGHS must not start its threads in the parent.
+    """
     import highspy
 
-    lp = build_lp(prob)
+    lp = build_lp(prob, skip)
     integer = prob.integrality()
-    if integer.any():
-        fixed = np.round(values[integer])
+    if fix_integers_at is not None and integer.any():
         lb, ub = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
-        lb[integer], ub[integer] = fixed, fixed
+        lb[integer] = ub[integer] = np.round(fix_integers_at[integer])
         lp.col_lower_, lp.col_upper_ = lb, ub
-        lp.integrality_ = []
+    lp.integrality_ = []
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
     h.run()
+    return h
+
+
+def _duals_worker(conn, prob: Problem, values: np.ndarray, time_limit_s: float) -> None:
+    import highspy
+
+    h = relaxed_highs(prob, time_limit_s, fix_integers_at=values)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         conn.send({"duals": None, "message": h.modelStatusToString(h.getModelStatus())})
         return

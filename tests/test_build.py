@@ -131,8 +131,12 @@ def test_parcels_invalid_geometry_and_empty_overlap(tmp_path):
     gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[a, bow], crs=28992).to_file(tmp_path / "regions.gpkg", layer="prov")
     parcels = [shapely.box(100, 100, 900, 900), shapely.box(700, 0, 1200, 500), shapely.box(1600, 400, 1900, 600)]
     gpd.GeoDataFrame({"pid": ["p1", "p2", "p3"]}, geometry=parcels, crs=28992).to_file(tmp_path / "parcels.gpkg", layer="parcels")
+    # land use: p1 is 3/4 farm (x < 700) and 1/4 town; p3 lies wholly in town
+    uses = [shapely.box(0, 0, 700, 1000), shapely.box(700, 0, 2000, 1000)]
+    gpd.GeoDataFrame({"use": ["farm", "town"]}, geometry=uses, crs=28992).to_file(tmp_path / "landuse.gpkg", layer="use")
     body = {"parcels": {"file": "parcels.gpkg", "layer": "parcels", "id_col": "pid"},
-            "regions": [{"level": "province", "file": "regions.gpkg", "layer": "prov", "code_col": "code"}]}
+            "regions": [{"level": "province", "file": "regions.gpkg", "layer": "prov", "code_col": "code"}],
+            "attributes": [{"name": "current_use", "file": "landuse.gpkg", "layer": "use", "column": "use", "how": "majority"}]}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(body))
     out, warnings = build_instance(tmp_path / "spec.yaml", tmp_path / "out")
     assert any("invalid geometries repaired with make_valid" in w for w in warnings)
@@ -140,6 +144,7 @@ def test_parcels_invalid_geometry_and_empty_overlap(tmp_path):
     assert units.loc["p1", "area_ha"] == pytest.approx(64) and units.loc["p1", "province"] == "A"
     assert units.loc["p2", "province"] == "A"  # 300 × 500 m = 15 ha in A beats the 8 ha it shares with the bow tie
     assert units.loc["p3", "province"] == "B"
+    assert units.loc["p1", "current_use"] == "farm" and units.loc["p3", "current_use"] == "town"
     # parcels far away from every region: an empty overlap is an input error
     far = [shapely.box(90_000, 0, 91_000, 1000)]
     gpd.GeoDataFrame({"pid": ["x"]}, geometry=far, crs=28992).to_file(tmp_path / "far.gpkg", layer="parcels")
