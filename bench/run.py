@@ -95,7 +95,7 @@ def run_direct(folder: Path) -> dict:
     from model.preprocess import prepare
     from model.run import solve_options
     from solvers.base import run_in_worker
-    from solvers.highs import build_lp, highs_options
+    from solvers.highs import highs_options
 
     inst = load_instance(folder)
     prob = formulate(prepare(inst))

@@ -138,7 +138,7 @@ def _num(v: float) -> str:
 
 def describe_row(block, local: int) -> str:
     lab = block.labels.iloc[local].to_dict()
-    lo, hi = block.lower[local], block.upper[local]
+    hi = block.upper[local]
     family = block.family
     if family == "single_use":
         return f"unit {lab['unit_id']} carries at most one claim"

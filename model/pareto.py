@@ -12,7 +12,7 @@ constraints, so every point is a feasible allocation; at gap 0 the front is mono
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

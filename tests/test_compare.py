@@ -39,8 +39,7 @@ def test_gpkg_carries_a_qgis_style_and_summary_is_a_workbook(tmp_path):
     import geopandas as gpd
 
     config = {"claims": {"housing": {"value_per_ha": 10, "label": "Woningbouw"}, "business": {"value_per_ha": 6}}}
-    folder = write_instance(tmp_path / "inst", config, row_units(3, only=[1, 0, 0]),
-                            scenarios={})
+    folder = write_instance(tmp_path / "inst", config, row_units(3, only=[1, 0, 0]))
     assert CliRunner().invoke(main, ["solve", str(folder), "--out", str(tmp_path / "run"), "--quiet"]).exit_code == 0
     run = tmp_path / "run"
     with sqlite3.connect(run / "allocation.gpkg") as db:

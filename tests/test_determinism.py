@@ -2,7 +2,6 @@
 a time limit without a feasible allocation is exit 3 with the bound."""
 import hashlib
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

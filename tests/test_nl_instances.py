@@ -2,11 +2,9 @@
 in the right proportions against the real CBS boundaries, and the default solves."""
 import gzip
 import importlib.util
-import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
