@@ -2,7 +2,7 @@
 
 Exit codes: 0 solved (optimal or within gap, or the best allocation at the time
 limit), 1 input error, 2 infeasible hard constraints (with a diagnosis),
-3 time limit without a feasible solution.
+3 time limit without a feasible solution; ``sweep`` exits 4 when some scenarios failed.
 """
 from __future__ import annotations
 
@@ -76,6 +76,42 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
         click.echo(json.dumps(run.manifest, indent=2))
     elif not quiet:
         _print_run(run)
+
+
+@main.command()
+@click.argument("instance", required=False)
+@click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The sweep spec (YAML): design grid | oat | monte_carlo and its parameters.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
+@click.option("--scheduler", help="Address of a running Dask scheduler (tcp://host:8786) instead of local workers.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="The sweep folder; rerunning into it solves only what is missing. Default results/<instance>/sweep-<spec>.")
+@click.option("--scenario", help="Overlay scenarios/<S>.yaml onto instance.yaml before the sweep's changes.")
+@click.option("--no-reuse", is_flag=True, help="Build and pass every scenario afresh (no kept model, no warm start).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit per scenario, in seconds.")
+@click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap per scenario.")
+@click.option("--threads", type=click.IntRange(min=0), help="Solver threads per scenario (default 1: workers share the cores).")
+@click.option("--quiet", is_flag=True, help="No progress bar or messages.")
+def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time_limit, gap, threads, quiet):
+    """Sensitivity runs on INSTANCE: one row per scenario in sweep.csv/.parquet, with plots.
+
+    Exit code 4 when some scenarios failed (a crashed or killed worker); rerun to retry them.
+    """
+    from model.errors import RuimtepuzzelError
+    from model.sweep import sweep_instance
+
+    try:
+        outcome = sweep_instance(resolve_instance(instance), spec_path, out, scenario=scenario, workers=workers,
+                                 scheduler=scheduler, reuse=not no_reuse, quiet=quiet, progress=_progress(quiet),
+                                 time_limit=time_limit, gap=gap, threads=threads)
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    if not quiet:
+        click.echo(f"{outcome.scenarios} scenarios: {outcome.solved} solved now, {outcome.stored} from the store, "
+                   f"{len(outcome.failed)} failed ({outcome.wall_s:.1f} s)")
+        click.echo(f"results: {outcome.out}")
+    if outcome.failed:
+        sys.exit(4)
 
 
 @main.command()

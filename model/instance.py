@@ -452,8 +452,8 @@ def resolve_scenario(folder: Path, scenario: Optional[str]) -> Optional[Path]:
     return path
 
 
-def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[dict] = None) -> Instance:
-    """Load, merge and validate an instance folder; ``overrides`` is merged last (used by sweeps and the CLI)."""
+def merged_data(folder, scenario: Optional[str] = None) -> tuple[dict, list[Path], str]:
+    """instance.yaml with the scenario merged on top: (data, the YAML files read, a source label for errors)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: instance folder not found")
@@ -468,6 +468,13 @@ def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[di
         data = deep_merge(data, read_yaml(scenario_path))
         files.append(scenario_path)
         source = f"{yaml_path} + {scenario_path.name}"
+    return data, files, source
+
+
+def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[dict] = None) -> Instance:
+    """Load, merge and validate an instance folder; ``overrides`` is merged last (used by sweeps and the CLI)."""
+    folder = Path(folder)
+    data, files, source = merged_data(folder, scenario)
     if overrides:
         data = deep_merge(data, overrides)
     config = parse_config(data, source)
@@ -488,3 +495,19 @@ def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[di
         folder=folder, config=config, units=units, geometry=geometry, scenario=scenario,
         files=files, warnings=warnings, grid=grid,
     )
+
+
+def with_config(base: Instance, data: dict, source: str) -> Instance:
+    """The loaded instance with another configuration (a sweep scenario): parsed and checked against the same units."""
+    import dataclasses
+
+    config = parse_config(data, source)
+    for key in ("crs", "units", "regions"):
+        if getattr(config, key) != getattr(base.config, key):
+            raise InputError(f"{source}: a scenario cannot change '{key}' (the units are loaded once)")
+    ez, base_ez = config.env_zoning, base.config.env_zoning
+    if (ez and ez.existing_category_attr) != (base_ez and base_ez.existing_category_attr):
+        raise InputError(f"{source}: a scenario cannot change 'env_zoning.existing_category_attr'")
+    units_path = base.files[-1]
+    warnings = validate_references(config, base.units, units_path, source)
+    return dataclasses.replace(base, config=config, warnings=warnings)

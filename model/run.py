@@ -87,8 +87,10 @@ def _versions() -> dict:
     return out
 
 
-def _solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable) -> SolveResult:
-    result = solvers.solve(problem, opts)
+def solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable = lambda m: None,
+                 solve: Callable = solvers.solve) -> SolveResult:
+    """One solve, or the two stages of ``max_min_fulfilment``; ``solve(problem, opts)`` is the solver call."""
+    result = solve(problem, opts)
     if prep.config.objective.sense == "max_min_fulfilment" and result.has_solution:
         t = float(result.values[problem.group(objectives.FULFILMENT).start])
         progress(f"stage 1: smallest fulfilment ratio t = {t:.6f}; stage 2: best value with t held")
@@ -96,7 +98,7 @@ def _solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callabl
         first = result
         used = first.times.get("transfer", 0.0) + first.times.get("solve", 0.0)
         remaining = max(opts.time_limit_s - used, MIN_STAGE_FRACTION * opts.time_limit_s)  # both stages share the limit
-        result = solvers.solve(problem, dataclasses.replace(opts, time_limit_s=remaining))
+        result = solve(problem, dataclasses.replace(opts, time_limit_s=remaining))
         result.times = {k: first.times.get(k, 0) + result.times.get(k, 0) for k in set(first.times) | set(result.times)}
     return result
 
@@ -136,7 +138,7 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     progress(f"built: {size['rows']:,} rows, {size['cols']:,} columns, {size['nonzeros']:,} non-zeros ({times['build']:.2f} s)")
 
     progress(f"solving with {opts.solver} (gap {opts.mip_rel_gap:g}, limit {opts.time_limit_s:g} s)")
-    result = _solve_stages(prep, problem, opts, progress)
+    result = solve_stages(prep, problem, opts, progress)
     times["transfer"] = result.times.get("transfer", 0.0)
     times["solve"] = result.times.get("solve", 0.0)
     error = _status_error(result.status, result, problem, opts, prep)

@@ -65,10 +65,9 @@ def build_lp(prob: Problem, skip: frozenset = frozenset()):
     return lp
 
 
-def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
+def _new_highs(opts: SolveOptions):
     import highspy
 
-    start = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", True)
     h.setOptionValue("log_to_console", False)
@@ -76,14 +75,20 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
         h.setOptionValue("log_file", str(opts.log_path))
     for key, value in highs_options(opts).items():
         h.setOptionValue(key, value)
-    h.passModel(build_lp(prob, skip))
-    transfer = time.perf_counter() - start
-    buffer = np.frombuffer(incumbent, dtype=np.float64) if len(incumbent) else np.empty(0)
+    return h
+
+
+def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None) -> dict:
+    """Run a loaded Highs under the time limit; the answer as :func:`solve` reports it (``times`` has ``solve``)."""
+    import highspy
+
+    buffer = np.frombuffer(incumbent, dtype=np.float64) if incumbent is not None and len(incumbent) else None
     deadline = time.monotonic() + opts.time_limit_s
 
     def improving(e):
-        buffer[:] = e.data_out.mip_solution
-        state[0], state[1], state[2] = e.data_out.objective_function_value, e.data_out.mip_dual_bound, 1.0
+        if buffer is not None:
+            buffer[:] = e.data_out.mip_solution
+            state[0], state[1], state[2] = e.data_out.objective_function_value, e.data_out.mip_dual_bound, 1.0
 
     def interrupt(e):
         if time.monotonic() > deadline:
@@ -92,7 +97,11 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
     h.cbMipImprovingSolution.subscribe(improving)
     h.cbMipInterrupt.subscribe(interrupt)
     start = time.perf_counter()
-    h.run()
+    try:
+        h.run()
+    finally:
+        h.cbMipImprovingSolution.unsubscribe(improving)
+        h.cbMipInterrupt.unsubscribe(interrupt)
     solve = time.perf_counter() - start
     status, info = h.getModelStatus(), h.getInfo()
     ms = highspy.HighsModelStatus
@@ -115,12 +124,27 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
     gap = info.mip_gap if integer and not empty else 0.0
     if empty:
         values, objective, bound = np.zeros(prob.n_cols), prob.offset, prob.offset
-    conn.send({
+    return {
         "status": ours, "values": values, "objective": objective, "bound": bound,
         "gap": gap if gap is not None and np.isfinite(gap) else None,
-        "times": {"transfer": transfer, "solve": solve},
+        "times": {"solve": solve},
         "message": h.modelStatusToString(status),
-    })
+    }
+
+
+def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), incumbent=None, state=None) -> dict:
+    """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards."""
+    start = time.perf_counter()
+    h = _new_highs(opts)
+    h.passModel(build_lp(prob, skip))
+    transfer = time.perf_counter() - start
+    answer = _run(h, prob, opts, incumbent, state)
+    answer["times"]["transfer"] = transfer
+    return answer
+
+
+def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
+    conn.send(solve_here(prob, opts, skip, incumbent, state))
 
 
 def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:

@@ -1,0 +1,96 @@
+"""Plots planners read: a tornado chart (one-at-a-time), box plots (Monte Carlo) and a
+heat map of shortfall by region × scenario (every design)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def tornado(wide: pd.DataFrame, params: list[str], path: Path, title: str) -> None:
+    """Per parameter, how far its range moves the objective and the total shortfall from the base."""
+    plt = _plt()
+    base = wide[wide["varied"] == "base"]
+    if base.empty:
+        return
+    metrics = [("objective", "objective"), ("total_shortfall_ha", "total shortfall (ha)")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 0.6 * len(params) + 1.8), squeeze=False)
+    for ax, (col, label) in zip(axes[0], metrics):
+        if col not in wide:
+            ax.set_visible(False)
+            continue
+        ref = float(base[col].iloc[0])
+        spans = []
+        for p in params:
+            moved = wide.loc[wide["varied"] == p, col].astype(float) - ref
+            spans.append((p, moved.min() if len(moved) else 0.0, moved.max() if len(moved) else 0.0))
+        spans.sort(key=lambda s: abs(s[2] - s[1]))
+        y = np.arange(len(spans))
+        lo = np.array([min(0.0, s[1]) for s in spans])
+        hi = np.array([max(0.0, s[2]) for s in spans])
+        ax.barh(y, hi, color="#2b8cbe", label="above base")
+        ax.barh(y, lo, color="#e34a33", label="below base")
+        ax.set_yticks(y, [s[0] for s in spans], fontsize=8)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel(f"change in {label} from the base ({ref:,.6g})")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _shortfall_by_region(regions: pd.DataFrame, level: str) -> pd.DataFrame:
+    floors = regions[(regions["level"] == level) & regions["demand_min"].notna()]
+    return floors.pivot_table(index="region", columns="scenario", values="shortfall_ha", aggfunc="sum", fill_value=0.0)
+
+
+def heatmap(regions: pd.DataFrame, level: str, path: Path, title: str) -> bool:
+    """Shortfall (ha, summed over claims) per region of ``level`` × scenario. False when there is nothing to show."""
+    table = _shortfall_by_region(regions, level) if len(regions) else pd.DataFrame()
+    if table.empty:
+        return False
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(min(18, 2 + 0.35 * table.shape[1]), 1.5 + 0.35 * table.shape[0]))
+    image = ax.imshow(table.to_numpy(float), aspect="auto", cmap="Reds")
+    ax.set_yticks(range(table.shape[0]), table.index, fontsize=8)
+    step = max(1, table.shape[1] // 40)
+    ax.set_xticks(range(0, table.shape[1], step), table.columns[::step], rotation=90, fontsize=7)
+    ax.set_xlabel("scenario")
+    fig.colorbar(image, ax=ax, label=f"shortfall (ha) per {level}")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def monte_carlo(wide: pd.DataFrame, regions: pd.DataFrame, level: str, path: Path, title: str) -> None:
+    """Box plots of shortfall per region across the samples, and the objective's distribution."""
+    plt = _plt()
+    table = _shortfall_by_region(regions, level) if len(regions) else pd.DataFrame()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 1]})
+    if not table.empty:
+        axes[0].boxplot([table.loc[r].to_numpy(float) for r in table.index], showfliers=True)
+        axes[0].set_xticks(range(1, len(table.index) + 1), table.index, rotation=90, fontsize=8)
+    axes[0].set_ylabel(f"shortfall (ha) per {level}")
+    objective = wide["objective"].dropna().astype(float)
+    if len(objective):
+        axes[1].hist(objective, bins=min(30, max(5, len(objective) // 3)), color="#2b8cbe")
+        for q, style in ((0.05, ":"), (0.5, "-"), (0.95, ":")):
+            axes[1].axvline(objective.quantile(q), color="black", ls=style, lw=0.8)
+    axes[1].set_xlabel("objective (5 %, median, 95 %)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,179 @@
+"""A HiGHS model kept loaded between solves: change bounds and costs, re-solve.
+
+Sweeps solve many scenarios that differ from a base only in right-hand sides, bounds
+and objective coefficients (a demand floor, a grid cap, a penalty). Instead of
+building and passing the matrix again, :class:`KeptHighs` holds the base model and
+applies a :class:`Delta` from the base before each solve. Every solve starts from
+the base model plus its own delta, with the solver's state cleared and the base
+solution offered as a start, so a scenario's answer does not depend on which
+scenarios the same worker solved before it.
+
+HiGHS runs in this process: use it only in worker processes that never fork a
+HiGHS solve afterwards (see :mod:`solvers.base`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from model.problem import Problem
+
+from .base import SolveOptions
+from .highs import _new_highs, _run, build_lp, highs_options
+
+
+@dataclass
+class Delta:
+    """Where a problem differs from the base: column bounds, row bounds, costs (indices and new values)."""
+
+    cols: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    rows: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    cost_cols: np.ndarray
+    cost: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.cols) + len(self.rows) + len(self.cost_cols)
+
+
+def same_structure(a: Problem, b: Problem) -> bool:
+    """True when a and b have the same columns, integrality, sense and matrix (bounds and costs may differ)."""
+    if (a.n_cols, a.n_rows, a.sense, a.offset) != (b.n_cols, b.n_rows, b.sense, b.offset):
+        return False
+    if len(a.blocks) != len(b.blocks) or not np.array_equal(a.integrality(), b.integrality()):
+        return False
+    for x, y in zip(a.blocks, b.blocks):
+        if x.family != y.family or x.size != y.size:
+            return False
+        if not (np.array_equal(x.rows, y.rows) and np.array_equal(x.cols, y.cols) and np.array_equal(x.vals, y.vals)):
+            return False
+    return True
+
+
+def _row_bounds(p: Problem) -> tuple[np.ndarray, np.ndarray]:
+    if not p.blocks:
+        return np.empty(0), np.empty(0)
+    return np.concatenate([b.lower for b in p.blocks]), np.concatenate([b.upper for b in p.blocks])
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return ~((a == b) | (np.isnan(a) & np.isnan(b)))
+
+
+def delta(base: Problem, new: Problem) -> Optional[Delta]:
+    """The delta that turns ``base`` into ``new``; None when the structure differs (rebuild instead)."""
+    if not same_structure(base, new):
+        return None
+    (bl, bu), (nl, nu) = base.bounds(), new.bounds()
+    cols = np.flatnonzero(_changed(bl, nl) | _changed(bu, nu))
+    (rl, ru), (ml, mu) = _row_bounds(base), _row_bounds(new)
+    rows = np.flatnonzero(_changed(rl, ml) | _changed(ru, mu))
+    bc, nc = base.objective(), new.objective()
+    cost_cols = np.flatnonzero(_changed(bc, nc))
+    return Delta(cols, nl[cols], nu[cols], rows, ml[rows], mu[rows], cost_cols, nc[cost_cols])
+
+
+class KeptHighs:
+    """The base problem loaded once into HiGHS; :meth:`solve` applies a delta and re-solves."""
+
+    def __init__(self, base: Problem, opts: SolveOptions):
+        start = time.perf_counter()
+        self.base = base
+        self.h = _new_highs(_quiet(opts))
+        self.h.passModel(build_lp(base))
+        self.transfer_s = time.perf_counter() - start
+        self.col_lower, self.col_upper = base.bounds()
+        self.row_lower, self.row_upper = _row_bounds(base)
+        self.cost = base.objective().copy()
+        self.integer = np.flatnonzero(base.integrality()).astype(np.int32)
+        self._applied: Optional[Delta] = None
+
+    def _restore(self) -> None:
+        d = self._applied
+        if d is None:
+            return
+        self._set_cols(d.cols, self.col_lower[d.cols], self.col_upper[d.cols])
+        self._set_rows(d.rows, self.row_lower[d.rows], self.row_upper[d.rows])
+        self._set_cost(d.cost_cols, self.cost[d.cost_cols])
+        self._applied = None
+
+    def _set_cols(self, idx, lower, upper) -> None:
+        if len(idx):
+            self.h.changeColsBounds(len(idx), np.asarray(idx, np.int32), np.asarray(lower, float), np.asarray(upper, float))
+
+    def _set_rows(self, idx, lower, upper) -> None:
+        if len(idx):
+            self.h.changeRowsBounds(len(idx), np.asarray(idx, np.int32), np.asarray(lower, float), np.asarray(upper, float))
+
+    def _set_cost(self, idx, cost) -> None:
+        if len(idx):
+            self.h.changeColsCost(len(idx), np.asarray(idx, np.int32), np.asarray(cost, float))
+
+    def apply(self, d: Delta) -> float:
+        """Make the loaded model base + d; returns the seconds it took."""
+        start = time.perf_counter()
+        self._restore()
+        self._set_cols(d.cols, d.col_lower, d.col_upper)
+        self._set_rows(d.rows, d.row_lower, d.row_upper)
+        self._set_cost(d.cost_cols, d.cost)
+        self._applied = d
+        return time.perf_counter() - start
+
+    def solve(self, new: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray] = None) -> dict:
+        """Solve base + d. ``start``: a full solution whose integer values are offered as a MIP start."""
+        transfer = self.apply(d)
+        for key, value in highs_options(opts).items():
+            self.h.setOptionValue(key, value)
+        self.h.clearSolver()
+        if start is not None and len(self.integer):
+            self.h.setSolution(len(self.integer), self.integer, np.round(start[self.integer]).astype(float))
+        answer = _run(self.h, new, opts)
+        answer["times"]["transfer"] = transfer
+        return answer
+
+    def fixed_integer_duals(self, new: Problem, values: np.ndarray, time_limit_s: float) -> Optional[dict]:
+        """Row duals of base + applied delta with every integer column fixed at its value; the model is left as it was."""
+        import highspy
+
+        idx = self.integer
+        lower, upper = new.bounds()
+        fixed = np.round(values[idx])
+        self._set_cols(idx, fixed, fixed)
+        self.h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), np.uint8))
+        self.h.setOptionValue("time_limit", float(time_limit_s))
+        self.h.clearSolver()
+        try:
+            self.h.run()
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            solution = self.h.getSolution()
+            return {"duals": np.asarray(solution.row_dual), "activity": np.asarray(solution.row_value)}
+        finally:
+            self.h.changeColsIntegrality(len(idx), idx, np.ones(len(idx), np.uint8))
+            self._set_cols(idx, lower[idx], upper[idx])
+
+
+def _quiet(opts: SolveOptions) -> SolveOptions:
+    from dataclasses import replace
+
+    return replace(opts, log_path=None)
+
+
+def duals_here(prob: Problem, values: np.ndarray, time_limit_s: float) -> Optional[dict]:
+    """Fixed-integer duals in this process (for a problem that is not kept)."""
+    import highspy
+
+    from .highs import relaxed_highs
+
+    h = relaxed_highs(prob, time_limit_s, fix_integers_at=values)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = h.getSolution()
+    return {"duals": np.asarray(solution.row_dual), "activity": np.asarray(solution.row_value)}
