@@ -301,6 +301,10 @@ def build(name: str, out: Path | None = None, cell_m: float | None = None, seed:
     out = out or HERE / name
     cell = cell_m or spec["cell_m"]
     units = make_units(cell, spec.get("provinces"), seed)
+    if spec.get("plain"):
+        step = nl_demand.SUITABILITY_STEP
+        for col in [c for c in units.columns if c.startswith("suit_")]:
+            units[col] = (np.round(units[col] / step) * step).round(3)
     if "PV30" in (spec.get("provinces") or []):
         units["hard_plan_business"] = hard_plans(units, nl_demand.STEC_BRABANT["hard_supply"])
     units_file = "units.csv.gz"
@@ -316,7 +320,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, help="output folder (only with one name)")
     args = parser.parse_args(argv)
-    names = args.names or list(nl_demand.INSTANCES)
+    names = args.names or [n for n, spec in nl_demand.INSTANCES.items() if not spec.get("on_request")]
     unknown = sorted(set(names) - set(nl_demand.INSTANCES))
     if unknown:
         parser.error(f"unknown instance {unknown}; choose from {list(nl_demand.INSTANCES)}")

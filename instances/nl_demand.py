@@ -65,12 +65,17 @@ CLAIMS = {
 ZONING_SCALE_M = 500  # above this cell size, SME parks (category 3.2, 100 m) leave the zoning
 
 
-def claims(cell_m: float) -> dict:
+def claims(cell_m: float, plain: bool = False) -> dict:
     """The claims; on cells coarser than ``ZONING_SCALE_M`` business parks are not zoned, because any
-    two touching cells conflict and the 100 m guideline distance would block every adjacent cell."""
+    two touching cells conflict and the 100 m guideline distance would block every adjacent cell.
+    ``plain``: no zoning categories and no minimum sites at all (no pairwise families)."""
     out = {k: dict(v) for k, v in CLAIMS.items()}
     if cell_m > ZONING_SCALE_M:
         del out["business"]["env_category"]
+    if plain:
+        for claim in out.values():
+            claim.pop("env_category", None)
+            claim.pop("min_site_ha", None)
     return out
 
 
@@ -81,7 +86,12 @@ INSTANCES = {
     "nl-provinces": {"cell_m": 1000.0, "title": "The Netherlands by province and COROP region, 1 km cells"},
     "zuid-holland": {"cell_m": 500.0, "provinces": ["PV28"], "title": "Zuid-Holland by COROP region, 500 m cells"},
     "noord-brabant": {"cell_m": 500.0, "provinces": ["PV30"], "title": "Noord-Brabant by COROP region, 500 m cells"},
+    # generated on request only (3.5 M cells, ~170 MB): the national benchmark of issue 8. No pairwise families,
+    # suitability in classes of SUITABILITY_STEP, aggregation on: interchangeable cells are solved as classes.
+    "nl-100m": {"cell_m": 100.0, "title": "The Netherlands at 100 m, without pairwise families (national benchmark)",
+                "plain": True, "on_request": True},
 }
+SUITABILITY_STEP = 0.05  # nl-100m: suitability maps in classes, as land-use models classify them
 
 
 # --- demand -------------------------------------------------------------------------------
@@ -243,16 +253,19 @@ def config(name: str, units: pd.DataFrame, units_file: str, cell_m: float, deman
         "crs": "EPSG:28992",
         "units": units_file,
         "regions": regions,
-        "claims": claims(cell_m),
+        "claims": claims(cell_m, spec.get("plain", False)),
         "demand": demand,
         "rules": rules("base", province),
-        "env_zoning": {"distance_m": VNG_DISTANCE_M, "existing_category_attr": "env_category_existing", "sensitive_uses": ["housing"]},
+        **({} if spec.get("plain") else
+           {"env_zoning": {"distance_m": VNG_DISTANCE_M, "existing_category_attr": "env_category_existing", "sensitive_uses": ["housing"]}}),
         "balance": [{"level": "province", "work_claims": WORK_CLAIMS, "housing_claim": "housing", "work_ha_per_housing_ha": 0.2, "penalty_per_ha": 50.0}],
         "compensation": {"level": "province", "business_use": "business_park", "work_claims": WORK_CLAIMS},
         "resources": {"grid_mw": {"zone_attr": "grid_zone", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(demand, provinces)}},
         "protected_claims": ["business", "industry", "circular"],
         "objective": {"sense": "max_value", "shortfall_penalty_per_ha": 1000},
-        "solver": {"name": "highs", "mip_rel_gap": 0.01, "time_limit_s": 600, "threads": 2, "seed": 0},
+        "solver": {"name": "highs", "mip_rel_gap": 0.01, "time_limit_s": 600, "threads": 2, "seed": 0}
+        if not spec.get("plain") else
+        {"name": "highs", "mip_rel_gap": 0.001, "time_limit_s": 900, "threads": 2, "seed": 0, "aggregate": True},
     }
 
 

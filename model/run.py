@@ -22,7 +22,7 @@ from solvers.base import INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED
 
 from solvers.highs import fixed_integer_duals
 
-from . import diagnose, duals, extract, objectives, results, styles
+from . import aggregate, diagnose, duals, extract, objectives, results, styles
 from .errors import InfeasibleError, NoSolutionError, RuimtepuzzelError
 from .formulation import SOFT_FAMILIES, formulate
 from .instance import Instance, load_instance
@@ -47,6 +47,7 @@ class Run:
     times: dict = field(default_factory=dict)
     duals: Optional[pd.DataFrame] = None
     rule_costs: Optional[pd.DataFrame] = None
+    aggregation: Optional[dict] = None
 
 
 def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, threads=None, seed=None) -> SolveOptions:
@@ -137,27 +138,50 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     size = problem.size()
     progress(f"built: {size['rows']:,} rows, {size['cols']:,} columns, {size['nonzeros']:,} non-zeros ({times['build']:.2f} s)")
 
+    agg = _aggregation(prep, problem, progress, times)
+    solved = agg.problem if agg is not None else problem
     progress(f"solving with {opts.solver} (gap {opts.mip_rel_gap:g}, limit {opts.time_limit_s:g} s)")
-    result = solve_stages(prep, problem, opts, progress)
+    result = solve_stages(prep, solved, opts, progress)
     times["transfer"] = result.times.get("transfer", 0.0)
     times["solve"] = result.times.get("solve", 0.0)
-    error = _status_error(result.status, result, problem, opts, prep)
+    error = _status_error(result.status, result, solved, opts, prep)
     if error is not None:
         raise error
     progress(f"{result.status}: objective {result.objective:.6g}, bound {_finite(result.bound)}, gap {_finite(result.gap)} ({times['solve']:.2f} s)")
 
     t = time.perf_counter()
-    alloc = extract.allocation(prep, result.values)
+    values = aggregate.disaggregate(agg, result.values, prep) if agg is not None else result.values
+    alloc = extract.allocation(prep, values)
     summ = extract.summary(prep, alloc)
     times["extract"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    dual = fixed_integer_duals(problem, result.values, min(opts.time_limit_s, 120.0))
-    prices = duals.shadow_prices(prep, problem, dual["duals"], dual["activity"]) if dual["duals"] is not None else None
+    dual = fixed_integer_duals(solved, result.values, min(opts.time_limit_s, 120.0))
+    prices = duals.shadow_prices(prep, solved, dual["duals"], dual["activity"]) if dual["duals"] is not None else None
     if prices is None:
         progress(f"warning: no shadow prices ({dual['message']})")
     times["duals"] = time.perf_counter() - t
-    return Run(instance, prep, problem, result, alloc, summ, manifest={}, times=times, duals=prices)
+    run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices)
+    if agg is not None:
+        run.aggregation = {"units": int((agg.unit_class >= 0).sum()), "classes": agg.n_classes,
+                           "columns_before": agg.original.n_cols, "columns_after": agg.problem.n_cols,
+                           "rows_before": agg.original.n_rows, "rows_after": agg.problem.n_rows}
+    return run
+
+
+def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
+    """The class problem when the instance asks for aggregation (``solver.aggregate``), else None."""
+    if not prep.config.solver.aggregate:
+        return None
+    if prep.config.objective.sense == "max_min_fulfilment":
+        progress("warning: solver.aggregate is ignored for max_min_fulfilment (its second stage works on units)")
+        return None
+    t = time.perf_counter()
+    agg = aggregate.aggregate(prep, problem)
+    times["aggregate"] = time.perf_counter() - t
+    progress(f"aggregated {int((agg.unit_class >= 0).sum()):,} units into {agg.n_classes:,} classes: "
+             f"{agg.problem.n_cols:,} columns instead of {problem.n_cols:,} ({times['aggregate']:.2f} s)")
+    return agg
 
 
 def manifest_of(run: Run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
@@ -179,9 +203,10 @@ def manifest_of(run: Run, opts: SolveOptions, overrides: Optional[dict]) -> dict
         "objective": _finite(result.objective),
         "bound": _finite(result.bound),
         "gap": _finite(result.gap),
-        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "transfer", "solve", "extract", "duals", "write")},
+        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "aggregate", "transfer", "solve", "extract", "duals", "write")},
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
+        "aggregation": run.aggregation,
         "warnings": run.prep.warnings,
     }
 

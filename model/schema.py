@@ -197,6 +197,7 @@ class SolverConfig(Strict):
     threads: int = Field(default=2, ge=0)
     seed: int = Field(default=0, ge=0)
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
+    aggregate: bool = False  # extension: merge interchangeable units into classes (exact; see model/aggregate.py)
     options: dict[str, Union[bool, int, float, str]] = Field(default_factory=dict)  # extension: raw solver options
 
 
