@@ -9,6 +9,7 @@ process, so peak RSS is per run; the table shows medians of the repeats.
 
     python bench/run.py                         # 10k, 50k and 200k cells, medians of 3
     python bench/run.py --sizes 10000 --repeats 1
+    python bench/run.py --national /tmp/nl-100m      # the 100 m national instance (generated there if absent)
 """
 from __future__ import annotations
 
@@ -143,12 +144,39 @@ def measure(n: int, mode: str) -> dict:
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def national(folder: Path, repeats: int) -> None:
+    """The whole country at 100 m (instances: nl-100m): the full pipeline through the command line."""
+    if not (folder / "instance.yaml").exists():
+        print(f"generating nl-100m into {folder} (about 3 minutes)", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "instances" / "make_nl.py"), "nl-100m", "--out", str(folder)], check=True)
+    keys = ("load", "preprocess", "build", "aggregate", "transfer", "solve", "extract", "duals", "write")
+    print("| run | units | pairs | classes | columns (classes) | rows | status | gap | " + " | ".join(keys) + " | total | peak RSS MB |")
+    print("|" + "---|" * (len(keys) + 10))
+    for i in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "solve", str(folder), "--out", str(Path(tmp) / "run"),
+                                   "--no-report", "--json", "--quiet"], capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            if proc.returncode:
+                raise RuntimeError(proc.stderr[-2000:])
+            m = json.loads(proc.stdout)
+        t, agg = m["times_s"], m.get("aggregation") or {}
+        print(f"| {i + 1} | {m['size']['units']:,} | {m['size']['pairs']:,} | {agg.get('classes', 0):,} | {m['size']['cols']:,} | "
+              f"{m['size']['rows']:,} | {m['status']} | {m['gap']:.5f} | " + " | ".join(f"{t.get(k, 0):.1f}" for k in keys)
+              + f" | {wall:.1f} | {m['peak_rss_mb']:,.0f} |", flush=True)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--national", type=Path, metavar="DIR", help="benchmark the 100 m national instance in DIR instead")
     parser.add_argument("--one", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.national:
+        national(args.national, args.repeats)
+        return
     if args.one:
         mode, folder = args.one
         print(json.dumps(run_ours(Path(folder)) if mode == "ours" else run_direct(Path(folder))))

@@ -89,8 +89,9 @@ def _versions() -> dict:
 
 
 def solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable = lambda m: None,
-                 solve: Callable = solvers.solve) -> SolveResult:
+                 solve: Optional[Callable] = None) -> SolveResult:
     """One solve, or the two stages of ``max_min_fulfilment``; ``solve(problem, opts)`` is the solver call."""
+    solve = solve or solvers.solve
     result = solve(problem, opts)
     if prep.config.objective.sense == "max_min_fulfilment" and result.has_solution:
         t = float(result.values[problem.group(objectives.FULFILMENT).start])
@@ -203,7 +204,8 @@ def manifest_of(run: Run, opts: SolveOptions, overrides: Optional[dict]) -> dict
         "objective": _finite(result.objective),
         "bound": _finite(result.bound),
         "gap": _finite(result.gap),
-        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "aggregate", "transfer", "solve", "extract", "duals", "write")},
+        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "aggregate", "transfer", "solve", "extract", "duals", "write")
+                    if k != "aggregate" or k in run.times},
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
         "aggregation": run.aggregation,
