@@ -63,7 +63,25 @@ def peak_rss_mb() -> float:
     return max(own, kids) / 1024.0
 
 
-def run_ours(folder: Path) -> dict:
+def _pass_only(prob) -> dict:
+    """Build the highspy model and pass it, in a worker, without solving (for sizes too slow to solve here)."""
+    from solvers.base import run_in_worker
+    from solvers.highs import build_lp
+
+    def worker(conn):
+        import highspy
+
+        t = time.perf_counter()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(build_lp(prob))
+        conn.send({"transfer": time.perf_counter() - t, "peak_rss_mb": peak_rss_mb()})
+
+    message, _ = run_in_worker(worker, (), deadline_s=3600)
+    return message
+
+
+def run_ours(folder: Path, solve: bool = True) -> dict:
     from model import extract
     from model.formulation import formulate
     from model.instance import load_instance
@@ -78,18 +96,23 @@ def run_ours(folder: Path) -> dict:
     t = time.perf_counter()
     prob = formulate(prep)
     t_build = time.perf_counter() - t
-    result = solvers.solve(prob, solve_options(inst))
+    if solve:
+        result = solvers.solve(prob, solve_options(inst))
+        values, times, objective, status = result.values, result.times, result.objective, result.status
+    else:
+        passed = _pass_only(prob)
+        values, times, objective, status = np.zeros(prob.n_cols), {"transfer": passed["transfer"], "solve": 0.0}, None, "not solved"
     t = time.perf_counter()
-    alloc = extract.allocation(prep, result.values)
+    alloc = extract.allocation(prep, values)
     extract.summary(prep, alloc)
     t_ext = time.perf_counter() - t
     size = prob.size()
     return {"units": len(inst.units), "pairs": len(prep.pairs), "rows": size["rows"], "nonzeros": size["nonzeros"],
-            "preprocess": t_pre, "build": t_build, "transfer": result.times["transfer"], "solve": result.times["solve"],
-            "extract": t_ext, "objective": result.objective, "status": result.status, "peak_rss_mb": peak_rss_mb()}
+            "preprocess": t_pre, "build": t_build, "transfer": times["transfer"], "solve": times["solve"],
+            "extract": t_ext, "objective": objective, "status": status, "peak_rss_mb": peak_rss_mb()}
 
 
-def run_direct(folder: Path) -> dict:
+def run_direct(folder: Path, solve: bool = True) -> dict:
     """The same matrix, built by us once (not timed), then handed straight to highspy in a fresh worker."""
     from model.formulation import formulate
     from model.instance import load_instance
@@ -126,7 +149,8 @@ def run_direct(folder: Path) -> dict:
         h.passModel(lp)
         transfer = time.perf_counter() - t
         t = time.perf_counter()
-        h.run()
+        if solve:
+            h.run()
         conn.send({"transfer": transfer, "solve": time.perf_counter() - t, "objective": h.getInfo().objective_function_value,
                    "peak_rss_mb": peak_rss_mb()})
 
@@ -134,11 +158,12 @@ def run_direct(folder: Path) -> dict:
     return message
 
 
-def measure(n: int, mode: str) -> dict:
+def measure(n: int, mode: str, solve: bool = True) -> dict:
     """One run in a fresh process, so that its peak RSS is its own."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_instance(n, Path(tmp) / "inst")
-        proc = subprocess.run([sys.executable, __file__, "--one", mode, str(folder)], capture_output=True, text=True)
+        extra = [] if solve else ["--no-solve"]
+        proc = subprocess.run([sys.executable, __file__, "--one", mode, str(folder)] + extra, capture_output=True, text=True)
         if proc.returncode:
             raise RuntimeError(proc.stderr[-2000:])
         return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -171,6 +196,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-solve", action="store_true",
+                        help="build and pass the model but do not solve it: the modelling overhead and memory at sizes too slow to solve")
     parser.add_argument("--national", type=Path, metavar="DIR", help="benchmark the 100 m national instance in DIR instead")
     parser.add_argument("--one", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -179,15 +206,16 @@ def main(argv=None) -> None:
         return
     if args.one:
         mode, folder = args.one
-        print(json.dumps(run_ours(Path(folder)) if mode == "ours" else run_direct(Path(folder))))
+        solve = not args.no_solve
+        print(json.dumps(run_ours(Path(folder), solve) if mode == "ours" else run_direct(Path(folder), solve)))
         return
     header = ("cells", "pairs", "rows", "nonzeros", "preprocess", "build", "transfer", "solve", "extract", "total", "RSS MB",
               "direct", "direct RSS", "ratio", "RSS ratio")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for n in args.sizes:
-        ours = [measure(n, "ours") for _ in range(args.repeats)]
-        direct = [measure(n, "direct") for _ in range(args.repeats)]
+        ours = [measure(n, "ours", not args.no_solve) for _ in range(args.repeats)]
+        direct = [measure(n, "direct", not args.no_solve) for _ in range(args.repeats)]
         med = {k: statistics.median(r[k] for r in ours) for k in ("preprocess", "build", "transfer", "solve", "extract", "peak_rss_mb")}
         total = statistics.median(r["preprocess"] + r["build"] + r["transfer"] + r["solve"] + r["extract"] for r in ours)
         d_total = statistics.median(r["transfer"] + r["solve"] for r in direct)
