@@ -142,15 +142,20 @@ PATCHABLE = [
 ]
 
 
-@pytest.mark.parametrize("path, value", PATCHABLE)
-def test_a_patched_problem_equals_the_rebuilt_one_array_by_array(tmp_path, path, value):
+def base_and_scenario(tmp_path, path, value):
+    """The small instance prepared and formulated, and the configuration with ``path`` set to ``value``."""
     folder = small(tmp_path)
     base_instance = load_instance(folder)
     base_prep = prepare(base_instance)
-    base = formulate(base_prep)
     data, _, _ = merged_data(folder)
     spec = SweepSpec.model_validate({"design": "grid", "parameters": [{"path": path, "values": [value]}]})
     config = with_config(base_instance, effective_data(data, spec, design_points(spec)[0]), "test").config
+    return base_instance, base_prep, formulate(base_prep), config
+
+
+@pytest.mark.parametrize("path, value", PATCHABLE)
+def test_a_patched_problem_equals_the_rebuilt_one_array_by_array(tmp_path, path, value):
+    base_instance, base_prep, base, config = base_and_scenario(tmp_path, path, value)
     got = patched(base_prep, base, config)
     assert got is not None
     _, fast = got
@@ -169,13 +174,8 @@ def test_a_patched_problem_equals_the_rebuilt_one_array_by_array(tmp_path, path,
 @pytest.mark.parametrize("path, value", [("rules[name=flood].value", 2.0), ("claims.housing.value_per_ha", 12.0),
                                          ("demand[claim=housing].min_ha", 0.0)])
 def test_structural_changes_are_not_patched(tmp_path, path, value):
-    folder = small(tmp_path)
-    base_instance = load_instance(folder)
-    base_prep = prepare(base_instance)
-    data, _, _ = merged_data(folder)
-    spec = SweepSpec.model_validate({"design": "grid", "parameters": [{"path": path, "values": [value]}]})
-    config = with_config(base_instance, effective_data(data, spec, design_points(spec)[0]), "test").config
-    assert patched(base_prep, formulate(base_prep), config) is None
+    _, base_prep, base, config = base_and_scenario(tmp_path, path, value)
+    assert patched(base_prep, base, config) is None
 
 
 # --------------------------------------------------------------------------- end to end
