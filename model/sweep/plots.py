@@ -1,5 +1,5 @@
 """Plots planners read: a tornado chart (one-at-a-time), box plots (Monte Carlo) and a
-heat map of shortfall by region × scenario (every design)."""
+heat map of shortfall by region × scenario (every design, every region with a floor)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,19 +55,23 @@ def _shortfall_by_region(regions: pd.DataFrame, level: str) -> pd.DataFrame:
     return floors.pivot_table(index="region", columns="scenario", values="shortfall_ha", aggfunc="sum", fill_value=0.0)
 
 
-def heatmap(regions: pd.DataFrame, level: str, path: Path, title: str) -> bool:
-    """Shortfall (ha, summed over claims) per region of ``level`` × scenario. False when there is nothing to show."""
-    table = _shortfall_by_region(regions, level) if len(regions) else pd.DataFrame()
-    if table.empty:
+def heatmap(regions: pd.DataFrame, path: Path, title: str) -> bool:
+    """Shortfall (ha, summed over claims) per region with a floor × scenario; regions of every level, labelled
+    with their level. False when there is nothing to show."""
+    floors = regions[regions["demand_min"].notna()] if len(regions) else pd.DataFrame()
+    if floors.empty:
         return False
+    floors = floors.assign(where=floors["level"].astype(str) + " " + floors["region"].astype(str))
+    table = floors.pivot_table(index="where", columns="scenario", values="shortfall_ha", aggfunc="sum", fill_value=0.0, sort=False)
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(min(18, 2 + 0.35 * table.shape[1]), 1.5 + 0.35 * table.shape[0]))
-    image = ax.imshow(table.to_numpy(float), aspect="auto", cmap="Reds")
+    values = table.to_numpy(float)
+    fig, ax = plt.subplots(figsize=(min(18, 3.5 + 0.35 * table.shape[1]), 2 + 0.3 * table.shape[0]))
+    image = ax.imshow(values, aspect="auto", cmap="Reds", vmin=0.0, vmax=max(1.0, float(np.nanmax(values))))
     ax.set_yticks(range(table.shape[0]), table.index, fontsize=8)
     step = max(1, table.shape[1] // 40)
     ax.set_xticks(range(0, table.shape[1], step), table.columns[::step], rotation=90, fontsize=7)
     ax.set_xlabel("scenario")
-    fig.colorbar(image, ax=ax, label=f"shortfall (ha) per {level}")
+    fig.colorbar(image, ax=ax, label="shortfall (ha)")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

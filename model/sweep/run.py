@@ -145,13 +145,13 @@ def _write_outputs(out: Path, spec: SweepSpec, spec_path, instance, frames) -> N
     results.write_csv(frames["regions"], out / "sweep_regions.csv")
     results.write_csv(frames["duals"], out / "sweep_duals.csv")
     _atomic(out / "sweep.yaml", lambda p: shutil.copyfile(spec_path, p))
-    level = instance.levels[0]
+    level = next((lv for lv in instance.levels if instance.units[lv].nunique() > 1), instance.levels[0])  # a regional instance: its COROPs
     title = f"{instance.name}: {spec.design} sweep"
     if spec.design == "oat":
         _atomic(out / "tornado.png", lambda p: tornado(frames["sweep"], [q.label for q in spec.parameters], p, title))
     if spec.design == "monte_carlo":
         _atomic(out / "monte_carlo.png", lambda p: monte_carlo(frames["sweep"], frames["regions"], level, p, title))
-    _atomic(out / "heatmap_shortfall.png", lambda p: heatmap(frames["regions"], level, p, f"{title}: shortfall by {level}"))
+    _atomic(out / "heatmap_shortfall.png", lambda p: heatmap(frames["regions"], p, f"{title}: shortfall per region with a floor"))
 
 
 def _atomic(path: Path, write) -> None:
