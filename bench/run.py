@@ -66,7 +66,7 @@ def peak_rss_mb() -> float:
 def _pass_only(prob) -> dict:
     """Build the highspy model and pass it, in a worker, without solving (for sizes too slow to solve here)."""
     from solvers.base import run_in_worker
-    from solvers.highs import build_lp
+    from solvers.highs import pass_model
 
     def worker(conn):
         import highspy
@@ -74,7 +74,7 @@ def _pass_only(prob) -> dict:
         t = time.perf_counter()
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        h.passModel(build_lp(prob))
+        pass_model(h, prob)
         conn.send({"transfer": time.perf_counter() - t, "peak_rss_mb": peak_rss_mb()})
 
     message, _ = run_in_worker(worker, (), deadline_s=3600)

@@ -65,6 +65,25 @@ def build_lp(prob: Problem, skip: frozenset = frozenset()):
     return lp
 
 
+def pass_model(h, prob: Problem, skip: frozenset = frozenset()) -> None:
+    """Hand the problem's arrays to HiGHS in one call (no HighsLp in between: one copy of the matrix fewer)."""
+    import highspy
+
+    a, row_lo, row_hi = prob.matrix(skip, fmt="csc")
+    lb, ub = prob.bounds(skip)
+    integer = prob.integrality()
+    sense = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
+    status = h.passModel(
+        int(prob.n_cols), int(a.shape[0]), int(a.nnz), int(highspy.MatrixFormat.kColwise), int(sense), float(prob.offset),
+        np.ascontiguousarray(prob.objective(), float), np.ascontiguousarray(lb, float), np.ascontiguousarray(ub, float),
+        np.ascontiguousarray(row_lo, float), np.ascontiguousarray(row_hi, float),
+        np.ascontiguousarray(a.indptr[:-1], np.int32), np.ascontiguousarray(a.indices, np.int32), np.ascontiguousarray(a.data, float),
+        np.ascontiguousarray(integer, np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the model (passModel returned an error)")
+
+
 def _new_highs(opts: SolveOptions):
     import highspy
 
@@ -136,7 +155,7 @@ def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(),
     """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards."""
     start = time.perf_counter()
     h = _new_highs(opts)
-    h.passModel(build_lp(prob, skip))
+    pass_model(h, prob, skip)
     transfer = time.perf_counter() - start
     answer = _run(h, prob, opts, incumbent, state)
     answer["times"]["transfer"] = transfer

@@ -22,7 +22,7 @@ import numpy as np
 from model.problem import Problem
 
 from .base import SolveOptions
-from .highs import _new_highs, _run, build_lp, highs_options
+from .highs import _new_highs, _run, highs_options, pass_model
 
 
 @dataclass
@@ -87,7 +87,7 @@ class KeptHighs:
         start = time.perf_counter()
         self.base = base
         self.h = _new_highs(_quiet(opts))
-        self.h.passModel(build_lp(base))
+        pass_model(self.h, base)
         self.transfer_s = time.perf_counter() - start
         self.col_lower, self.col_upper = base.bounds()
         self.row_lower, self.row_upper = _row_bounds(base)

@@ -23,7 +23,7 @@ def allocation_vars(prep: Prepared, prob: Problem) -> np.ndarray:
     """x[u,k] ∈ {0,1} per allowed pair; continuous in [0,1] for divisible claims."""
     claims = pair_claims(prep)
     divisible = np.isin(claims, [k for k, c in prep.config.claims.items() if c.divisible])
-    lab = labels(unit_id=unit_ids(prep, pair_units(prep)), claim=claims)
+    lab = labels(unit_id=unit_ids(prep, pair_units(prep)), claim=prep.pairs["claim"].array)  # categoricals: compact at scale
     x = prob.add_vars("x", lab, 0.0, 1.0, integer=True)
     prob.set_integrality("x", ~divisible)  # divisible shares are continuous
     return x

@@ -24,8 +24,9 @@ def stacking_pairs(prep: Prepared) -> np.ndarray:
     return np.isin(pair_claims(prep), list(stacking))
 
 
-def unit_ids(prep: Prepared, units: np.ndarray) -> np.ndarray:
-    return prep.units["unit_id"].to_numpy(dtype=object)[units]
+def unit_ids(prep: Prepared, units: np.ndarray) -> pd.Categorical:
+    """The unit ids of ``units`` as a categorical: a code per entry, each id string stored once."""
+    return pd.Categorical.from_codes(np.asarray(units, np.int64), categories=pd.Index(prep.units["unit_id"]))
 
 
 def grouped_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
