@@ -212,16 +212,20 @@ def relaxed_highs(prob: Problem, time_limit_s: float, skip: frozenset = frozense
     return h
 
 
-def _duals_worker(conn, prob: Problem, values: np.ndarray, time_limit_s: float) -> None:
+def duals_here(prob: Problem, values: np.ndarray, time_limit_s: float) -> dict:
+    """Fixed-integer row duals, solved in this process (``duals`` is None when the LP is not optimal)."""
     import highspy
 
     h = relaxed_highs(prob, time_limit_s, fix_integers_at=values)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        conn.send({"duals": None, "message": h.modelStatusToString(h.getModelStatus())})
-        return
+        return {"duals": None, "message": h.modelStatusToString(h.getModelStatus())}
     solution = h.getSolution()
-    conn.send({"duals": np.asarray(solution.row_dual), "activity": np.asarray(solution.row_value),
-               "objective": h.getInfo().objective_function_value, "message": "optimal"})
+    return {"duals": np.asarray(solution.row_dual), "activity": np.asarray(solution.row_value),
+            "objective": h.getInfo().objective_function_value, "message": "optimal"}
+
+
+def _duals_worker(conn, prob: Problem, values: np.ndarray, time_limit_s: float) -> None:
+    conn.send(duals_here(prob, values, time_limit_s))
 
 
 def fixed_integer_duals(prob: Problem, values: np.ndarray, time_limit_s: float = 120.0) -> dict:

@@ -164,16 +164,3 @@ def _quiet(opts: SolveOptions) -> SolveOptions:
     from dataclasses import replace
 
     return replace(opts, log_path=None)
-
-
-def duals_here(prob: Problem, values: np.ndarray, time_limit_s: float) -> Optional[dict]:
-    """Fixed-integer duals in this process (for a problem that is not kept)."""
-    import highspy
-
-    from .highs import relaxed_highs
-
-    h = relaxed_highs(prob, time_limit_s, fix_integers_at=values)
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    solution = h.getSolution()
-    return {"duals": np.asarray(solution.row_dual), "activity": np.asarray(solution.row_value)}

@@ -20,8 +20,8 @@ import pandas as pd
 
 import solvers
 from solvers.base import OPTIMAL, TIME_LIMIT, SolveOptions, SolveResult
-from solvers.highs import solve_here, version
-from solvers.kept import KeptHighs, delta, duals_here
+from solvers.highs import duals_here, solve_here, version
+from solvers.kept import KeptHighs, delta
 
 from .. import duals, extract
 from ..formulation import formulate
@@ -93,6 +93,10 @@ def _here(problem, opts: SolveOptions) -> SolveResult:
     return result
 
 
+def _priced(answer: dict) -> Optional[dict]:
+    return answer if answer["duals"] is not None else None
+
+
 def _fresh(ctx: Context, task: Task, times: dict):
     t = time.perf_counter()
     instance = dataclasses.replace(ctx.instance, config=task.config)
@@ -103,7 +107,7 @@ def _fresh(ctx: Context, task: Task, times: dict):
     lp = None
     if ctx.shadow_prices and result.has_solution and ctx.opts.solver == "highs":
         t = time.perf_counter()
-        lp = duals_here(problem, result.values, DUALS_TIME_LIMIT_S)
+        lp = _priced(duals_here(problem, result.values, DUALS_TIME_LIMIT_S))
         times["duals"] = time.perf_counter() - t
     return prep, problem, result, lp
 
@@ -122,7 +126,7 @@ def _kept(ctx: Context, base: _Base, task: Task, times: dict):
     times["path"] = "patched" if got is not None else ("rebuilt" if d is not None else "fresh")
     if d is None:
         result = solve_stages(prep, problem, ctx.opts, solve=_here)
-        lp = duals_here(problem, result.values, DUALS_TIME_LIMIT_S) if ctx.shadow_prices and result.has_solution else None
+        lp = _priced(duals_here(problem, result.values, DUALS_TIME_LIMIT_S)) if ctx.shadow_prices and result.has_solution else None
         return prep, problem, result, lp
     with base.lock:
         answer = base.kept.solve(problem, d, ctx.opts, start=ctx.base_values)
