@@ -43,9 +43,11 @@ class Aggregation:
     unit_class: np.ndarray  # class number per unit (-1: no allocation column)
     n_classes: int
 
-    @property
-    def reduction(self) -> float:
-        return 1.0 - self.problem.n_cols / max(1, self.original.n_cols)
+    def summary(self) -> dict:
+        """For the manifest: units, classes, columns and rows before and after."""
+        return {"units": int((self.unit_class >= 0).sum()), "classes": self.n_classes,
+                "columns_before": self.original.n_cols, "columns_after": self.problem.n_cols,
+                "rows_before": self.original.n_rows, "rows_after": self.problem.n_rows}
 
 
 def _single_use_rows(prob: Problem) -> np.ndarray:
@@ -59,11 +61,11 @@ def column_hashes(prob: Problem, a: sp.csc_matrix, local_rows: np.ndarray) -> np
     is_local = np.zeros(a.shape[0], bool)
     is_local[local_rows] = True
     lb, ub = prob.bounds()
+    local_coef = a.T @ is_local.astype(float)  # the coefficient in the single-use row (0 if none)
     out = np.empty((a.shape[1], 2))
     for i in range(2):
         r = rng.uniform(1.0, 2.0, a.shape[0])
         r[is_local] = 0.0
-        local_coef = a.T @ is_local.astype(float)  # the coefficient in the single-use row (0 if none)
         extras = rng.uniform(1.0, 2.0, 6)
         out[:, i] = (a.T @ r + extras[0] * local_coef + extras[1] * prob.objective() + extras[2] * np.where(np.isfinite(lb), lb, -7.0)
                      + extras[3] * np.where(np.isfinite(ub), ub, 7.0) + extras[4] * prob.integrality() + extras[5] * np.diff(a.indptr))

@@ -154,9 +154,13 @@ class Problem:
         a = sp.coo_matrix((vals, (rows, cols)), shape=(n_rows, self.n_cols))
         a = a.tocsc() if fmt == "csc" else a.tocsr()
         a.sum_duplicates()
-        lower = np.concatenate([b.lower for b in blocks]) if blocks else np.empty(0)
-        upper = np.concatenate([b.upper for b in blocks]) if blocks else np.empty(0)
-        return a, lower, upper
+        return a, *self.row_bounds(skip_families)
+
+    def row_bounds(self, skip_families: frozenset = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+        blocks = [b for b in self.blocks if b.family not in skip_families]
+        if not blocks:
+            return np.empty(0), np.empty(0)
+        return np.concatenate([b.lower for b in blocks]), np.concatenate([b.upper for b in blocks])
 
     def size(self) -> dict:
         return {

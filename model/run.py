@@ -163,10 +163,7 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
         progress(f"warning: no shadow prices ({dual['message']})")
     times["duals"] = time.perf_counter() - t
     run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices)
-    if agg is not None:
-        run.aggregation = {"units": int((agg.unit_class >= 0).sum()), "classes": agg.n_classes,
-                           "columns_before": agg.original.n_cols, "columns_after": agg.problem.n_cols,
-                           "rows_before": agg.original.n_rows, "rows_after": agg.problem.n_rows}
+    run.aggregation = agg.summary() if agg is not None else None
     return run
 
 
@@ -180,8 +177,9 @@ def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
     t = time.perf_counter()
     agg = aggregate.aggregate(prep, problem)
     times["aggregate"] = time.perf_counter() - t
-    progress(f"aggregated {int((agg.unit_class >= 0).sum()):,} units into {agg.n_classes:,} classes: "
-             f"{agg.problem.n_cols:,} columns instead of {problem.n_cols:,} ({times['aggregate']:.2f} s)")
+    size = agg.summary()
+    progress(f"aggregated {size['units']:,} units into {size['classes']:,} classes: "
+             f"{size['columns_after']:,} columns instead of {size['columns_before']:,} ({times['aggregate']:.2f} s)")
     return agg
 
 

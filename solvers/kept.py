@@ -14,7 +14,7 @@ HiGHS solve afterwards (see :mod:`solvers.base`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -57,12 +57,6 @@ def same_structure(a: Problem, b: Problem) -> bool:
     return True
 
 
-def _row_bounds(p: Problem) -> tuple[np.ndarray, np.ndarray]:
-    if not p.blocks:
-        return np.empty(0), np.empty(0)
-    return np.concatenate([b.lower for b in p.blocks]), np.concatenate([b.upper for b in p.blocks])
-
-
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 
@@ -73,7 +67,7 @@ def delta(base: Problem, new: Problem) -> Optional[Delta]:
         return None
     (bl, bu), (nl, nu) = base.bounds(), new.bounds()
     cols = np.flatnonzero(_changed(bl, nl) | _changed(bu, nu))
-    (rl, ru), (ml, mu) = _row_bounds(base), _row_bounds(new)
+    (rl, ru), (ml, mu) = base.row_bounds(), new.row_bounds()
     rows = np.flatnonzero(_changed(rl, ml) | _changed(ru, mu))
     bc, nc = base.objective(), new.objective()
     cost_cols = np.flatnonzero(_changed(bc, nc))
@@ -86,11 +80,11 @@ class KeptHighs:
     def __init__(self, base: Problem, opts: SolveOptions):
         start = time.perf_counter()
         self.base = base
-        self.h = _new_highs(_quiet(opts))
+        self.h = _new_highs(replace(opts, log_path=None))
         pass_model(self.h, base)
         self.transfer_s = time.perf_counter() - start
         self.col_lower, self.col_upper = base.bounds()
-        self.row_lower, self.row_upper = _row_bounds(base)
+        self.row_lower, self.row_upper = base.row_bounds()
         self.cost = base.objective().copy()
         self.integer = np.flatnonzero(base.integrality()).astype(np.int32)
         self._applied: Optional[Delta] = None
@@ -158,9 +152,3 @@ class KeptHighs:
         finally:
             self.h.changeColsIntegrality(len(idx), idx, np.ones(len(idx), np.uint8))
             self._set_cols(idx, lower[idx], upper[idx])
-
-
-def _quiet(opts: SolveOptions) -> SolveOptions:
-    from dataclasses import replace
-
-    return replace(opts, log_path=None)

@@ -127,7 +127,10 @@ def test_bad_paths_and_values_fail_before_anything_runs(tmp_path):
     spec = write_spec(tmp_path / "neg.yaml", {"design": "grid", "parameters": [{"path": "demand[claim=business].min_ha", "values": [-1]}]})
     with pytest.raises(InputError, match=r"scenario S0000 .*min_ha"):
         sweep_instance(folder, spec, tmp_path / "out2", quiet=True)
-    assert not (tmp_path / "out").exists() and not (tmp_path / "out2").exists()
+    spec = write_spec(tmp_path / "gap.yaml", {"design": "grid", "parameters": [{"path": "solver.mip_rel_gap", "values": [0.1]}]})
+    with pytest.raises(InputError, match="cannot vary solver settings"):
+        sweep_instance(folder, spec, tmp_path / "out3", quiet=True)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
 
 
 # --------------------------------------------------------------------------- patched = rebuilt

@@ -23,7 +23,7 @@ from ..instance import load_instance, merged_data, with_config
 from ..run import VERSION, solve_options
 from .execute import run_dask, run_local
 from .plots import heatmap, monte_carlo, tornado
-from .spec import SweepSpec, design_points, effective_data, load_spec, locate
+from .spec import SweepSpec, design_points, effective_data, load_spec, locate, parse_path
 from .store import Store, scenario_key
 from .table import tables
 from .worker import Context, Task
@@ -53,6 +53,9 @@ def plan(folder, spec: SweepSpec, spec_label: str, scenario=None, **solver_args)
     instance = load_instance(folder, scenario)
     base, _, _ = merged_data(folder, scenario)
     for p in spec.parameters:
+        if parse_path(p.path)[0].key == "solver":  # every scenario is solved with the sweep's own options
+            raise InputError(f"{spec_label}: parameter {p.label!r}: a sweep cannot vary solver settings; "
+                             "use --gap, --time-limit or --threads for the whole sweep")
         locate(base, p.path)  # unknown paths fail here, before anything runs
     if solver_args.get("threads") is None:
         solver_args["threads"] = SWEEP_THREADS

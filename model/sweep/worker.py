@@ -83,26 +83,29 @@ def _base(ctx: Context) -> _Base:
         return _BASES[ctx.token]
 
 
-def _here(problem, opts: SolveOptions) -> SolveResult:
-    """One solve in this process (a sweep worker never forks a HiGHS worker)."""
-    if opts.solver != "highs":
-        return solvers.solve(problem, opts)
+def _result(answer: dict) -> SolveResult:
     result = SolveResult(status="error", solver="highs", version=version())
-    for key, value in solve_here(problem, opts).items():
+    for key, value in answer.items():
         setattr(result, key, value)
     return result
+
+
+def _here(problem, opts: SolveOptions) -> SolveResult:
+    """One solve in this process (a sweep worker never forks a HiGHS worker)."""
+    return solvers.solve(problem, opts) if opts.solver != "highs" else _result(solve_here(problem, opts))
 
 
 def _priced(answer: dict) -> Optional[dict]:
     return answer if answer["duals"] is not None else None
 
 
-def _fresh(ctx: Context, task: Task, times: dict):
-    t = time.perf_counter()
-    instance = dataclasses.replace(ctx.instance, config=task.config)
-    prep = prepare(instance)
-    problem = formulate(prep)
-    times["setup"] = time.perf_counter() - t
+def _built(ctx: Context, config: InstanceConfig):
+    prep = prepare(dataclasses.replace(ctx.instance, config=config))
+    return prep, formulate(prep)
+
+
+def _solve_fresh(ctx: Context, prep: Prepared, problem, times: dict):
+    """Solve a problem loaded afresh (both stages if the objective has them), with its shadow prices."""
     result = solve_stages(prep, problem, ctx.opts, solve=_here)
     lp = None
     if ctx.shadow_prices and result.has_solution and ctx.opts.solver == "highs":
@@ -112,27 +115,25 @@ def _fresh(ctx: Context, task: Task, times: dict):
     return prep, problem, result, lp
 
 
+def _fresh(ctx: Context, task: Task, times: dict):
+    t = time.perf_counter()
+    prep, problem = _built(ctx, task.config)
+    times["setup"] = time.perf_counter() - t
+    return _solve_fresh(ctx, prep, problem, times)
+
+
 def _kept(ctx: Context, base: _Base, task: Task, times: dict):
     """Patch (or rebuild) the scenario; re-solve on the kept model if only bounds and costs moved."""
     t = time.perf_counter()
     got = patched(base.prep, base.problem, task.config)
-    if got is None:
-        prep = prepare(dataclasses.replace(ctx.instance, config=task.config))
-        problem = formulate(prep)
-    else:
-        prep, problem = got
+    prep, problem = got if got is not None else _built(ctx, task.config)
     d = delta(base.problem, problem)
     times["setup"] = time.perf_counter() - t
     times["path"] = "patched" if got is not None else ("rebuilt" if d is not None else "fresh")
     if d is None:
-        result = solve_stages(prep, problem, ctx.opts, solve=_here)
-        lp = _priced(duals_here(problem, result.values, DUALS_TIME_LIMIT_S)) if ctx.shadow_prices and result.has_solution else None
-        return prep, problem, result, lp
+        return _solve_fresh(ctx, prep, problem, times)
     with base.lock:
-        answer = base.kept.solve(problem, d, ctx.opts, start=ctx.base_values)
-        result = SolveResult(status="error", solver="highs", version=version())
-        for key, value in answer.items():
-            setattr(result, key, value)
+        result = _result(base.kept.solve(problem, d, ctx.opts, start=ctx.base_values))
         lp = None
         if ctx.shadow_prices and result.has_solution:
             t = time.perf_counter()
