@@ -49,7 +49,7 @@ def write_instance(n: int, folder: Path, seed: int = 1) -> Path:
     config = {
         "name": f"bench{n}", "regions": ["province"],
         "claims": {k: {"value_per_ha": float(v), "suitability_attr": f"suit_{k}"} for k, v in zip(CLAIMS, [10, 3, 7, 6, 9, 5, 8])},
-        "demand": [{"level": "province", "region": f"R{r:02d}", "claim": k, "min_ha": round(per_region * s, 1)}
+        "demand": [{"level": "province", "region": f"R{r:02d}", "claim": k, "min_ha": float(round(per_region * s))}
                    for r in range(REGIONS) for k, s in shares.items()],
         "solver": {"presolve": "off", "mip_rel_gap": 0.01, "threads": 2, "time_limit_s": 3600},
     }

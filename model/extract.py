@@ -20,49 +20,71 @@ SHARE_TOLERANCE = 1e-6
 def allocation(prep: Prepared, values: np.ndarray) -> pd.DataFrame:
     pairs = prep.pairs
     x = values[: len(pairs)]
-    divisible = np.isin(pairs["claim"].to_numpy(dtype=object), [k for k, c in prep.config.claims.items() if c.divisible])
+    claim_codes = pairs["claim"].cat.codes.to_numpy()  # categorical: no per-row string conversion
+    claim_names = np.asarray(pairs["claim"].cat.categories, dtype=object)
+    divisible = np.isin(claim_names, [k for k, c in prep.config.claims.items() if c.divisible])[claim_codes]
     share = np.where(divisible, np.clip(x, 0.0, 1.0), (x > BINARY_THRESHOLD).astype(float))
     share = np.where(divisible & (share < SHARE_TOLERANCE), 0.0, share)
     take = np.flatnonzero(share > 0)
     units = pairs["unit"].to_numpy()[take]
     out = pd.DataFrame({
-        "unit_id": prep.units["unit_id"].to_numpy(dtype=object)[units],
-        "claim": pairs["claim"].to_numpy(dtype=object)[take],
+        "unit_id": prep.instance.unit_ids()[units],
+        "claim": claim_names[claim_codes[take]],
     })
     for level in prep.instance.levels:
-        out[level] = prep.units[level].to_numpy(dtype=object)[units]
+        out[level] = prep.instance.region_codes(level)[units]
     out["used_ha"] = pairs["used_ha"].to_numpy()[take] * share[take]
     out["share"] = share[take]
     out.attrs["unit_index"] = units
     return out.reset_index(drop=True)
 
 
-def _allocated_by_region(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
-    frames = []
-    for level in [NATIONAL] + prep.instance.levels:
-        regions = sorted(set(prep.instance.region_codes(level)))
-        grid = pd.MultiIndex.from_product([regions, prep.claims], names=["region", "claim"]).to_frame(index=False)
-        codes = alloc[level] if level != NATIONAL else pd.Series("NL", index=alloc.index)
-        sums = alloc.assign(region=codes).groupby(["region", "claim"], as_index=False)["used_ha"].sum()
-        grid = grid.merge(sums, on=["region", "claim"], how="left").fillna({"used_ha": 0.0})
-        frames.append(grid.assign(level=level))
-    out = pd.concat(frames, ignore_index=True).rename(columns={"used_ha": "allocated_ha"})
-    return out[["level", "region", "claim", "allocated_ha"]]
-
-
-def _demand_rows(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
+def _keys(prep: Prepared, alloc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Unit index and claim index of each allocation row."""
     units = alloc.attrs.get("unit_index", np.empty(0, np.int64))
-    rows = []
-    for d in prep.config.demand:
-        mine = alloc["claim"].to_numpy() == d.claim
-        if d.level != NATIONAL:
-            mine &= alloc[d.level].to_numpy() == d.region
-        if d.measure:
-            amount = float((prep.units[d.measure].fillna(0).to_numpy(float)[units[mine]] * alloc["share"].to_numpy()[mine]).sum())
-        else:
-            amount = float(alloc["used_ha"].to_numpy()[mine].sum())
-        rows.append({"level": d.level, "region": d.region_key, "claim": d.claim, "measure": d.measure or "ha",
-                     "demand_min": d.lower, "demand_max": d.upper, "allocated": amount})
+    return units, pd.Categorical(alloc["claim"], categories=prep.claims).codes.astype(np.int64)
+
+
+def _sums(prep: Prepared, keys: tuple, level: str, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(regions × claims array of ``amount`` summed over the allocation rows, sorted region names) at ``level``."""
+    units, claim = keys
+    codes, regions = prep.instance.region_index(level)
+    n_claims = len(prep.claims)
+    flat = np.bincount(codes[units] * n_claims + claim, weights=amount, minlength=len(regions) * n_claims)
+    return flat.reshape(len(regions), n_claims), np.asarray(regions, dtype=object)
+
+
+def _allocated_by_region(prep: Prepared, alloc: pd.DataFrame, keys: tuple) -> pd.DataFrame:
+    frames = []
+    used = alloc["used_ha"].to_numpy(float)
+    for level in [NATIONAL] + prep.instance.levels:
+        sums, regions = _sums(prep, keys, level, used)
+        frames.append(pd.DataFrame({"level": level, "region": np.repeat(regions, len(prep.claims)),
+                                    "claim": np.tile(np.asarray(prep.claims, dtype=object), len(regions)),
+                                    "allocated_ha": sums.ravel()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _demand_rows(prep: Prepared, alloc: pd.DataFrame, keys: tuple) -> pd.DataFrame:
+    """Each demand row's allocated amount, from one sum per (level, measure) rather than a scan per row."""
+    units = keys[0]
+    claim_at = {k: i for i, k in enumerate(prep.claims)}
+    totals: dict = {}
+
+    def allocated(level: str, measure, region: str, claim: str) -> float:
+        if (level, measure) not in totals:
+            if measure:
+                amount = prep.units[measure].fillna(0).to_numpy(float)[units] * alloc["share"].to_numpy(float)
+            else:
+                amount = alloc["used_ha"].to_numpy(float)
+            sums, regions = _sums(prep, keys, level, amount)
+            totals[level, measure] = sums, {r: i for i, r in enumerate(regions)}
+        sums, region_at = totals[level, measure]
+        return float(sums[region_at[region], claim_at[claim]]) if region in region_at else 0.0
+
+    rows = [{"level": d.level, "region": d.region_key, "claim": d.claim, "measure": d.measure or "ha",
+             "demand_min": d.lower, "demand_max": d.upper, "allocated": allocated(d.level, d.measure, d.region_key, d.claim)}
+            for d in prep.config.demand]
     cols = ["level", "region", "claim", "measure", "demand_min", "demand_max", "allocated"]
     if not rows:
         return pd.DataFrame(columns=cols)
@@ -73,8 +95,9 @@ def _demand_rows(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
 
 def summary(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
     """level, region, claim, demand_min, demand_max, allocated_ha, shortfall_ha, pct_met (+ measure, allocated, shortfall)."""
-    base = _allocated_by_region(prep, alloc)
-    demand = _demand_rows(prep, alloc)
+    keys = _keys(prep, alloc)
+    base = _allocated_by_region(prep, alloc, keys)
+    demand = _demand_rows(prep, alloc, keys)
     out = base.merge(demand, on=["level", "region", "claim"], how="left")
     floor = out["demand_min"].astype(float)
     out["shortfall"] = np.where(floor.notna(), np.maximum(0.0, floor - out["allocated"].astype(float)), np.nan)

@@ -41,7 +41,7 @@ class Instance:
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     grid: Optional[dict] = None  # {"x","y","cell_m"} arrays when units are square cells from CSV
-    _codes: dict = field(default_factory=dict, repr=False, compare=False)  # level -> region code per unit
+    _columns: dict = field(default_factory=dict, repr=False, compare=False)  # units column -> object array, converted once
 
     @property
     def name(self) -> str:
@@ -59,10 +59,24 @@ class Instance:
         """Region code per unit at ``level`` (``national``: every unit is in ``NL``)."""
         if level == NATIONAL:
             return np.full(len(self.units), "NL", dtype=object)
-        if level not in self._codes:  # converting an Arrow-backed string column costs ~0.1 s per million units
-            self._codes[level] = self.units[level].to_numpy(dtype=object)
-            self._codes[level].flags.writeable = False
-        return self._codes[level]
+        return self._column(level)
+
+    def region_index(self, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """(code per unit, sorted region names) at ``level``: integer codes for group sums without string keys."""
+        key = ("index", level)
+        if key not in self._columns:
+            self._columns[key] = pd.factorize(self.region_codes(level), sort=True)
+        return self._columns[key]
+
+    def unit_ids(self) -> np.ndarray:
+        return self._column("unit_id")
+
+    def _column(self, name: str) -> np.ndarray:
+        """A read-only object array of a units column, converted once (an Arrow-backed string column costs ~0.1 s per million units)."""
+        if name not in self._columns:
+            self._columns[name] = self.units[name].to_numpy(dtype=object)
+            self._columns[name].flags.writeable = False
+        return self._columns[name]
 
     def content_hash(self) -> str:
         """SHA-256 over every input file's bytes: changes whenever any input byte does."""
