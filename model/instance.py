@@ -152,34 +152,73 @@ def parse_config(data: dict, source: str) -> InstanceConfig:
 
 def _code_column(series: pd.Series) -> pd.Series:
     """Codes (regions, zones, uses, categories) as strings in an object column; missing is None."""
-    values = series.astype(object).to_numpy()
-    missing = pd.isna(values)
-    out = np.empty(len(values), dtype=object)
-    out[~missing] = [category_str(v) for v in values[~missing]]
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+        out = series.str.strip().to_numpy(dtype=object)  # what category_str does to a string, without a Python loop
+    else:
+        values = series.astype(object).to_numpy()
+        out = np.empty(len(values), dtype=object)
+        out[~missing] = [category_str(v) for v in values[~missing]]
+    out[missing] = None
     return pd.Series(out, index=series.index, dtype=object)
+
+
+def _as_numbers(series: pd.Series) -> Optional[pd.Series]:
+    """The column as floats when pyarrow parses every present value as a number; None otherwise.
+
+    A fast path for :func:`_typed_column`: it only accepts, so anything unusual (spaces,
+    "nan", words) falls through to the pandas rules and reads exactly as before.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        parsed = pc.cast(pa.array(series.to_numpy(dtype=object) if series.dtype == object else series, type=pa.string()), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if pc.any(pc.is_nan(parsed)).as_py():
+        return None
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=series.index, dtype=float)
 
 
 def _typed_column(series: pd.Series) -> pd.Series:
     """A CSV column of strings as booleans, numbers or strings."""
-    present = series.dropna()
-    lowered = present.str.strip().str.lower()
-    if len(present) and lowered.isin(BOOL_WORDS | {"0", "1"}).all() and lowered.isin(BOOL_WORDS).any():
-        return series.str.strip().str.lower().map(lambda v: None if pd.isna(v) else v in TRUE_WORDS).astype(object)
+    fast = _as_numbers(series)
+    if fast is not None:  # all numbers: not a boolean column either (no boolean word is a number)
+        return fast
+    missing = series.isna().to_numpy()
+    lowered = series.str.strip().str.lower()
+    words = lowered.isin(BOOL_WORDS).to_numpy()
+    if words.any() and (words | lowered.isin({"0", "1"}).to_numpy() | missing).all():
+        out = lowered.isin(TRUE_WORDS).to_numpy(dtype=object)
+        out[missing] = None
+        return pd.Series(out, index=series.index, dtype=object)
+    present = series[~missing]
+    if pd.to_numeric(present.iloc[:1000], errors="coerce").isna().any():  # one word is enough to make it text
+        return series
     numbers = pd.to_numeric(series, errors="coerce")
     if numbers.notna().sum() == len(present):
         return numbers.astype(float)
     return series
 
 
-def _read_csv_units(path: Path, code_cols: set[str]) -> tuple[pd.DataFrame, np.ndarray, Optional[dict]]:
+def _read_csv_strings(path: Path) -> pd.DataFrame:
+    """Every cell as a string (missing: empty field), by pandas' C reader, with its errors as InputErrors."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # a row longer than the header must not shift columns
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
     except pd.errors.ParserWarning:
         raise InputError(f"{path}: some rows have more fields than the header ({path.name} must be a plain table)") from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(f"{path}: cannot read as CSV: {exc}") from None
+
+
+def _read_csv_units(path: Path, code_cols: set[str]) -> tuple[pd.DataFrame, np.ndarray, Optional[dict]]:
+    try:  # pyarrow's reader is several times faster; any file it refuses is read (or refused) by pandas' own
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow")
+    except Exception:
+        raw = _read_csv_strings(path)
     raw.columns = [c.strip() for c in raw.columns]
     for col in ("x", "y"):
         if col not in raw.columns:
@@ -328,6 +367,12 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
     warnings: list[str] = []
     claims = set(config.claims)
     levels = set(config.regions) | {NATIONAL}
+    codes_at: dict[str, set] = {}  # level -> its region codes, built once (a set of millions of strings is not free)
+
+    def region_codes(level: str) -> set:
+        if level not in codes_at:
+            codes_at[level] = set(pd.unique(units[level].dropna()))
+        return codes_at[level]
 
     def claim_ok(name: str, where: str) -> None:
         if name not in claims:
@@ -367,7 +412,7 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         where = f"demand[{i}]"
         claim_ok(d.claim, where)
         level_ok(d.level, where)
-        if d.level != NATIONAL and d.region not in set(units[d.level].dropna()):
+        if d.level != NATIONAL and d.region not in region_codes(d.level):
             raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}")
         if d.measure:
             _need_column(units, d.measure, f"{source}: {where}.measure", units_path)
@@ -390,7 +435,7 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         ez = config.env_zoning
         if ez.existing_category_attr:
             _need_column(units, ez.existing_category_attr, f"{source}: env_zoning.existing_category_attr", units_path)
-            cats = set(units[ez.existing_category_attr].dropna())
+            cats = set(pd.unique(units[ez.existing_category_attr].dropna()))
             unknown = sorted(cats - set(ez.distance_m))
             if unknown:
                 raise InputError(
@@ -418,14 +463,14 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         _need_column(units, res.zone_attr, f"{source}: {where}.zone_attr", units_path)
         for c in res.per_ha:
             claim_ok(c, f"{where}.per_ha")
-        absent = sorted(set(res.cap) - set(units[res.zone_attr].dropna()))
+        absent = sorted(set(res.cap) - set(pd.unique(units[res.zone_attr].dropna())))
         if absent:
             warnings.append(f"{source}: {where}.cap: zones {absent} have no units; their caps constrain nothing")
 
     if config.budget and config.budget.cost_attr:
         _need_column(units, config.budget.cost_attr, f"{source}: budget.cost_attr", units_path)
 
-    ids = set(units["unit_id"])
+    ids = set(units["unit_id"]) if config.locked else set()
     seen = {}
     for i, lk in enumerate(config.locked):
         claim_ok(lk.claim, f"locked[{i}]")
@@ -451,7 +496,10 @@ def normalise_units(config: InstanceConfig, units: pd.DataFrame) -> None:
         units[col] = pd.Series(values, index=units.index, dtype=object)
     if "protected" in units.columns:
         flags = units["protected"].to_numpy(dtype=object)
-        units["protected"] = pd.Series([bool(v) and not pd.isna(v) for v in flags], index=units.index, dtype=object)
+        protected = np.zeros(len(flags), dtype=bool)
+        present = ~pd.isna(flags)
+        protected[present] = flags[present].astype(bool)  # truthiness, as bool(v): missing is not protected
+        units["protected"] = pd.Series(protected.astype(object), index=units.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- entry point

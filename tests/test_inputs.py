@@ -219,3 +219,25 @@ def test_content_hash_changes_with_any_byte(tmp_path):
     units.loc[0, "area_ha"] = 1.0000001
     units.to_csv(inst.folder / "units.csv", index=False)
     assert load_instance(inst.folder).content_hash() != before
+
+
+def _csv_instance(tmp_path, text: str):
+    folder = write_instance(tmp_path / "inst", BASE, row_units(2))
+    (folder / "units.csv").write_text(text)
+    return load_instance(folder).units
+
+
+def test_csv_columns_are_typed_by_their_values(tmp_path):
+    """The rules of the units CSV, whichever reader (pyarrow, or pandas' own for odd files) read it."""
+    header = "unit_id,area_ha,province,x,y,num,spaced,exp,flag,bits,word_nan,text,code\n"
+    rows = ["u1,1,0301,0,0,1.5, 2 ,1e3,yes,0,nan,a,0301\n", "u2,1, 07 ,1,1,,3,-2,No,1,1,b,07\n"]
+    for text in (header + "".join(rows), header + rows[0] + rows[1].rstrip("\n").rsplit(",", 1)[0] + "\n"):  # the 2nd: a short row
+        units = _csv_instance(tmp_path, text)
+        assert units["num"].dtype == float and units["num"].iloc[0] == 1.5 and pd.isna(units["num"].iloc[1])
+        assert units["spaced"].tolist() == [2.0, 3.0] and units["exp"].tolist() == [1000.0, -2.0]
+        assert units["flag"].tolist() == [True, False] and units["flag"].dtype == object
+        assert units["bits"].tolist() == [0.0, 1.0]  # 0/1 alone are numbers, not booleans
+        assert units["word_nan"].tolist() == ["nan", "1"]  # a word makes the column text
+        assert units["text"].tolist() == ["a", "b"]
+        assert units["province"].tolist() == ["0301", "07"]  # region codes stay text, stripped
+        assert units["code"].iloc[0] == 301.0  # a column the instance does not use as a code is just numbers
