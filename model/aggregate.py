@@ -87,9 +87,7 @@ def aggregate(prep, prob: Problem) -> Aggregation:
     lead = np.full(n_units, -1.0)
     has_pairs = np.bincount(units, minlength=n_units) > 0
     lead[has_pairs] = 1.0
-    sig = np.column_stack([lead, signature.reshape(n_units, -1)])
-    _, unit_class = np.unique(sig, axis=0, return_inverse=True)
-    unit_class = unit_class.ravel()
+    unit_class = _classes(np.column_stack([lead, signature.reshape(n_units, -1)]))
     fixed = np.concatenate([f.cols for f in prob.fixings]) if prob.fixings else np.empty(0, np.int64)
     alone = np.unique(units[fixed[fixed < n_pairs]])  # locked units: a fixing holds one unit, not a count
     unit_class[alone] = unit_class.max() + 1 + np.arange(len(alone))
@@ -98,6 +96,25 @@ def aggregate(prep, prob: Problem) -> Aggregation:
     valid = unit_class >= 0
     unit_class[valid] = np.unique(unit_class[valid], return_inverse=True)[1].ravel()
     return _build(prep, prob, a, units, claims, unit_class, local_rows, n_pairs)
+
+
+def _classes(signature: np.ndarray) -> np.ndarray:
+    """A class number per row of ``signature``, equal rows in one class (numbered by first appearance).
+
+    Hashes every row to two random projections and factorises them as one complex number: a
+    hash table, not the sort of ``np.unique(axis=0)`` (17 s for 3.5 M rows of 15). The sums run
+    column by column in the same order for every row, so equal rows give bit-equal keys; unequal
+    rows that collide are split again by :func:`_verify`.
+    """
+    rng = np.random.default_rng(SEED + 1)
+    weights = rng.uniform(1.0, 2.0, (signature.shape[1], 2))
+    real, imag = np.zeros(len(signature)), np.zeros(len(signature))
+    for j in range(signature.shape[1]):
+        real += signature[:, j] * weights[j, 0]
+        imag += signature[:, j] * weights[j, 1]
+    key = np.empty(len(signature), complex)
+    key.real, key.imag = real, imag
+    return pd.factorize(key)[0].astype(np.int64)
 
 
 def _verify(a, units, claims, unit_class, local_rows, prob, n_pairs) -> np.ndarray:

@@ -68,6 +68,12 @@ class Instance:
             self._columns[key] = pd.factorize(self.region_codes(level), sort=True)
         return self._columns[key]
 
+    def unit_dtype(self) -> pd.CategoricalDtype:
+        """A categorical dtype over the unit ids, checked for uniqueness once (labels then store codes only)."""
+        if "unit_dtype" not in self._columns:
+            self._columns["unit_dtype"] = pd.CategoricalDtype(pd.Index(self.units["unit_id"]))
+        return self._columns["unit_dtype"]
+
     def unit_ids(self) -> np.ndarray:
         return self._column("unit_id")
 

@@ -187,18 +187,19 @@ def _prune_small_sites(instance: Instance, claim: str, allowed: np.ndarray, area
 def _accounting(instance: Instance, filters: dict, areas: dict) -> pd.DataFrame:
     """Hectares each filter removes per claim and region: gross, and removed by that filter alone."""
     levels = [NATIONAL] + instance.levels
-    codes = {lvl: pd.factorize(instance.region_codes(lvl), sort=True) for lvl in levels}
+    codes = {lvl: instance.region_index(lvl) for lvl in levels}
     frames = []
     for k, flist in filters.items():
         if not flist:
             continue
         count = np.sum([m for _, m in flist], axis=0)
         for name, mask in flist:
-            only = mask & (count == 1)
+            hit_units = np.flatnonzero(mask)  # masks are sparse: sum over the units they hit only
+            only = count[hit_units] == 1
             for lvl in levels:
                 labels, names = codes[lvl]
-                gross = np.bincount(labels, weights=areas[k] * mask, minlength=len(names))
-                alone = np.bincount(labels, weights=areas[k] * only, minlength=len(names))
+                gross = np.bincount(labels[hit_units], weights=areas[k][hit_units], minlength=len(names))
+                alone = np.bincount(labels[hit_units], weights=areas[k][hit_units] * only, minlength=len(names))
                 hit = gross > 0
                 frames.append(pd.DataFrame({
                     "rule": name, "claim": k, "level": lvl, "region": np.asarray(names)[hit],

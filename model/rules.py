@@ -23,8 +23,7 @@ OPERATORS = {
 
 
 def _is_boolean_column(col: pd.Series) -> bool:
-    present = col.dropna()
-    return len(present) > 0 and present.map(lambda v: isinstance(v, (bool, np.bool_))).all()
+    return pd.api.types.infer_dtype(col, skipna=True) == "boolean"  # every present value a bool (and at least one)
 
 
 def rule_mask(units: pd.DataFrame, rule: Rule) -> np.ndarray:
@@ -44,8 +43,10 @@ def rule_mask(units: pd.DataFrame, rule: Rule) -> np.ndarray:
         hit = compare(col.where(col.notna(), False).astype(bool).to_numpy(), value)
     else:
         value = category_str(rule.value)
-        hit = compare(col.map(lambda v: category_str(v) if v is not None and v == v else "").to_numpy(dtype=object), value)
-        hit = np.asarray(hit, dtype=bool)
+        codes, uniques = pd.factorize(col)  # spell each distinct value once, not each unit
+        spelled = np.array([category_str(v) for v in uniques], dtype=object)
+        hit = np.zeros(len(col), dtype=bool)
+        hit[codes >= 0] = np.asarray(compare(spelled, value), dtype=bool)[codes[codes >= 0]]
     return present & hit
 
 

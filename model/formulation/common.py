@@ -12,7 +12,8 @@ def pair_units(prep: Prepared) -> np.ndarray:
 
 
 def pair_claims(prep: Prepared) -> np.ndarray:
-    return prep.pairs["claim"].to_numpy(dtype=object)
+    claim = prep.pairs["claim"]  # a categorical: take from its few names rather than convert every entry
+    return np.asarray(claim.cat.categories, dtype=object)[claim.cat.codes.to_numpy()]
 
 
 def used_ha(prep: Prepared) -> np.ndarray:
@@ -26,7 +27,7 @@ def stacking_pairs(prep: Prepared) -> np.ndarray:
 
 def unit_ids(prep: Prepared, units: np.ndarray) -> pd.Categorical:
     """The unit ids of ``units`` as a categorical: a code per entry, each id string stored once."""
-    return pd.Categorical.from_codes(np.asarray(units, np.int64), categories=pd.Index(prep.units["unit_id"]))
+    return pd.Categorical.from_codes(np.asarray(units, np.int64), dtype=prep.instance.unit_dtype())
 
 
 def grouped_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -36,8 +37,9 @@ def grouped_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def region_rows(prep: Prepared, level: str, entry_pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct region codes at ``level`` of the entries' units, and each entry's row number."""
-    codes = prep.instance.region_codes(level)[pair_units(prep)[entry_pairs]].astype(str)
-    return grouped_rows(codes)
+    codes, names = prep.instance.region_index(level)  # sorted names, so sorted codes give the same rows as sorted strings
+    distinct, rows = grouped_rows(codes[pair_units(prep)[entry_pairs]])
+    return np.asarray(names, dtype=object)[distinct].astype(str), rows
 
 
 def labels(**columns) -> pd.DataFrame:
