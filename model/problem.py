@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 INF = np.inf
+INDEX = np.int32  # HiGHS's own index type (HighsInt): 4 bytes per non-zero fewer than int64, twice
 
 
 @dataclass
@@ -35,8 +36,8 @@ class RowBlock:
     family: str
     name: str
     labels: pd.DataFrame  # one row per constraint row
-    rows: np.ndarray  # local row index of each coefficient
-    cols: np.ndarray  # global column index of each coefficient
+    rows: np.ndarray  # local row index of each coefficient (INDEX)
+    cols: np.ndarray  # global column index of each coefficient (INDEX)
     vals: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
@@ -85,9 +86,12 @@ class Problem:
 
     def add_rows(self, family: str, name: str, labels: pd.DataFrame, rows, cols, vals, lower, upper) -> RowBlock:
         size = len(labels)
+        if self.n_rows + size > np.iinfo(INDEX).max or self.n_cols > np.iinfo(INDEX).max:
+            raise ValueError(f"{family}: more than {np.iinfo(INDEX).max:,} rows or columns; HiGHS indexes with 32 bits")
         block = RowBlock(
             family=family, name=name, labels=labels.reset_index(drop=True),
-            rows=np.asarray(rows, np.int64), cols=np.asarray(cols, np.int64), vals=np.asarray(vals, float),
+            rows=np.asarray(rows).astype(INDEX, copy=False), cols=np.asarray(cols).astype(INDEX, copy=False),
+            vals=np.asarray(vals, float),
             lower=np.broadcast_to(np.asarray(lower, float), (size,)).copy(),
             upper=np.broadcast_to(np.asarray(upper, float), (size,)).copy(),
             start=self.n_rows,
@@ -146,13 +150,14 @@ class Problem:
     def matrix(self, skip_families: frozenset = frozenset(), fmt: str = "csc"):
         """The constraint matrix and row bounds, without the rows of ``skip_families``."""
         blocks = [b for b in self.blocks if b.family not in skip_families]
-        offsets = np.cumsum([0] + [b.size for b in blocks])
-        rows = np.concatenate([b.rows + o for b, o in zip(blocks, offsets)]) if blocks else np.empty(0, np.int64)
-        cols = np.concatenate([b.cols for b in blocks]) if blocks else np.empty(0, np.int64)
+        offsets = [0] + np.cumsum([b.size for b in blocks]).tolist()  # Python ints: the sums stay INDEX
+        rows = np.concatenate([b.rows + o for b, o in zip(blocks, offsets)]) if blocks else np.empty(0, INDEX)
+        cols = np.concatenate([b.cols for b in blocks]) if blocks else np.empty(0, INDEX)
         vals = np.concatenate([b.vals for b in blocks]) if blocks else np.empty(0)
         n_rows = int(offsets[-1])
         a = sp.coo_matrix((vals, (rows, cols)), shape=(n_rows, self.n_cols))
-        a = a.tocsc() if fmt == "csc" else a.tocsr()
+        del rows, cols, vals
+        a = a.tocsc() if fmt == "csc" else a.tocsr()  # sums duplicates
         a.sum_duplicates()
         return a, *self.row_bounds(skip_families)
 
