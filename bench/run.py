@@ -229,9 +229,10 @@ def main(argv=None) -> None:
         d_total = statistics.median(r["transfer"] + r["solve"] for r in direct)
         d_rss = statistics.median(r["peak_rss_mb"] for r in direct)
         o = ours[0]
+        ratio = "–" if args.no_solve else f"{total / d_total:.2f}"  # without a solve, "direct" is a transfer only
         print(f"| {n:,} | {o['pairs']:,} | {o['rows']:,} | {o['nonzeros']:,} | {med['preprocess']:.2f} | {med['build']:.2f} | "
               f"{med['transfer']:.2f} | {med['solve']:.2f} | {med['extract']:.2f} | {total:.2f} | {med['peak_rss_mb']:.0f} | "
-              f"{d_total:.2f} | {d_rss:.0f} | {total / d_total:.2f} | {med['peak_rss_mb'] / d_rss:.2f} |", flush=True)
+              f"{d_total:.2f} | {d_rss:.0f} | {ratio} | {med['peak_rss_mb'] / d_rss:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -224,7 +224,7 @@ def _soft_penalties(instance: Instance) -> dict[str, np.ndarray]:
 def _pair_table(instance: Instance, allowed: dict[str, np.ndarray], areas: dict, warnings: list[str]) -> pd.DataFrame:
     cfg = instance.config
     penalty_per_ha = _soft_penalties(instance)
-    frames = []
+    columns = {"unit": [], "used_ha": [], "value": [], "penalty": [], "cost_eur": []}
     for k in cfg.claims:
         c = cfg.claims[k]
         idx = np.flatnonzero(allowed[k])
@@ -236,13 +236,13 @@ def _pair_table(instance: Instance, allowed: dict[str, np.ndarray], areas: dict,
         cost = np.zeros(len(idx))
         if cost_attr:
             cost = 10_000.0 * used * _column(instance, cost_attr, f"cost of {k}", warnings)[idx]
-        frames.append(pd.DataFrame({
-            "unit": idx.astype(np.int64), "claim": k, "used_ha": used, "value": value,
-            "penalty": penalty_per_ha[k][idx] * used, "cost_eur": cost,
-        }))
-    pairs = pd.concat(frames, ignore_index=True)
-    pairs["claim"] = pd.Categorical(pairs["claim"], categories=list(cfg.claims))
-    return pairs
+        for name, array in zip(columns, (idx.astype(np.int64), used, value, penalty_per_ha[k][idx] * used, cost)):
+            columns[name].append(array)
+    sizes = [len(u) for u in columns["unit"]]
+    claim = pd.Categorical.from_codes(np.repeat(np.arange(len(sizes), dtype=np.int8), sizes), categories=list(cfg.claims))
+    pairs = {name: np.concatenate(arrays) if arrays else np.empty(0) for name, arrays in columns.items()}
+    return pd.DataFrame({"unit": pairs["unit"].astype(np.int64), "claim": claim,
+                         **{name: pairs[name].astype(float) for name in ("used_ha", "value", "penalty", "cost_eur")}})
 
 
 def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.DataFrame:
