@@ -54,6 +54,12 @@ class Instance:
             self._geometry = cell_boxes(self.grid)
         return self._geometry
 
+    def geometry_of(self, units: np.ndarray) -> np.ndarray:
+        """The geometries of ``units`` only (square cells not yet built are built for these alone)."""
+        if self._geometry is None:
+            return cell_boxes({key: values[units] for key, values in self.grid.items()})
+        return self._geometry[units]
+
     @property
     def name(self) -> str:
         return self.config.name

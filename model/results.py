@@ -89,9 +89,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_allocation_gpkg(alloc: pd.DataFrame, geometry: np.ndarray, crs: str, path: Path) -> None:
+    """``geometry``: one shape per allocation row."""
     import geopandas as gpd
 
-    frame = gpd.GeoDataFrame(alloc.copy(), geometry=geometry[alloc.attrs["unit_index"]] if len(alloc) else [], crs=crs)
+    frame = gpd.GeoDataFrame(alloc.copy(), geometry=geometry if len(alloc) else [], crs=crs)
     frame.attrs = {}
     frame.to_file(path, layer="allocation", driver="GPKG", engine="pyogrio")
 

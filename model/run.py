@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
 import pandas as pd
 
 import solvers
@@ -269,7 +270,8 @@ def opts_for_variants(opts: SolveOptions) -> SolveOptions:
 def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
     t = time.perf_counter()
     results.write_csv(run.allocation, tmp / "allocation.csv")
-    results.write_allocation_gpkg(run.allocation, run.instance.geometry, run.instance.config.crs, tmp / "allocation.gpkg")
+    geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
+    results.write_allocation_gpkg(run.allocation, geometry, run.instance.config.crs, tmp / "allocation.gpkg")
     labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
     styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
     results.write_csv(run.summary, tmp / "summary.csv")
