@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 INF = np.inf
-INDEX = np.int32  # HiGHS's own index type (HighsInt): 4 bytes per non-zero fewer than int64, twice
+INDEX = np.int32  # HiGHS's own index type (HighsInt): row and column indices at half the bytes of int64
 
 
 @dataclass
@@ -157,7 +157,7 @@ class Problem:
         n_rows = int(offsets[-1])
         a = sp.coo_matrix((vals, (rows, cols)), shape=(n_rows, self.n_cols))
         del rows, cols, vals
-        a = a.tocsc() if fmt == "csc" else a.tocsr()  # sums duplicates
+        a = a.tocsc() if fmt == "csc" else a.tocsr()
         a.sum_duplicates()
         return a, *self.row_bounds(skip_families)
 

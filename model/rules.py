@@ -43,10 +43,14 @@ def rule_mask(units: pd.DataFrame, rule: Rule) -> np.ndarray:
         hit = compare(col.where(col.notna(), False).astype(bool).to_numpy(), value)
     else:
         value = category_str(rule.value)
-        codes, uniques = pd.factorize(col)  # spell each distinct value once, not each unit
-        spelled = np.array([category_str(v) for v in uniques], dtype=object)
-        hit = np.zeros(len(col), dtype=bool)
-        hit[codes >= 0] = np.asarray(compare(spelled, value), dtype=bool)[codes[codes >= 0]]
+        if pd.api.types.infer_dtype(col, skipna=True) == "string":  # spell each distinct value once, not each unit
+            codes, uniques = pd.factorize(col)  # (only for text: a hash table would merge True, 1 and 1.0)
+            spelled = np.array([category_str(v) for v in uniques], dtype=object)
+            hit = np.zeros(len(col), dtype=bool)
+            hit[codes >= 0] = np.asarray(compare(spelled, value), dtype=bool)[codes[codes >= 0]]
+        else:
+            hit = compare(col.map(lambda v: category_str(v) if v is not None and v == v else "").to_numpy(dtype=object), value)
+            hit = np.asarray(hit, dtype=bool)
     return present & hit
 
 
