@@ -11,7 +11,7 @@ medians of the repeats.
 Cells are 1 ha and floors are whole hectares. With fractional floors (an earlier version
 of this bench) the LP relaxation is fractional and HiGHS spends minutes in sub-MIP
 heuristics (50k cells: about 290 s); with whole floors the LP optimum is integral, as in
-the reference measurements of issue 8 (200k cells solved directly in about 40 s here).
+the reference measurements of issue 8 (200k cells solved directly in 40–55 s here).
 
     python bench/run.py                         # 10k, 50k and 200k cells, medians of 3
     python bench/run.py --sizes 10000 --repeats 1
