@@ -7,6 +7,7 @@ absent columns, unknown regions) need the units table and are checked in
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,12 @@ def category_str(value) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value).strip()
+
+
+def repeated(values) -> list:
+    """The values that occur more than once, sorted."""
+    counts = Counter(values)
+    return sorted(v for v, n in counts.items() if n > 1)
 
 
 class Strict(BaseModel):
@@ -232,8 +239,7 @@ class InstanceConfig(Strict):
 
     @model_validator(mode="after")
     def _names(self):
-        names = [r.name for r in self.rules]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(r.name for r in self.rules)
         if dupes:
             raise ValueError(f"rule names must be unique; repeated: {dupes}")
         if NATIONAL in self.regions:

@@ -119,6 +119,11 @@ def test_gpkg_units_load_and_keep_geometry(tmp_path):
     assert list(inst.units["unit_id"]) == ["p0", "p1"] and inst.geometry[1].bounds == (100, 0, 200, 100)
 
 
+def test_duplicate_rule_names(tmp_path):
+    rule = {"name": "flood", "attr": "area_ha", "op": ">", "value": 1}
+    expect(tmp_path, "rule names must be unique", "['flood']", config={"rules": [rule, rule]})
+
+
 def test_rule_on_absent_attribute(tmp_path):
     expect(tmp_path, "rules[0] (flood)", "'flood_depth_m'",
            config={"rules": [{"name": "flood", "attr": "flood_depth_m", "op": ">", "value": 1}]})

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import InputError
 from ..instance import format_validation_error, read_yaml
+from ..schema import repeated
 
 Scalar = Union[float, int, bool, str]
 
@@ -109,8 +110,7 @@ class SweepSpec(_Strict):
 
     @model_validator(mode="after")
     def _design(self):
-        labels = [p.label for p in self.parameters]
-        dupes = sorted({n for n in labels if labels.count(n) > 1})
+        dupes = repeated(p.label for p in self.parameters)
         if dupes:
             raise ValueError(f"parameter names must be unique; repeated: {dupes} (give 'name')")
         mc = self.design == "monte_carlo"
