@@ -224,6 +224,7 @@ class InstanceConfig(Strict):
     crs: str = "EPSG:28992"
     units: Optional[str] = None
     regions: list[str] = Field(min_length=1)
+    region_names: dict[str, dict[str, str]] = Field(default_factory=dict)  # display names per level and code
     claims: dict[str, Claim] = Field(min_length=1)
     demand: list[Demand] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
@@ -237,8 +238,20 @@ class InstanceConfig(Strict):
     locked: list[Locked] = Field(default_factory=list)
     protected_claims: list[str] = Field(default_factory=lambda: ["business"])
 
+    @field_validator("region_names", mode="before")
+    @classmethod
+    def _region_codes(cls, v):
+        """Codes keep their spelling (``0363`` is "0363"), as region codes do everywhere."""
+        if isinstance(v, dict):
+            return {category_str(level): ({category_str(code): name for code, name in codes.items()} if isinstance(codes, dict) else codes)
+                    for level, codes in v.items()}
+        return v
+
     @model_validator(mode="after")
     def _names(self):
+        unknown = sorted(set(self.region_names) - set(self.regions))
+        if unknown:
+            raise ValueError(f"region_names: levels {unknown} are not in regions {self.regions}")
         dupes = repeated(r.name for r in self.rules)
         if dupes:
             raise ValueError(f"rule names must be unique; repeated: {dupes}")
