@@ -70,7 +70,7 @@ def allowed_near(prep, claim: str, x: float, y: float, km: float) -> np.ndarray:
 
 # --- built by the project's own builder ------------------------------------------------------
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, "nl-100m"])
 def test_calibration_files_are_what_nl_calibration_writes(tmp_path, name):
     calibration = module("nl_calibration")
     for path in calibration.write_config(name, tmp_path):
