@@ -72,14 +72,14 @@ BUILT = ["housing", *WORK_CLAIMS]
 VNG_DISTANCE_M = {"1": 10, "2": 30, "3.1": 50, "3.2": 100, "4.1": 200, "4.2": 300, "5.1": 500, "5.2": 700, "5.3": 1000, "6": 1500}
 ZONING_SCALE_M = 500  # above this cell size, SME parks (category 3.2, 100 m) leave the zoning
 
-CLAIMS = {
-    "housing": {"sensitive": True, "label": "Woningbouw"},
-    "energy": {"divisible": True, "label": "Energie-infrastructuur"},
-    "circular": {"env_category": "4.2", "divisible": True, "label": "Circulaire hubs"},
-    "logistics": {"env_category": "4.1", "label": "Grootschalige logistiek"},
-    "campus": {"divisible": True, "label": "Campusgroei"},
-    "business": {"env_category": "3.2", "label": "Bedrijventerreinen (mkb)"},
-    "industry": {"env_category": "5.2", "divisible": True, "label": "Industriecluster"},
+CLAIMS = {  # suitability: the value falls with the distance to what the claim needs (instances/specs/nl-common.yaml)
+    "housing": {"sensitive": True, "suitability_attr": "suit_near_town", "label": "Woningbouw"},
+    "energy": {"divisible": True, "suitability_attr": "suit_near_hv", "label": "Energie-infrastructuur"},
+    "circular": {"env_category": "4.2", "divisible": True, "suitability_attr": "suit_near_quay", "label": "Circulaire hubs"},
+    "logistics": {"env_category": "4.1", "suitability_attr": "suit_near_corridor", "label": "Grootschalige logistiek"},
+    "campus": {"divisible": True, "suitability_attr": "suit_near_campus", "label": "Campusgroei"},
+    "business": {"env_category": "3.2", "suitability_attr": "suit_near_town", "label": "Bedrijventerreinen (mkb)"},
+    "industry": {"env_category": "5.2", "divisible": True, "suitability_attr": "suit_near_cluster", "label": "Industriecluster"},
 }
 
 INSTANCES = {

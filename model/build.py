@@ -193,7 +193,7 @@ def overlaps(units: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.nd
     A unit wholly within a polygon overlaps it by its own area; the others are intersected with the polygons'
     :func:`subdivide` pieces, summed per (unit, polygon).
     """
-    wi, wj = shapely.STRtree(polygons).query(units, predicate="within")
+    wj, wi = shapely.STRtree(units).query(polygons, predicate="contains")  # the polygon side is prepared: fast on big polygons
     rest = np.ones(len(units), dtype=bool)
     rest[wi] = False
     pieces, source = subdivide(polygons)
@@ -224,9 +224,9 @@ def grid_units(regions: np.ndarray, cell_m: float, extent=None) -> tuple[np.ndar
     ii, jj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1), indexing="ij")
     ii, jj = ii.ravel(), jj.ravel()
     boxes = shapely.box(ii * cell_m, jj * cell_m, (ii + 1) * cell_m, (jj + 1) * cell_m)
-    tree = shapely.STRtree(regions)
-    bi, rj = tree.query(boxes, predicate="intersects")
-    inside = tree.query(boxes, predicate="within")  # cells wholly inside one region need no clipping
+    tree = shapely.STRtree(boxes)  # queried with the regions, so each (big) region polygon is prepared once
+    rj, bi = tree.query(regions, predicate="intersects")
+    inside = tree.query(regions, predicate="contains")[::-1]  # cells wholly inside one region need no clipping
     whole = np.zeros(len(boxes), bool)
     whole[inside[0]] = True
     pieces = pd.DataFrame({"cell": bi, "region": rj})

@@ -1,4 +1,4 @@
-"""Derived unit columns for ``build``: classes from attributes, and quotas placed by rank.
+"""Derived unit columns for ``build``: classes from attributes, quotas placed by rank, linear scales.
 
 Both are data, never code: a condition is ``unit[attr] op value`` evaluated by
 :func:`model.rules.rule_mask` (a missing value never matches), exactly as an
@@ -16,6 +16,8 @@ instance's layer rules are.
   table (``region_col``, ``value_col``, in ha). The last unit taken may overshoot the
   target by less than its own area; a region whose candidates run out stays below its
   target, with a warning that names it.
+- **scale** (``{scale: {name, attr, offset, slope, min, max}}``): ``name = clip(offset + slope ·
+  attr, min, max)``, e.g. a suitability that falls with the distance to a town.
 """
 from __future__ import annotations
 
@@ -83,15 +85,35 @@ class Quota(Strict):
     set: dict[str, Scalar] = Field(default_factory=dict)
 
 
+class Scale(Strict):
+    name: str
+    attr: str
+    offset: float = 0.0
+    slope: float = 1.0
+    min: Optional[float] = None
+    max: Optional[float] = None
+
+
 class DeriveStep(Strict):
     classes: Optional[Classes] = None
     quota: Optional[Quota] = None
+    scale: Optional[Scale] = None
 
     @model_validator(mode="after")
     def _one(self):
-        if (self.classes is None) == (self.quota is None):
-            raise ValueError("each derive step is either 'classes' or 'quota'")
+        if sum(x is not None for x in (self.classes, self.quota, self.scale)) != 1:
+            raise ValueError("each derive step is exactly one of 'classes', 'quota' and 'scale'")
         return self
+
+
+def apply_scale(units: pd.DataFrame, step: Scale) -> None:
+    """``name = clip(offset + slope · attr, min, max)`` (in place); a missing value stays missing."""
+    where = f"derive {step.name!r}"
+    _need(units, step.attr, where)
+    values = pd.to_numeric(units[step.attr], errors="coerce").to_numpy(float)
+    lo = -np.inf if step.min is None else step.min
+    hi = np.inf if step.max is None else step.max
+    units[step.name] = np.round(np.clip(step.offset + step.slope * values, lo, hi), 6)
 
 
 def _need(units: pd.DataFrame, col: str, where: str) -> None:
@@ -191,5 +213,7 @@ def apply_steps(units: pd.DataFrame, steps: list[DeriveStep], base: Path, warnin
     for step in steps:
         if step.classes is not None:
             apply_classes(units, step.classes)
-        else:
+        elif step.quota is not None:
             apply_quota(units, step.quota, base, warnings)
+        else:
+            apply_scale(units, step.scale)
