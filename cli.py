@@ -61,8 +61,8 @@ def main():
 @click.option("--no-report", is_flag=True, help="Skip report.html, factsheets.html and the maps.")
 def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json, rule_costs, no_report):
     """Solve INSTANCE (a folder or a built-in name; default: the built-in default instance)."""
-    from model.errors import RuimtepuzzelError
-    from model.run import solve_instance
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.pipeline import solve_instance
 
     try:
         run = solve_instance(
@@ -97,8 +97,8 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 
     Exit code 4 when some scenarios failed (a crashed or killed worker); rerun to retry them.
     """
-    from model.errors import RuimtepuzzelError
-    from model.sweep import sweep_instance
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.analysis.sweep import sweep_instance
 
     try:
         outcome = sweep_instance(resolve_instance(instance), spec_path, out, scenario=scenario, workers=workers,
@@ -126,8 +126,8 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap, quiet):
     """An ε-constraint Pareto front between two metrics of INSTANCE: pareto.csv and pareto.png."""
-    from model.errors import RuimtepuzzelError
-    from model.run import pareto_instance
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.pipeline import pareto_instance
 
     try:
         table, folder = pareto_instance(resolve_instance(instance), x_metric, y_metric, points, scenario, out,
@@ -147,8 +147,8 @@ def build(spec, out, quiet):
     """Build an instance folder (units.gpkg and a starting instance.yaml) from the GIS layers of SPEC."""
     import time
 
-    from model.build import build_instance
-    from model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.build.builder import build_instance
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
 
     start = time.perf_counter()
     try:
@@ -167,8 +167,8 @@ def build(spec, out, quiet):
 @click.option("--base-url", default=None, help="Another WFS address ({year} is filled in); default PDOK's.")
 def fetch_regions_cmd(year, out, base_url):
     """Download provinces, COROP regions and municipalities of YEAR from PDOK (needs a network)."""
-    from model.errors import InputError, RuimtepuzzelError
-    from model.fetch import BASE_URL, fetch_regions
+    from ruimtepuzzel.model.errors import InputError, RuimtepuzzelError
+    from ruimtepuzzel.model.build.fetch import BASE_URL, fetch_regions
 
     try:
         if out.exists():
@@ -183,9 +183,9 @@ def fetch_regions_cmd(year, out, base_url):
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report(run_dir):
     """(Re)write report.html, factsheets.html and the maps of the solved run in RUN_DIR."""
-    from model.errors import InputError, RuimtepuzzelError
-    from model.instance import load_instance
-    from model.report import write_report
+    from ruimtepuzzel.model.errors import InputError, RuimtepuzzelError
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.outputs.report import write_report
 
     try:
         manifest_path = run_dir / "manifest.json"
@@ -210,9 +210,9 @@ def compare(run_a, run_b, out, quiet):
     """What changed from RUN_A to RUN_B: per region and claim, and which units changed claim."""
     import pandas as pd
 
-    from model import compare as cmp
-    from model.errors import InputError, RuimtepuzzelError
-    from model.results import staging, write_csv
+    from ruimtepuzzel.model.analysis import compare as cmp
+    from ruimtepuzzel.model.errors import InputError, RuimtepuzzelError
+    from ruimtepuzzel.model.outputs.run_folder import staging, write_csv
 
     try:
         tables = {}
@@ -252,8 +252,8 @@ def _print_run(run) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def validate(instance, scenario, as_json):
     """Check INSTANCE without solving: units, allowed pairs, demands, warnings."""
-    from model.errors import RuimtepuzzelError
-    from model.validate import validation_summary
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.prepare.summary import validation_summary
 
     try:
         info = validation_summary(resolve_instance(instance), scenario)

@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import model.aggregate as aggregate_module
-from model.aggregate import aggregate
-from model.formulation import formulate
-from model.instance import load_instance
-from model.preprocess import prepare
-from model.run import solve_instance
+import ruimtepuzzel.model.solve.aggregate as aggregate_module
+from ruimtepuzzel.model.solve.aggregate import aggregate
+from ruimtepuzzel.model.formulation import formulate
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
+from ruimtepuzzel.model.pipeline import solve_instance
 
 from .checker import check
 from .helpers import row_units, write_instance
@@ -85,7 +85,7 @@ def test_a_hash_collision_cannot_merge_different_units(tmp_path, monkeypatch):
 
 def test_spatial_families_keep_their_units_apart(tmp_path):
     """Zuid-Holland has zoning and minimum-site rows: aggregation must not change its optimum."""
-    from model.instance import deep_merge, read_yaml
+    from ruimtepuzzel.model.inputs.config import deep_merge, read_yaml
     import shutil
 
     folder = tmp_path / "zh"

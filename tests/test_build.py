@@ -8,9 +8,9 @@ import shapely
 import yaml
 from click.testing import CliRunner
 
-from cli import main
-from model.build import build_instance
-from model.errors import InputError
+from ruimtepuzzel.cli import main
+from ruimtepuzzel.model.build.builder import build_instance
+from ruimtepuzzel.model.errors import InputError
 
 CBS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cbs_gebiedsindelingen_2015.gpkg"
 pytestmark = pytest.mark.skipif(not CBS.exists(), reason="shared CBS boundaries not present")
@@ -82,7 +82,7 @@ def test_attributes_with_known_answers(nl):
 
 
 def test_starting_yaml_validates_once_claims_are_added(nl):
-    from model.instance import load_instance
+    from ruimtepuzzel.model.inputs.instance import load_instance
 
     _, out = nl
     text = (out / "instance.yaml").read_text()

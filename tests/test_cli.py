@@ -114,7 +114,7 @@ def test_time_limit_returns_the_incumbent_with_its_gap(tmp_path):
 def test_worker_that_ignores_its_deadline_is_killed():
     import time
 
-    from solvers.base import run_in_worker
+    from ruimtepuzzel.solvers.base import run_in_worker
 
     def stubborn(conn):
         time.sleep(60)

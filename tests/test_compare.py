@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ruimtepuzzel.cli import main
 
 from .helpers import row_units, write_instance
 

@@ -1,8 +1,8 @@
 """Infeasible plans: an irreducible set of constraints, in planner's words, written to infeasibility.txt."""
 import pytest
 
-from model.errors import InfeasibleError
-from model.run import solve_instance
+from ruimtepuzzel.model.errors import InfeasibleError
+from ruimtepuzzel.model.pipeline import solve_instance
 
 from .helpers import row_units, write_instance
 

@@ -5,9 +5,9 @@ import pytest
 import shapely
 import yaml
 
-from model.errors import InputError
-from model.instance import load_instance
-from model.preprocess import prepare
+from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
 
 from .helpers import row_units, write_instance
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from model.instance import load_instance
-from model.preprocess import prepare
-from model.run import solve_instance
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
+from ruimtepuzzel.model.pipeline import solve_instance
 
 from .checker import check
 

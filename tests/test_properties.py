@@ -10,8 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.instance import load_instance
-from model.run import compute, solve_options
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.pipeline import compute
+from ruimtepuzzel.model.solve.stages import solve_options
 
 from .checker import check
 from .helpers import write_instance

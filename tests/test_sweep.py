@@ -15,16 +15,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from model.errors import InputError
-from model.formulation import formulate
-from model.instance import load_instance, merged_data, with_config
-from model.preprocess import prepare
-from model.run import solve_instance
-from model.sweep import sweep_instance
-from model.sweep.patch import patched
-from model.sweep.spec import SweepSpec, design_points, effective_data, locate
-from model.sweep.store import Store
-from solvers.kept import delta, same_structure
+from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.formulation import formulate
+from ruimtepuzzel.model.inputs.config import merged_data
+from ruimtepuzzel.model.inputs.instance import load_instance, with_config
+from ruimtepuzzel.model.prepare.pairs import prepare
+from ruimtepuzzel.model.pipeline import solve_instance
+from ruimtepuzzel.model.analysis.sweep import sweep_instance
+from ruimtepuzzel.model.analysis.sweep.patch import patched
+from ruimtepuzzel.model.analysis.sweep.spec import SweepSpec, design_points, effective_data, locate
+from ruimtepuzzel.model.analysis.sweep.store import Store
+from ruimtepuzzel.solvers.kept import delta, same_structure
 
 from .helpers import row_units, write_instance
 
@@ -245,7 +246,7 @@ def _crash_on_s0002(original):
 
 
 def test_a_crashed_worker_loses_only_its_own_scenario(tmp_path, monkeypatch):
-    import model.sweep.execute as execute
+    import ruimtepuzzel.model.analysis.sweep.execute as execute
 
     folder = small(tmp_path)
     spec = write_spec(tmp_path / "grid.yaml", GRID)

@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..preprocess import Prepared
-from ..problem import INF, Problem
-from .common import labels, pair_claims, pair_units, unit_ids
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import INF, Problem
+from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, unit_ids
 
 FAMILY = "env_zoning"
 MERGE = True  # tests switch this off to compare with the edge form
