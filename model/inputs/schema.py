@@ -236,6 +236,15 @@ class InstanceConfig(Strict):
     solver: SolverConfig = Field(default_factory=SolverConfig)
     locked: list[Locked] = Field(default_factory=list)
     protected_claims: list[str] = Field(default_factory=lambda: ["business"])
+    region_names: dict[str, dict[str, str]] = Field(default_factory=dict)  # extension: display names per level and code
+
+    @field_validator("region_names", mode="before")
+    @classmethod
+    def _region_codes(cls, v):
+        if isinstance(v, dict):
+            return {level: ({category_str(code): name for code, name in names.items()} if isinstance(names, dict) else names)
+                    for level, names in v.items()}
+        return v
 
     @model_validator(mode="after")
     def _names(self):
@@ -244,4 +253,18 @@ class InstanceConfig(Strict):
             raise ValueError(f"rule names must be unique; repeated: {dupes}")
         if NATIONAL in self.regions:
             raise ValueError(f"'{NATIONAL}' is implicit and cannot be a region level")
+        unknown = sorted(set(self.region_names) - set(self.regions))
+        if unknown:
+            raise ValueError(f"region_names: levels {unknown} are not in regions {self.regions}")
         return self
+
+    def region_name(self, level: str, code: str) -> str:
+        """The display name of a region (its code when ``region_names`` gives none; "the Netherlands" nationally)."""
+        if level == NATIONAL:
+            return "the Netherlands"
+        return self.region_names.get(level, {}).get(code, code)
+
+    def claim_name(self, claim: str) -> str:
+        """The display name of a claim: its ``label``, else its key."""
+        c = self.claims.get(claim)
+        return (c.label if c is not None and c.label else claim)
