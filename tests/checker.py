@@ -111,30 +111,37 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
         if (lk.unit_id, lk.claim) not in seen:
             _fail(problems, f"locked ({lk.unit_id}, {lk.claim}) is not allocated")
 
-    # --- environmental zoning (new-new, new-existing, existing-new)
+    # --- environmental zoning: new-new pairs, and existing uses until their unit is transformed
     ez = cfg.env_zoning
     if ez is not None:
-        heavy, sensitive = [], []  # (unit_id, category or None, label)
+        transformed = defaultdict(float)  # T[u]: the non-stacking shares on u
         for r in rows:
-            if claims[r.claim].env_category is not None:
-                heavy.append((r.unit_id, claims[r.claim].env_category, f"new {r.claim}"))
-            if claims[r.claim].sensitive:
-                sensitive.append((r.unit_id, f"new {r.claim}"))
+            if not claims[r.claim].stacking:
+                transformed[r.unit_id] += r.share
+        new_heavy = [r for r in rows if claims[r.claim].env_category is not None]
+        new_sensitive = [r for r in rows if claims[r.claim].sensitive]
+        for h in new_heavy:
+            dist = ez.distance_m[claims[h.claim].env_category]
+            for s in new_sensitive:
+                if h.unit_id == s.unit_id and not (claims[h.claim].stacking or claims[s.claim].stacking):
+                    continue  # single use already keeps them apart
+                d = shapely.distance(geom[h.unit_id], geom[s.unit_id])
+                if d < dist - 1e-9 and h.share + s.share > 1 + TOL:
+                    _fail(problems, f"zoning: new {h.claim} on {h.unit_id} is {d:.1f} m from new {s.claim} on {s.unit_id} (< {dist} m)")
+        existing = []  # (existing unit, distance for a new pair, the new pairs it keeps away, what it is)
         if ez.existing_category_attr:
             for uid, cat in units[ez.existing_category_attr].items():
                 if not _missing(cat):
-                    heavy.append((uid, _spell(cat), "existing"))
+                    existing.append((uid, lambda r, c=_spell(cat): ez.distance_m[c], new_sensitive, f"existing category {_spell(cat)}"))
         for uid, use in units.get("current_use", pd.Series(dtype=object)).items():
             if not _missing(use) and use in ez.sensitive_uses:
-                sensitive.append((uid, "existing"))
-        for hu, cat, hl in heavy:
-            dist = ez.distance_m[cat]
-            for su, sl in sensitive:
-                if hl == "existing" and sl == "existing":
-                    continue
-                d = shapely.distance(geom[hu], geom[su])
-                if d < dist - 1e-9:
-                    _fail(problems, f"zoning: {hl} cat {cat} on {hu} is {d:.1f} m from {sl} on {su} (< {dist} m)")
+                existing.append((uid, lambda r: ez.distance_m[claims[r.claim].env_category], new_heavy, f"existing {use}"))
+        for uid, distance, kept_away, what in existing:
+            for r in kept_away:
+                d = shapely.distance(geom[uid], geom[r.unit_id])
+                if d < distance(r) - 1e-9 and r.share > transformed[uid] + TOL:
+                    _fail(problems, f"zoning: {what} on {uid} (transformed {transformed[uid]:.3f}) is {d:.1f} m from new "
+                                    f"{r.claim} on {r.unit_id} (< {distance(r)} m)")
 
     # --- minimum site size: connected components of allocated units
     for k, c in claims.items():
@@ -267,7 +274,7 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
     balance_cost = sum(b.penalty_per_ha * gap for b, gap in balance_gap if b.penalty_per_ha is not None)
     figures = {
         "max_value": value - penalty - shortfall_cost - balance_cost,
-        "min_cost": total_cost + shortfall_cost,
+        "min_cost": total_cost + penalty + shortfall_cost + balance_cost,
         "min_shortfall": rel_shortfall,
         "value": value,
         "cost": total_cost,

@@ -132,6 +132,7 @@ class EnvZoning(Strict):
     distance_m: dict[str, float]
     existing_category_attr: Optional[str] = None
     sensitive_uses: list[str] = Field(default_factory=list)
+    existing_links: Literal["auto", "pairwise", "aggregated"] = "auto"  # extension: row form of the links to existing uses
 
     @field_validator("distance_m", mode="before")
     @classmethod
