@@ -18,7 +18,7 @@ from ruimtepuzzel import solvers
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
 from ruimtepuzzel.model.errors import InfeasibleError
-from ruimtepuzzel.model.formulation import formulate
+from ruimtepuzzel.model.formulation import formulate, objectives
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
 from ruimtepuzzel.model.outputs import run_folder as results
@@ -58,7 +58,8 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     times["preprocess"] = time.perf_counter() - t
     for w in prep.warnings:
         progress(f"warning: {w}")
-    progress(f"preprocessed: {len(prep.pairs):,} allowed pairs, {len(prep.zoning):,} zoning conflicts ({times['preprocess']:.2f} s)")
+    progress(f"preprocessed: {len(prep.pairs):,} allowed pairs, {len(prep.zoning):,} zoning conflicts, "
+             f"{len(prep.links):,} links to existing uses ({times['preprocess']:.2f} s)")
 
     t = time.perf_counter()
     problem = formulate(prep)
@@ -98,8 +99,8 @@ def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
     """The class problem when the instance asks for aggregation (``solver.aggregate``), else None."""
     if not prep.config.solver.aggregate:
         return None
-    if prep.config.objective.sense == "max_min_fulfilment":
-        progress("warning: solver.aggregate is ignored for max_min_fulfilment (its second stage works on units)")
+    if prep.config.objective.sense in objectives.TWO_STAGE:
+        progress(f"warning: solver.aggregate is ignored for {prep.config.objective.sense} (its second stage works on units)")
         return None
     t = time.perf_counter()
     agg = aggregate.aggregate(prep, problem)
@@ -173,10 +174,12 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
     labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
     styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
     results.write_csv(run.summary, tmp / "summary.csv")
+    transformed = extract.transformation(run.prep, run.allocation)
+    results.write_csv(transformed, tmp / "transformation.csv")
     results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
     prices = run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS)
     results.write_csv(prices, tmp / "duals.csv")
-    sheets = {"summary": run.summary, "rules": run.prep.exclusions[RULES_COLUMNS], "duals": prices}
+    sheets = {"summary": run.summary, "transformation": transformed, "rules": run.prep.exclusions[RULES_COLUMNS], "duals": prices}
     if run.rule_costs is not None:
         sheets["rule_costs"] = run.rule_costs
     styles.write_workbook(sheets, tmp / "summary.xlsx")
