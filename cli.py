@@ -267,7 +267,8 @@ def validate(instance, scenario, as_json):
     click.echo(f"  claims: {len(info['pairs_per_claim'])}; allowed pairs: {info['pairs']:,}")
     for claim, n in info["pairs_per_claim"].items():
         click.echo(f"    {claim}: {n:,} units, {info['eligible_ha_per_claim'][claim]:,.1f} ha eligible")
-    click.echo(f"  demand rows: {info['demand_rows']}; zoning conflicts: {info['zoning_conflicts']:,}; locked pairs: {info['locked']}")
+    click.echo(f"  demand rows: {info['demand_rows']}; zoning conflicts: {info['zoning_conflicts']:,}; "
+               f"links to existing uses: {info['existing_use_links']:,}; locked pairs: {info['locked']}")
     for w in info["warnings"]:
         click.echo(f"  warning: {w}")
 

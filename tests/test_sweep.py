@@ -228,6 +228,28 @@ def test_oat_with_rules_and_without_reuse_gives_the_same_answers(tmp_path):
     assert (tmp_path / "kept" / "tornado.png").exists()
 
 
+def test_a_sweep_patches_and_rebuilds_instances_with_links_to_existing_uses(tmp_path):
+    # 6 cells in a row; u1 is a park (category 4.1, 150 m) that keeps housing off u2, u3 until it is transformed.
+    # Housing is worth 10, industry 4. The housing ceiling is patched onto the kept model, link rows and all;
+    # every scenario must equal a fresh solve.
+    config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True}, "industry": {"value_per_ha": 4, "env_category": "4.1"}},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "max_ha": 6}],
+              "env_zoning": {"distance_m": {"3.1": 50, "4.1": 150}, "existing_category_attr": "cat", "sensitive_uses": ["housing"]},
+              "solver": {"mip_rel_gap": 0.0, "time_limit_s": 60}}
+    folder = write_instance(tmp_path / "parks", config, row_units(6, cat=["4.1", None, None, None, None, None],
+                                                                   current_use=["business_park"] + ["farm"] * 5))
+    spec = write_spec(tmp_path / "oat.yaml", {"design": "oat", "parameters": [
+        {"path": "demand[claim=housing].max_ha", "name": "ceiling", "values": [1, 3]}]})
+    kept = sweep_instance(folder, spec, tmp_path / "kept", quiet=True).table
+    fresh = sweep_instance(folder, spec, tmp_path / "fresh", reuse=False, quiet=True).table
+    assert list(kept["path"]) == ["patched", "patched", "patched"]
+    np.testing.assert_allclose(kept["objective"], fresh["objective"], atol=1e-6)
+    # ceiling 6: housing on all six (60). Ceiling 1: one housing unit costs the industry within 150 m of it, so
+    # industry everywhere (24) wins. Ceiling 3: housing on u1..u3 (u1 transformed, so u2, u3 may) and industry on
+    # u6, 200 m away (30 + 4 = 34).
+    assert list(kept["objective"]) == pytest.approx([60.0, 24.0, 34.0])
+
+
 def test_monte_carlo_sweep_writes_its_plot(tmp_path):
     folder = small(tmp_path)
     spec = write_spec(tmp_path / "mc.yaml", {"design": "monte_carlo", "monte_carlo": {"samples": 6, "seed": 3}, "parameters": [

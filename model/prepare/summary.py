@@ -24,6 +24,7 @@ def validation_summary(folder: Path, scenario: Optional[str] = None) -> dict:
         "eligible_ha_per_claim": {str(k): float(v) for k, v in per_claim["used_ha"].sum().items()},
         "demand_rows": len(instance.config.demand),
         "zoning_conflicts": len(prep.zoning),
+        "existing_use_links": len(prep.links),
         "locked": len(prep.locked_pairs),
         "warnings": prep.warnings,
     }
