@@ -36,13 +36,21 @@ def _spell(v) -> str:
     return str(v)
 
 
+TRUE_WORDS = ("true", "1", "yes", "ja", "j", "waar", "on")
+FALSE_WORDS = ("false", "0", "no", "nee", "n", "onwaar", "off")
+
+
 def rule_matches(value, op, target) -> bool:
+    """The rule's value in the unit's type (DESIGN.md §4): a spelled number is that number, a spelled boolean that boolean."""
     if _missing(value):
         return False
     if isinstance(value, (bool, np.bool_)):
-        target = target if isinstance(target, bool) else str(target).lower() in ("true", "1")
+        target = target if isinstance(target, bool) else str(target).strip().lower() in TRUE_WORDS
         return OPS[op](bool(value), target)
-    if isinstance(value, (int, float, np.number)) and not isinstance(target, str):
+    if isinstance(value, (int, float, np.number)):
+        if isinstance(target, str):  # "1" is 1 (a number); true, ja… against a 0/1 column are 1 and 0
+            word = target.strip().lower()
+            target = 1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS else float(word)
         return OPS[op](float(value), float(target))
     return OPS[op](_spell(value), _spell(target))
 
