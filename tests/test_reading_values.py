@@ -84,6 +84,19 @@ def test_a_region_code_that_looks_octal_is_that_region(tmp_path):
     assert run.result.objective == pytest.approx(7.0 - 100.0)
 
 
+def test_a_code_that_lost_its_leading_zero_is_refused_with_a_hint(tmp_path):
+    folder = folder_of(tmp_path, """\
+        name: lz
+        regions: [municipality]
+        claims: {housing: {}}
+        demand: [{level: municipality, region: 0363, claim: housing, min_ha: 1}]
+        locked: [{unit_id: 007, claim: housing}]
+        """, "unit_id,area_ha,municipality,x,y\n7,1,363,0,0\n")  # as Excel saves codes it took for numbers
+    with pytest.raises(InputError) as err:
+        load_instance(folder)
+    assert "unknown region '0363'" in str(err.value) and "has '363'" in str(err.value) and "leading zeros" in str(err.value)
+
+
 def test_a_category_written_5_0_is_category_5(tmp_path):
     inst = load_instance(folder_of(tmp_path, """\
         name: cat

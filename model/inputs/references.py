@@ -88,6 +88,19 @@ def rule_value(config: InstanceConfig, units: pd.DataFrame, rule: Rule, dialect:
     return text
 
 
+def _near_spelling(code: str, codes, path: Path, where: str) -> str:
+    """A hint when ``code`` differs from a code in the file only by leading zeros or a trailing .0 (a spreadsheet's doing)."""
+    def bare(text: str) -> str:
+        text = text.lstrip("0") or "0"
+        return text[:-2] if text.endswith(".0") else text
+
+    same = sorted(c for c in codes if isinstance(c, str) and c != code and bare(c) == bare(code))[:3]
+    if not same:
+        return ""
+    return (f"; {path.name} {where} has {', '.join(repr(c) for c in same)}: codes are compared as written "
+            "(did a spreadsheet drop or add leading zeros?)")
+
+
 def _need_column(units: pd.DataFrame, col: str, where: str, path: Path) -> None:
     if col not in units.columns:
         raise InputError(f"{where} refers to column '{col}', which {path.name} does not have; columns: {sorted(units.columns)}")
@@ -145,7 +158,8 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         claim_ok(d.claim, where)
         level_ok(d.level, where)
         if d.level != NATIONAL and d.region not in region_codes(d.level):
-            raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}")
+            raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}"
+                             f"{_near_spelling(d.region, region_codes(d.level), units_path, f'column {d.level!r}')}")
         if d.measure:
             _need_column(units, d.measure, f"{source}: {where}.measure", units_path)
             if units[d.measure].dtype != float:
@@ -210,7 +224,8 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
     for i, lk in enumerate(config.locked):
         claim_ok(lk.claim, f"locked[{i}]")
         if lk.unit_id not in ids:
-            raise InputError(f"{source}: locked[{i}]: unknown unit_id {lk.unit_id!r}")
+            raise InputError(f"{source}: locked[{i}]: unknown unit_id {lk.unit_id!r}"
+                             f"{_near_spelling(lk.unit_id, ids, units_path, 'column unit_id')}")
         if (lk.unit_id, lk.claim) in seen:
             raise InputError(f"{source}: locked[{i}]: ({lk.unit_id!r}, {lk.claim!r}) is locked twice")
         seen[(lk.unit_id, lk.claim)] = i
