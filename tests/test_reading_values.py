@@ -488,3 +488,47 @@ def test_scaling_a_value_read_by_spelling_in_a_sweep(tmp_path):
     data = yaml.safe_load("demand: [{claim: housing, min_ha: '150'}]")
     assign(data, Parameter(path="demand[claim=housing].min_ha", factors=[2.0]), 2.0)
     assert data["demand"][0]["min_ha"] == 300.0
+
+
+# --------------------------------------------------------------------------- a GeoPackage follows the same rules
+
+def _gpkg(tmp_path: Path, yaml_text: str, **columns) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    folder = tmp_path / "gp"
+    folder.mkdir()
+    n = len(next(iter(columns.values())))
+    frame = gpd.GeoDataFrame(columns, geometry=[shapely.box(100 * i, 0, 100 * i + 100, 100) for i in range(n)], crs="EPSG:28992")
+    frame.to_file(folder / "units.gpkg", layer="units", driver="GPKG")
+    (folder / "instance.yaml").write_text(textwrap.dedent(yaml_text))
+    return folder
+
+
+def test_geopackage_columns_are_typed_as_csv_columns_are(tmp_path):
+    from ruimtepuzzel.model.prepare.rules import rule_mask
+
+    folder = _gpkg(tmp_path, """\
+        name: gp
+        regions: [gemeente]
+        claims: {housing: {value_per_ha: 10, cost_attr: cost}, business: {value_per_ha: 5}}
+        rules: [{name: n2k, attr: natura2000, op: "==", value: "1"}]
+        locked: [{unit_id: 007, claim: business}]
+        """, unit_id=["007", "7", "8"], area_ha=[1, 1, 1], gemeente=["0363", "0363", "0344"], protected=["ja", "Nee", None],
+        natura2000=[0, 1, 0], cost=["12,5", "1.250", "3"])
+    inst = load_instance(folder)
+    units = inst.units
+    assert units["unit_id"].tolist() == ["007", "7", "8"] and units["gemeente"].tolist() == ["0363", "0363", "0344"]
+    assert units["protected"].tolist() == [True, False, False]
+    assert units["area_ha"].dtype == float and units["natura2000"].dtype == float
+    assert rule_mask(units, inst.config.rules[0], inst.config).tolist() == [False, True, False]
+    assert units["cost"].tolist() == [12.5, 1250.0, 3.0]  # numbers stored as text with a decimal comma, as in a CSV
+    assert inst.dialect.describe() == "units.gpkg: GeoPackage, text numbers with a decimal comma"
+
+
+def test_a_geopackage_boolean_that_is_no_boolean_is_refused_by_feature(tmp_path):
+    folder = _gpkg(tmp_path, "name: gp\nregions: [province]\nclaims: {housing: {}}\n",
+                   unit_id=["a", "b"], area_ha=[1.0, 1.0], province=["A", "A"], protected=["ja", "misschien"])
+    with pytest.raises(InputError) as err:
+        load_instance(folder)
+    assert "'protected' feature 2 (unit_id 'b'): 'misschien' is not a boolean" in str(err.value)

@@ -68,7 +68,7 @@ class Dialect:
 
     def describe(self) -> str:
         if self.separator is None:
-            return f"{self.file}: GeoPackage"
+            return f"{self.file}: GeoPackage" + (", text numbers with a decimal comma" if self.decimal_mark == "," else "")
         mark = "decimal comma" + (", thousands point" if self.thousands_mark else "") if self.decimal_mark == "," else "decimal point"
         bom = " with byte-order mark" if self.byte_order_mark else ""
         return (f"{self.file}: {SEPARATOR_NAMES[self.separator]}-separated, {mark}, {self.encoding}{bom}, "

@@ -315,16 +315,30 @@ def units_path(folder: Path, config: InstanceConfig) -> Path:
     raise InputError(f"{folder}: no units file (units.gpkg, units.csv or units.csv.gz), and instance.yaml names none under 'units'")
 
 
-def _typed_gpkg(path: Path, frame: pd.DataFrame, config: InstanceConfig, dialect: Dialect) -> pd.DataFrame:
-    """GeoPackage columns typed as CSV columns are: numbers stay numbers, text cells are read as CSV cells."""
+def _typed_gpkg(path: Path, frame: pd.DataFrame, config: InstanceConfig, dialect: Dialect) -> tuple[pd.DataFrame, Dialect]:
+    """GeoPackage columns typed as CSV columns are: GDAL's numbers stay numbers, text columns are read as CSV
+    cells (their decimal mark found from their own cells, as a CSV file's is)."""
     kinds = column_kinds(config)
-    out = {}
+    category = config.env_zoning.existing_category_attr if config.env_zoning else None
     ids = frame["unit_id"].map(spelled).tolist() if "unit_id" in frame.columns else None
+    texts = {}
+    for col in frame.columns:
+        series = frame[col]
+        if series.dtype != "geometry" and (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+            missing = series.isna().to_numpy()
+            texts[col] = pa.chunked_array([pa.array([None if m else spelled(v) for v, m in zip(series.tolist(), missing)],
+                                                    type=pa.string())])
+    candidates = [c for c in texts if kinds.get(c, (None,))[0] != TEXT or c == category]
+    dialect = decimal_mark(path, Cells(texts, len(frame), dialect), candidates)
+    out = {}
     for col in frame.columns:
         kind, why = kinds.get(col, (None, ""))
         series = frame[col]
         missing = series.isna().to_numpy()
-        if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        if col in texts:
+            typed, _ = type_column(path, dialect, col, texts[col], kind, why, ids)
+            out[col] = _category_spelling(typed, dialect) if col == category else typed
+        elif pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
             numbers = series.astype(float).to_numpy()
             if np.isinf(numbers).any():
                 i = int(np.flatnonzero(np.isinf(numbers))[0])
@@ -341,13 +355,12 @@ def _typed_gpkg(path: Path, frame: pd.DataFrame, config: InstanceConfig, dialect
             else:
                 values = numbers
             out[col] = values
-        elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-            cells = pa.chunked_array([pa.array([None if m else spelled(v) for v, m in zip(series.tolist(), missing)], type=pa.string())])
-            out[col], _ = type_column(path, dialect, col, cells, kind, why, ids)
         else:  # dates and other types: as GDAL gives them
             out[col] = series.reset_index(drop=True)
-    return pd.DataFrame({c: v if isinstance(v, pd.Series) else pd.Series(v, dtype=float if v.dtype == float else object)
-                         for c, v in out.items()})
+    frame = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for c, v in out.items():
+        frame[c] = v if isinstance(v, pd.Series) else pd.Series(v, dtype=float if v.dtype == float else object, copy=False)
+    return frame, dialect
 
 
 def read_units(path: Path, config: InstanceConfig) -> tuple[pd.DataFrame, Optional[np.ndarray], Optional[dict], Dialect]:
@@ -357,8 +370,7 @@ def read_units(path: Path, config: InstanceConfig) -> tuple[pd.DataFrame, Option
     grid = None
     if path.suffix.lower() == ".gpkg":
         frame, geometry = _read_gpkg_units(path, config.crs)
-        dialect = Dialect(file=path.name, encoding="GeoPackage")
-        units = _typed_gpkg(path, frame, config, dialect)
+        units, dialect = _typed_gpkg(path, frame, config, Dialect(file=path.name, encoding="GeoPackage"))
     elif path.name.lower().endswith((".csv", ".csv.gz")):
         units, geometry, grid, dialect = _read_csv_units(path, config)
     else:
