@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.inputs import cells
 from ruimtepuzzel.model.inputs.instance import load_instance
 from ruimtepuzzel.model.pipeline import solve_instance
 from ruimtepuzzel.model.prepare.feasibility import floor_findings
@@ -39,6 +40,14 @@ def folder_of(tmp_path: Path, yaml_text: str, csv_text: str | None = None, csv_b
         csv_bytes = textwrap.dedent(csv_text).encode()
     (folder / "units.csv").write_bytes(csv_bytes)
     return folder
+
+
+@pytest.fixture(params=["pyarrow", "plain Python"])
+def reader(request, monkeypatch):
+    """The units reader with pyarrow's kernels, and without them (pyarrow is an accelerator, not a requirement)."""
+    if request.param == "plain Python":
+        monkeypatch.setattr(cells, "ARROW", False)
+    return request.param
 
 
 def solved(tmp_path: Path, folder: Path, **kw):
@@ -114,7 +123,7 @@ def test_a_category_written_5_0_is_category_5(tmp_path):
 
 # --------------------------------------------------------------------------- booleans in the units
 
-def test_protected_ja_nee_protects_the_ja_units_only(tmp_path):
+def test_protected_ja_nee_protects_the_ja_units_only(tmp_path, reader):
     folder = folder_of(tmp_path, """\
         name: prot
         regions: [province]
@@ -130,7 +139,7 @@ def test_protected_ja_nee_protects_the_ja_units_only(tmp_path):
     assert run.result.objective == pytest.approx(25.0)  # any word counted as true: every unit protected, 15
 
 
-def test_a_protected_value_that_is_no_boolean_is_refused_by_line(tmp_path):
+def test_a_protected_value_that_is_no_boolean_is_refused_by_line(tmp_path, reader):
     folder = folder_of(tmp_path, "name: p\nregions: [province]\nclaims: {housing: {}}\n", """\
         unit_id,area_ha,province,x,y,protected
         u1,1,A,0,0,ja
@@ -144,7 +153,7 @@ def test_a_protected_value_that_is_no_boolean_is_refused_by_line(tmp_path):
 
 # --------------------------------------------------------------------------- rule values in the column's type
 
-def test_a_rule_value_1_on_a_0_1_column_matches_the_ones(tmp_path):
+def test_a_rule_value_1_on_a_0_1_column_matches_the_ones(tmp_path, reader):
     folder = folder_of(tmp_path, """\
         name: n2k
         regions: [province]
@@ -208,7 +217,7 @@ def test_a_rule_value_that_cannot_be_read_in_the_columns_type_names_the_rule(tmp
 
 # --------------------------------------------------------------------------- numbers in the units
 
-def test_na_in_a_suitability_column_is_missing(tmp_path):
+def test_na_in_a_suitability_column_is_missing(tmp_path, reader):
     folder = folder_of(tmp_path, """\
         name: na
         regions: [province]
@@ -285,7 +294,7 @@ def _write(rows, sep: str, encoding: str, newline: str, dutch: bool, sep_line: b
     ("\t", "utf-8", "\n", True, False),
     (",", "utf-8", "\n", False, False),
 ])
-def test_dutch_excel_files_are_read_as_such_and_the_dialect_is_recorded(tmp_path, sep, encoding, newline, dutch, sep_line):
+def test_dutch_excel_files_are_read_as_such_and_the_dialect_is_recorded(tmp_path, reader, sep, encoding, newline, dutch, sep_line):
     folder = folder_of(tmp_path, BASE_YAML, csv_bytes=_write(ROWS, sep, encoding, newline, dutch, sep_line))
     run = solved(tmp_path, folder)
     units = run.instance.units
@@ -301,16 +310,26 @@ def test_dutch_excel_files_are_read_as_such_and_the_dialect_is_recorded(tmp_path
     assert read["line_ending"] == ("CRLF" if newline == "\r\n" else "LF")
 
 
-@pytest.mark.parametrize("sep, cells, values", [
+@pytest.mark.parametrize("sep, spellings, values", [
     (";", ["1 250,5", "1\u00a0000\u00a0000", "2,5"], [1250.5, 1_000_000.0, 2.5]),  # spaces group thousands in Dutch files…
     (",", ["1 250.5", "12 000", "2.5"], [1250.5, 12000.0, 2.5]),  # … and in decimal-point files
     (";", ["1,25E+03", "-0,5", "+3"], [1250.0, -0.5, 3.0]),  # Excel's exponent with a decimal comma
 ])
-def test_thousands_grouped_by_spaces_and_exponents_are_read(tmp_path, sep, cells, values):
-    rows = "".join(f"u{i}{sep}1{sep}A{sep}{i}{sep}0{sep}{c}\n" for i, c in enumerate(cells))
+def test_thousands_grouped_by_spaces_and_exponents_are_read(tmp_path, reader, sep, spellings, values):
+    rows = "".join(f"u{i}{sep}1{sep}A{sep}{i}{sep}0{sep}{c}\n" for i, c in enumerate(spellings))
     header = sep.join(["unit_id", "area_ha", "province", "x", "y", "cost"]) + "\n"
     folder = folder_of(tmp_path, "name: d\nregions: [province]\nclaims: {housing: {cost_attr: cost}}\n", header + rows)
     assert load_instance(folder).units["cost"].tolist() == values
+
+
+@pytest.mark.parametrize("cell", ["1.250,00", "n.v.t.", "inf", "12 50", "#N/A"])
+def test_a_cell_that_is_no_number_is_refused_by_name_by_either_reader(tmp_path, reader, cell):
+    folder = folder_of(tmp_path, "name: c\nregions: [province]\nclaims: {housing: {cost_attr: cost}}\n",
+                       f'unit_id,area_ha,province,x,y,cost\nu1,1,A,0,0,12.5\nu2,1,A,100,0,"{cell}"\n')
+    with pytest.raises(InputError) as err:
+        load_instance(folder)
+    message = str(err.value)
+    assert "units.csv" in message and "column 'cost' line 3" in message and repr(cell) in message, message
 
 
 def test_a_windows_1252_file_keeps_its_letters(tmp_path):
@@ -320,12 +339,12 @@ def test_a_windows_1252_file_keeps_its_letters(tmp_path):
     assert inst.units["plaats"].tolist() == ["Hoensbroek-Zuid ë é"] and inst.dialect.encoding == "Windows-1252"
 
 
-@pytest.mark.parametrize("cells, fragment", [
+@pytest.mark.parametrize("spellings, fragment", [
     (["1,5", "2.5"], "mixes decimal marks"),  # both marks in one file
     (["1.250", "2.500"], "thousands point or"),  # could be either, nothing says which
 ])
-def test_a_file_whose_decimal_mark_cannot_be_told_is_refused_naming_a_cell(tmp_path, cells, fragment):
-    rows = "".join(f"u{i};1;A;{i};0;{c}\n" for i, c in enumerate(cells))
+def test_a_file_whose_decimal_mark_cannot_be_told_is_refused_naming_a_cell(tmp_path, reader, spellings, fragment):
+    rows = "".join(f"u{i};1;A;{i};0;{c}\n" for i, c in enumerate(spellings))
     folder = folder_of(tmp_path, "name: d\nregions: [province]\nclaims: {housing: {cost_attr: cost}}\n",
                        "unit_id;area_ha;province;x;y;cost\n" + rows)
     with pytest.raises(InputError) as err:
@@ -333,7 +352,7 @@ def test_a_file_whose_decimal_mark_cannot_be_told_is_refused_naming_a_cell(tmp_p
     assert fragment in str(err.value) and "'cost'" in str(err.value) and "line 2" in str(err.value)
 
 
-def test_a_row_longer_than_the_header_names_the_line_and_the_separator(tmp_path):
+def test_a_row_longer_than_the_header_names_the_line_and_the_separator(tmp_path, reader):
     folder = folder_of(tmp_path, "name: r\nregions: [province]\nclaims: {housing: {}}\n",
                        "unit_id;area_ha;province;x;y\nu1;1;A;0;0\nu2;1;A;1;0;9\n")
     with pytest.raises(InputError) as err:
@@ -505,7 +524,7 @@ def _gpkg(tmp_path: Path, yaml_text: str, **columns) -> Path:
     return folder
 
 
-def test_geopackage_columns_are_typed_as_csv_columns_are(tmp_path):
+def test_geopackage_columns_are_typed_as_csv_columns_are(tmp_path, reader):
     from ruimtepuzzel.model.prepare.rules import rule_mask
 
     folder = _gpkg(tmp_path, """\

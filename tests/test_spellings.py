@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.inputs import cells
 from ruimtepuzzel.model.inputs.instance import load_instance
 
 SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 100)), deadline=None,
@@ -207,9 +208,11 @@ def spreadsheets(draw):
 NAMED_CELL = re.compile(r"column '([^']+)' line (\d+)(?: \(unit_id '[^']*'\))?(?::| has) ('(?:[^'\\]|\\.)*'|\"[^\"]*\")")
 
 
+@pytest.mark.parametrize("arrow", [True, False], ids=["pyarrow", "plain Python"])
 @SETTINGS
 @given(sheet=spreadsheets())
-def test_spreadsheet_cells_are_read_as_written_or_refused_by_cell(tmp_path_factory, sheet):
+def test_spreadsheet_cells_are_read_as_written_or_refused_by_cell(tmp_path_factory, monkeypatch, arrow, sheet):
+    monkeypatch.setattr(cells, "ARROW", arrow)
     yaml_text = ("name: sheet\nregions: [province]\nclaims:\n  housing: {value_per_ha: 1, suitability_attr: score}\n"
                  "rules:\n  - {name: flagged, attr: flag, op: '==', value: ja}\n")
     inst_folder = folder(tmp_path_factory.mktemp("s"), yaml_text, sheet["bytes"])

@@ -23,11 +23,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.inputs import cells as cl
 
 SEPARATORS = (",", ";", "\t", "|")
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -82,7 +79,7 @@ class Dialect:
 class Cells:
     """Every cell of a CSV file as text (null for an empty cell), by column, with the dialect read."""
 
-    columns: dict[str, pa.ChunkedArray]
+    columns: dict[str, object]  # see .cells: pyarrow arrays, or object arrays without pyarrow
     rows: int
     dialect: Dialect
     quoted: bool = True  # some cell is quoted (only a quoted cell can hold the separator)
@@ -196,11 +193,14 @@ def read_cells(path: Path) -> Cells:
 
 def _parse(path: Path, body: bytes, start: int, names: list[str], dialect: Dialect) -> tuple[list, int]:
     """The data lines (from byte ``start``, after the header) as text columns; an empty cell is null."""
-    import pyarrow.csv as pcsv
-
     keys = [f"c{i}" for i in range(len(names))]
     if not re.search(rb"\S", memoryview(body)[start:]):
-        return [pa.chunked_array([pa.array([], type=pa.string())]) for _ in keys], 0
+        return [cl.column([]) for _ in keys], 0
+    if not cl.ARROW:
+        return _parse_python(path, bytes(memoryview(body)[start:]).decode("utf-8"), names, dialect)
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
     try:
         table = pcsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)[start:]),  # no copy of a large file
@@ -233,43 +233,37 @@ def _parse_python(path: Path, text: str, names: list[str], dialect: Dialect) -> 
             out.append(row + [""] * (width - len(row)))  # a short row: its last cells are empty (Excel drops them)
     except csv.Error as exc:
         raise InputError(f"{path}: line {dialect.header_line + reader.line_num}: cannot read as CSV: {exc}") from None
-    columns = [pa.chunked_array([pa.array([r[i] or None for r in out], type=pa.string())]) for i in range(width)]
+    columns = [cl.column([r[i] or None for r in out]) for i in range(width)]
     return columns, len(out)
 
 
-def _named(path: Path, columns: list, names: list[str], dialect: Dialect) -> dict[str, pa.ChunkedArray]:
+def _named(path: Path, columns: list, names: list[str], dialect: Dialect) -> dict:
     """Columns by name; a column without a name (Excel's trailing separator) must be empty."""
     out = {}
     for i, (name, col) in enumerate(zip(names, columns)):
         if name:
             out[name] = col
             continue
-        filled = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(col), ""), False)
-        if pc.any(filled).as_py():
-            row = int(np.flatnonzero(filled.to_numpy(zero_copy_only=False))[0])
+        filled = ~cl.is_null(cl.clean(col))
+        if filled.any():
+            row = int(filled.argmax())
             raise InputError(f"{path}: column {i + 1} has no name in the header but {dialect.where(row)} holds "
-                             f"{col[row].as_py()!r}")
+                             f"{cl.cell(col, row)!r}")
     return out
 
 
 # --------------------------------------------------------------------------- the decimal mark
 
-def _first(mask) -> Optional[int]:
-    values = mask.to_numpy(zero_copy_only=False) if hasattr(mask, "to_numpy") else np.asarray(mask)
-    hits = np.flatnonzero(np.asarray(values, dtype=bool))
-    return int(hits[0]) if len(hits) else None
-
-
 def _find(columns: dict, pattern: str, extra=None) -> Optional[tuple[str, int, str]]:
     """The first (column, row, cell) matching ``pattern`` (and not ``extra`` when given)."""
     for name, col in columns.items():
-        text = pc.utf8_trim_whitespace(col)
-        hit = pc.fill_null(pc.match_substring_regex(text, pattern), False)
-        if extra is not None:
-            hit = pc.and_(hit, pc.invert(pc.fill_null(pc.match_substring_regex(text, extra), False)))
-        if pc.any(hit).as_py():
-            row = _first(hit)
-            return name, row, text[row].as_py()
+        text = cl.clean(col)
+        hit = cl.matches(text, pattern)
+        if extra is not None and hit.any():
+            hit &= ~cl.matches(text, extra)
+        if hit.any():
+            row = int(hit.argmax())
+            return name, row, cl.cell(text, row)
     return None
 
 
@@ -284,7 +278,7 @@ def decimal_mark(path: Path, cells: Cells, candidates: list[str]) -> Dialect:
     """
     d = cells.dialect
     columns = {c: cells.columns[c] for c in candidates if c in cells.columns}
-    if d.separator == "," and (not cells.quoted or not any(pc.any(pc.match_substring(col, ",")).as_py() for col in columns.values())):
+    if d.separator == "," and (not cells.quoted or not any(cl.any_contains(col, ",") for col in columns.values())):
         return d  # a decimal comma needs quotes here: no cell holds a comma, so the point is the decimal mark
     comma = _find(columns, COMMA_EVIDENCE, GROUPED_COMMA)
     point = _find(columns, POINT_EVIDENCE, GROUPED_POINT)

@@ -24,19 +24,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import re
+
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.inputs import cells as cl
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
 from ruimtepuzzel.model.inputs.table import COMMA_NUMBER, POINT_NUMBER, SPACES, Cells, Dialect, decimal_mark, read_cells
 from ruimtepuzzel.model.inputs.values import CSV_FALSE, CSV_TRUE, MISSING_NUMBER, spelled, spells_boolean_word
 
 NUMBER, BOOLEAN, TEXT = "number", "boolean", "text"
-_MISSING = pa.array(sorted(MISSING_NUMBER - {""}))
 BOOLEAN_SPELLINGS = "true/false, 1/0, yes/no, ja/nee, j/n or waar/onwaar (any case), or empty for missing"
 
 
@@ -82,21 +82,13 @@ def referenced_code_columns(config: InstanceConfig) -> set[str]:
 
 # --------------------------------------------------------------------------- cells to values
 
-def _first(mask) -> int:
-    return int(np.flatnonzero(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool))[0])
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
 
 
-_NULL = pa.scalar(None, pa.string())
-
-
-def _clean(cells) -> pa.ChunkedArray:
-    """Cells without surrounding spaces (a no-break space included); an empty or blank cell is null."""
-    if pc.all(pc.string_is_ascii(cells)).as_py() is False:
-        text = pc.utf8_trim_whitespace(cells)
-    else:
-        text = pc.ascii_trim_whitespace(cells)
-    blank = pc.equal(pc.binary_length(text), 0)
-    return pc.if_else(blank, _NULL, text) if pc.any(blank).as_py() else text
+def _missing_words(text) -> np.ndarray:
+    """NA and NaN in any case: missing in a numeric column (as an empty cell is)."""
+    return cl.matches(text, r"^(?i:na|nan)$")
 
 
 def _numbers(text, decimal: str):
@@ -106,57 +98,52 @@ def _numbers(text, decimal: str):
     """
     if decimal == ".":  # the common case, fast: every cell a plain number
         try:
-            values = pc.cast(text, pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = cl.to_float(text)
+        except ValueError:
             values = None
-        if values is not None and not pc.any(pc.is_inf(values)).as_py():
-            nan = pc.is_nan(values)
-            if not pc.any(nan).as_py() or pc.all(pc.or_(pc.invert(nan), pc.is_in(pc.utf8_lower(text), value_set=_MISSING))).as_py():
-                return values.to_numpy(zero_copy_only=False).astype(float, copy=False), None
-    missing = pc.fill_null(pc.is_in(pc.utf8_lower(text), value_set=_MISSING), True)
-    present = pc.if_else(missing, _NULL, text)
-    ok = pc.fill_null(pc.match_substring_regex(present, POINT_NUMBER if decimal == "." else COMMA_NUMBER), True)
-    if not pc.all(ok).as_py():
-        return None, _first(pc.invert(ok))
-    present = pc.replace_substring_regex(present, f"[{SPACES}]", "")  # thousands grouped by spaces
+        if values is not None and not np.isinf(values).any():
+            odd = np.isnan(values) & ~cl.is_null(text)  # "nan" casts to NaN: only NA/NaN spellings may
+            if not odd.any() or not (odd & ~_missing_words(text)).any():
+                return values, None
+    present = cl.nulled(text, _missing_words(text))
+    ok = cl.matches(present, POINT_NUMBER if decimal == "." else COMMA_NUMBER) | cl.is_null(present)
+    if not ok.all():
+        return None, _first(~ok)
+    present = cl.replace(present, f"[{SPACES}]", "")  # thousands grouped by spaces
     if decimal == ",":
-        present = pc.replace_substring(pc.replace_substring(present, ".", ""), ",", ".")
-    values = pc.cast(present, pa.float64())
-    infinite = pc.fill_null(pc.is_inf(values), False)
-    if pc.any(infinite).as_py():
-        return None, _first(infinite)
-    return values.to_numpy(zero_copy_only=False).astype(float, copy=False), None
+        present = cl.replace(cl.replace(present, r"\.", ""), ",", ".")
+    values = cl.to_float(present)
+    if np.isinf(values).any():
+        return None, _first(np.isinf(values))
+    return values, None
 
 
 def _flags(text):
     """(booleans as an object array with None for missing, None) or (None, the first row that is no boolean)."""
-    lowered = pc.utf8_lower(text)
-    words = set(pc.unique(lowered).drop_null().to_pylist())
+    lowered = cl.lower(text)
+    words = cl.words(lowered)
     unknown = words - (CSV_TRUE | CSV_FALSE)
     if unknown:
-        return None, _first(pc.fill_null(pc.is_in(lowered, value_set=pa.array(sorted(unknown))), False))
-    true = np.zeros(len(lowered), dtype=bool)
+        bad = np.zeros(cl.size(text), dtype=bool)
+        for word in unknown:
+            bad |= cl.equal(lowered, word)
+        return None, _first(bad)
+    true = np.zeros(cl.size(text), dtype=bool)
     for word in words & CSV_TRUE:
-        true |= pc.fill_null(pc.equal(lowered, word), False).to_numpy(zero_copy_only=False)
+        true |= cl.equal(lowered, word)
     out = true.astype(object)
-    out[pc.is_null(lowered).to_numpy(zero_copy_only=False)] = None
+    out[cl.is_null(lowered)] = None
     return out, None
-
-
-def _texts(text) -> np.ndarray:
-    """Codes: an object array of stripped spellings, None for an empty cell."""
-    return text.to_numpy(zero_copy_only=False).astype(object, copy=False)
-
-
-def _free_text(text) -> pd.Series:
-    """A column of words the instance does not use as codes: pandas' string dtype (Arrow-backed), missing when empty."""
-    return text.to_pandas()
 
 
 def _is_flag_column(text) -> bool:
     """Every present cell a boolean word, and at least one not 0/1 (a column of 0/1 alone is numbers)."""
-    words = set(pc.unique(pc.utf8_lower(text)).drop_null().to_pylist())
+    words = cl.words(cl.lower(text))
     return bool(words) and words <= (CSV_TRUE | CSV_FALSE) and not words <= {"0", "1"}
+
+
+def _spells(pattern: str, text: str) -> bool:
+    return re.search(pattern, text, re.ASCII) is not None
 
 
 def _cell_error(path: Path, dialect: Dialect, col: str, row: int, cell: str, kind: str, why: str, ids=None) -> InputError:
@@ -168,34 +155,34 @@ def _cell_error(path: Path, dialect: Dialect, col: str, row: int, cell: str, kin
     if text.lower().lstrip("+-") in ("inf", "infinity"):
         return InputError(f"{where} is not a finite number ({why})")
     hint = ""
-    if dialect.separator and dialect.decimal_mark == "." and pc.match_substring_regex(pa.array([text]), COMMA_NUMBER)[0].as_py():
+    if dialect.decimal_mark == "." and _spells(COMMA_NUMBER, text):
         hint = "; this file uses a decimal point"
-    elif dialect.decimal_mark == "," and pc.match_substring_regex(pa.array([text]), POINT_NUMBER)[0].as_py():
+    elif dialect.decimal_mark == "," and _spells(POINT_NUMBER, text):
         hint = "; this file uses a decimal comma (and a point only between thousands)"
     return InputError(f"{where} is not a number ({why}{hint}; NA, NaN or an empty cell means missing)")
 
 
 def type_column(path: Path, dialect: Dialect, col: str, cells, kind: Optional[str], why: str = "", ids=None) -> tuple[np.ndarray, str]:
     """One column of text cells as (values, kind); ``kind`` None: by its cells. ``ids``: unit ids to name in errors."""
-    text = _clean(cells)
+    text = cl.clean(cells)
     if kind == TEXT:
-        return _texts(text), TEXT
+        return cl.objects(text), TEXT
     if kind == NUMBER:
         values, bad = _numbers(text, dialect.decimal_mark)
         if bad is not None:
-            raise _cell_error(path, dialect, col, bad, text[bad].as_py(), NUMBER, why, ids)
+            raise _cell_error(path, dialect, col, bad, cl.cell(text, bad), NUMBER, why, ids)
         return values, NUMBER
     if kind == BOOLEAN:
         values, bad = _flags(text)
         if bad is not None:
-            raise _cell_error(path, dialect, col, bad, text[bad].as_py(), BOOLEAN, why, ids)
+            raise _cell_error(path, dialect, col, bad, cl.cell(text, bad), BOOLEAN, why, ids)
         return values, BOOLEAN
     values, bad = _numbers(text, dialect.decimal_mark)
     if bad is None:
         return values, NUMBER
     if _is_flag_column(text):
         return _flags(text)[0], BOOLEAN
-    return _free_text(text), TEXT
+    return cl.series(text), TEXT
 
 
 def _category_spelling(values: np.ndarray, dialect: Dialect) -> np.ndarray:
@@ -204,7 +191,7 @@ def _category_spelling(values: np.ndarray, dialect: Dialect) -> np.ndarray:
         return values
     out = values.copy()
     for v in {v for v in values if isinstance(v, str) and "," in v}:
-        if pc.match_substring_regex(pa.array([v]), COMMA_NUMBER)[0].as_py():
+        if _spells(COMMA_NUMBER, v):
             out[values == v] = v.replace(".", "").replace(",", ".")
     return out
 
@@ -216,7 +203,8 @@ class _ids:
         self.column = column
 
     def __getitem__(self, row: int) -> str:
-        return self.column[row].as_py().strip() if self.column is not None else "?"
+        value = cl.cell(self.column, row) if self.column is not None else None
+        return value.strip() if value is not None else "?"
 
 
 def _typed_frame(path: Path, cells: dict, rows: int, dialect: Dialect, config: InstanceConfig) -> pd.DataFrame:
@@ -326,8 +314,7 @@ def _typed_gpkg(path: Path, frame: pd.DataFrame, config: InstanceConfig, dialect
         series = frame[col]
         if series.dtype != "geometry" and (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
             missing = series.isna().to_numpy()
-            texts[col] = pa.chunked_array([pa.array([None if m else spelled(v) for v, m in zip(series.tolist(), missing)],
-                                                    type=pa.string())])
+            texts[col] = cl.column([None if m else spelled(v) for v, m in zip(series.tolist(), missing)])
     candidates = [c for c in texts if kinds.get(c, (None,))[0] != TEXT or c == category]
     dialect = decimal_mark(path, Cells(texts, len(frame), dialect), candidates)
     out = {}
