@@ -16,8 +16,9 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.values import (
-    Code, Count, Flag, Number, Refused, number_or_none, read_flag, read_number,
+    Code, Flag, Number, Refused, number_or_none, read_flag, read_number,
 )
 
 RULE_OPS = (">", ">=", "<", "<=", "==", "!=")
@@ -230,12 +231,17 @@ def _solver_option(value):
 SolverOption = Annotated[Union[bool, int, float, str], BeforeValidator(_solver_option)]
 
 
+def _setting(read):
+    """A run setting read as the command line reads it (:mod:`.settings`): one rule for --gap and mip_rel_gap."""
+    return BeforeValidator(lambda value: read(value) if value is not None else None)
+
+
 class SolverConfig(Strict):
     name: str = "highs"
-    mip_rel_gap: Number = Field(default=0.01, ge=0, lt=1)  # a fraction: 0.05 is 5 %
-    time_limit_s: Number = Field(default=600.0, gt=0)
-    threads: Count = Field(default=2, ge=0)
-    seed: Count = Field(default=0, ge=0)
+    mip_rel_gap: Annotated[float, _setting(settings.gap)] = 0.01  # a fraction: 0.05 is 5 %
+    time_limit_s: Annotated[float, _setting(settings.seconds)] = 600.0
+    threads: Annotated[int, _setting(settings.threads)] = 2
+    seed: Annotated[int, _setting(settings.seed)] = 0
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
     aggregate: Flag = False  # extension: merge interchangeable units into classes (exact; see model/aggregate.py)
     options: dict[str, SolverOption] = Field(default_factory=dict)  # extension: raw solver options
