@@ -34,7 +34,7 @@ from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs import cells as cl
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
 from ruimtepuzzel.model.inputs.table import COMMA_NUMBER, POINT_NUMBER, SPACES, Cells, Dialect, decimal_mark, read_cells
-from ruimtepuzzel.model.inputs.values import CSV_FALSE, CSV_TRUE, MISSING_NUMBER, spelled, spells_boolean_word
+from ruimtepuzzel.model.inputs.values import CSV_FALSE, CSV_TRUE, spelled, spells_boolean_word
 
 NUMBER, BOOLEAN, TEXT = "number", "boolean", "text"
 BOOLEAN_SPELLINGS = "true/false, 1/0, yes/no, ja/nee, j/n or waar/onwaar (any case), or empty for missing"
