@@ -235,7 +235,7 @@ def test_na_in_a_suitability_column_is_missing(tmp_path, reader):
     assert res.returncode == 0 and "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("cell", ["1.250,00", "n.v.t.", "inf", "1e999", "12 50", "#N/A", "€ 12"])
+@pytest.mark.parametrize("cell", ["1.250,00", "n.v.t."])  # every kind of bad cell, in-process: see below
 def test_a_cell_that_is_no_number_in_a_numeric_column_is_refused_by_name(tmp_path, cell):
     folder = folder_of(tmp_path, """\
         name: cost
@@ -322,7 +322,7 @@ def test_thousands_grouped_by_spaces_and_exponents_are_read(tmp_path, reader, se
     assert load_instance(folder).units["cost"].tolist() == values
 
 
-@pytest.mark.parametrize("cell", ["1.250,00", "n.v.t.", "inf", "12 50", "#N/A"])
+@pytest.mark.parametrize("cell", ["1.250,00", "n.v.t.", "inf", "1e999", "12 50", "#N/A", "€ 12", "-"])
 def test_a_cell_that_is_no_number_is_refused_by_name_by_either_reader(tmp_path, reader, cell):
     folder = folder_of(tmp_path, "name: c\nregions: [province]\nclaims: {housing: {cost_attr: cost}}\n",
                        f'unit_id,area_ha,province,x,y,cost\nu1,1,A,0,0,12.5\nu2,1,A,100,0,"{cell}"\n')
