@@ -18,11 +18,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.values import (
-    Code, Flag, Number, Refused, number_or_none, read_flag, read_number,
+    Code, Flag, Number, Refused, number_or_none, read_flag, read_number, spelled,
 )
 
 RULE_OPS = (">", ">=", "<", "<=", "==", "!=")
 NATIONAL = "national"
+
+
+category_str = spelled  # the spelling of a code given as a Python value (kept for callers of the old name)
 
 
 def same_category(a: str, b: str) -> bool:
