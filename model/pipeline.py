@@ -17,7 +17,7 @@ import pandas as pd
 from ruimtepuzzel import solvers
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
-from ruimtepuzzel.model.errors import InfeasibleError
+from ruimtepuzzel.model.errors import InfeasibleError, InputError
 from ruimtepuzzel.model.formulation import formulate, objectives
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
@@ -132,7 +132,10 @@ def solve_instance(
     instance = load_instance(folder, scenario, overrides)
     times["load"] = time.perf_counter() - t
     progress(f"loaded {instance.name}: {len(instance.units):,} units, {len(instance.claims)} claims ({times['load']:.2f} s)")
+    if instance.dialect is not None:
+        progress(f"read {instance.dialect.describe()}")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
+    solvers.check_available(opts.solver)  # before any folder is made
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
     infeasible = None
     with results.staging(out) as tmp:
@@ -209,11 +212,18 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     """An ε-constraint front between two metrics, written to a run folder (pareto.csv, pareto.png, allocations)."""
     from ruimtepuzzel.model.analysis import pareto
 
+    from ruimtepuzzel.model.inputs import settings
+
+    points = settings.checked("--points", settings.points, points)
+    if x == y:
+        raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
     instance = load_instance(folder, scenario)
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)
     prep = prepare(instance)
     problem = formulate(prep)
+    for name in (x, y):  # an unknown metric is refused before any folder is made
+        pareto.metric(prep, problem, name)
     out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
     count = {"n": 0}
 

@@ -36,15 +36,40 @@ def _spell(v) -> str:
     return str(v)
 
 
+TRUE_WORDS = ("true", "1", "yes", "ja", "j", "waar", "on")
+FALSE_WORDS = ("false", "0", "no", "nee", "n", "onwaar", "off")
+
+
 def rule_matches(value, op, target) -> bool:
+    """The rule's value in the unit's type (DESIGN.md §4): a spelled number is that number, a spelled boolean that boolean."""
     if _missing(value):
         return False
     if isinstance(value, (bool, np.bool_)):
-        target = target if isinstance(target, bool) else str(target).lower() in ("true", "1")
+        target = target if isinstance(target, bool) else str(target).strip().lower() in TRUE_WORDS
         return OPS[op](bool(value), target)
-    if isinstance(value, (int, float, np.number)) and not isinstance(target, str):
+    if isinstance(value, (int, float, np.number)):
+        if isinstance(target, str):  # "1" is 1 (a number); true, ja… against a 0/1 column are 1 and 0
+            word = target.strip().lower()
+            target = 1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS else float(word)
         return OPS[op](float(value), float(target))
     return OPS[op](_spell(value), _spell(target))
+
+
+def _distance(ez, category: str) -> float:
+    """The guideline distance of a category, matched by spelling or, failing that, by number ("5.0" is "5")."""
+    if category in ez.distance_m:
+        return ez.distance_m[category]
+    same = [d for k, d in ez.distance_m.items() if _number(k) is not None and _number(k) == _number(category)]
+    if len(same) != 1:
+        raise KeyError(category)
+    return same[0]
+
+
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _fail(problems: list, msg: str) -> None:
@@ -121,7 +146,7 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
         new_heavy = [r for r in rows if claims[r.claim].env_category is not None]
         new_sensitive = [r for r in rows if claims[r.claim].sensitive]
         for h in new_heavy:
-            dist = ez.distance_m[claims[h.claim].env_category]
+            dist = _distance(ez, claims[h.claim].env_category)
             for s in new_sensitive:
                 if h.unit_id == s.unit_id and not (claims[h.claim].stacking or claims[s.claim].stacking):
                     continue  # single use already keeps them apart
@@ -132,10 +157,10 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
         if ez.existing_category_attr:
             for uid, cat in units[ez.existing_category_attr].items():
                 if not _missing(cat):
-                    existing.append((uid, lambda r, c=_spell(cat): ez.distance_m[c], new_sensitive, f"existing category {_spell(cat)}"))
+                    existing.append((uid, lambda r, c=_spell(cat): _distance(ez, c), new_sensitive, f"existing category {_spell(cat)}"))
         for uid, use in units.get("current_use", pd.Series(dtype=object)).items():
             if not _missing(use) and use in ez.sensitive_uses:
-                existing.append((uid, lambda r: ez.distance_m[claims[r.claim].env_category], new_heavy, f"existing {use}"))
+                existing.append((uid, lambda r: _distance(ez, claims[r.claim].env_category), new_heavy, f"existing {use}"))
         for uid, distance, kept_away, what in existing:
             for r in kept_away:
                 d = shapely.distance(geom[uid], geom[r.unit_id])

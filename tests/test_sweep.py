@@ -24,7 +24,7 @@ from ruimtepuzzel.model.pipeline import solve_instance
 from ruimtepuzzel.model.analysis.sweep import sweep_instance
 from ruimtepuzzel.model.analysis.sweep.patch import patched
 from ruimtepuzzel.model.analysis.sweep.spec import SweepSpec, design_points, effective_data, locate
-from ruimtepuzzel.model.analysis.sweep.store import Store
+from ruimtepuzzel.model.analysis.sweep.store import Store, finished
 from ruimtepuzzel.solvers.kept import delta, same_structure
 
 from .helpers import row_units, write_instance
@@ -291,11 +291,11 @@ def test_a_killed_sweep_resumes_where_it_stopped(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     store = out / "scenarios"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(store.glob("*.parquet"))) < 5:
+    while time.monotonic() < deadline and len(finished(out)) < 5:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list(store.glob("*.parquet")))
+    done_before = len(finished(out))  # whole files only: one being written aside is not a finished scenario
     assert 5 <= done_before < 40, "the sweep should have been killed half-way"
     Store(out)  # a new run clears any half-written file
     assert not list(store.glob(".tmp-*"))

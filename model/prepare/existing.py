@@ -97,14 +97,14 @@ def exclusion_masks(instance: Instance, existing: ExistingUses, fixed: np.ndarra
     sources = np.flatnonzero(existing.sensitive & fixed)
     for category, claims in _heavy_categories(instance).items():
         if len(sources):
-            near, _ = closer_than(geometry, geometry[sources], ez.distance_m[category])
+            near, _ = closer_than(geometry, geometry[sources], ez.distance_of(category))
             for k in claims:
                 masks.setdefault(k, np.zeros(n, bool))[near] = True
     heavy_near = np.zeros(n, bool)
     for category in existing.categories():
         heavy = existing.heavy_units(category, fixed)
         if len(heavy):
-            near, _ = closer_than(geometry, geometry[heavy], ez.distance_m[category])
+            near, _ = closer_than(geometry, geometry[heavy], ez.distance_of(category))
             heavy_near[near] = True
     if heavy_near.any():
         for k, c in cfg.items():
@@ -129,11 +129,11 @@ def links(instance: Instance, existing: ExistingUses, movable: np.ndarray, pair_
             targets = np.flatnonzero(np.any([pair_of[s] >= 0 for s in sensitive_claims], axis=0))
             for category in existing.categories():
                 sources = existing.heavy_units(category, movable)
-                frames += _pairs_near(geometry, sources, targets, ez.distance_m[category], sensitive_claims, pair_of, HEAVY)
+                frames += _pairs_near(geometry, sources, targets, ez.distance_of(category), sensitive_claims, pair_of, HEAVY)
         sources = np.flatnonzero(existing.sensitive & movable)
         for category, heavy_claims in _heavy_categories(instance).items():
             targets = np.flatnonzero(np.any([pair_of[h] >= 0 for h in heavy_claims], axis=0))
-            frames += _pairs_near(geometry, sources, targets, ez.distance_m[category], heavy_claims, pair_of, SENSITIVE)
+            frames += _pairs_near(geometry, sources, targets, ez.distance_of(category), heavy_claims, pair_of, SENSITIVE)
     if not frames:
         return pd.DataFrame({"existing_unit": np.empty(0, np.int64), "side": np.empty(0, object), "pair": np.empty(0, np.int64)})
     out = pd.concat(frames, ignore_index=True).drop_duplicates()

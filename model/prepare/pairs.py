@@ -60,7 +60,7 @@ def _primary_filters(instance: Instance) -> dict[str, list[tuple[str, np.ndarray
     for rule in cfg.rules:
         if rule.effect != "exclude":
             continue
-        mask = rule_mask(units, rule)
+        mask = rule_mask(units, rule, cfg)
         for k in rule_claims(rule, claims):
             filters[k].append((rule.name, mask))
     if "protected" in units.columns:
@@ -172,7 +172,7 @@ def _soft_penalties(instance: Instance) -> dict[str, np.ndarray]:
     per_ha = {k: np.zeros(len(instance.units)) for k in claims}
     for rule in instance.config.rules:
         if rule.effect == "penalty":
-            weight = rule.per_ha * rule_mask(instance.units, rule)  # each rule evaluated once
+            weight = rule.per_ha * rule_mask(instance.units, rule, instance.config)  # each rule evaluated once
             for k in rule_claims(rule, claims):
                 per_ha[k] += weight
     return per_ha
@@ -212,7 +212,7 @@ def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.
         heavy = [k for k, c in cfg.claims.items() if c.env_category is not None]
         sensitive = [k for k, c in cfg.claims.items() if c.sensitive]
         for h in heavy:
-            dist = ez.distance_m[cfg.claims[h].env_category]
+            dist = ez.distance_of(cfg.claims[h].env_category)
             hi = np.flatnonzero(pair_of[h] >= 0)
             for s in sensitive:
                 sj = np.flatnonzero(pair_of[s] >= 0)

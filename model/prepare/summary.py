@@ -17,6 +17,8 @@ def validation_summary(folder: Path, scenario: Optional[str] = None) -> dict:
         "instance": instance.name,
         "scenario": scenario,
         "units": len(instance.units),
+        "units_dialect": instance.dialect.as_dict() if instance.dialect else None,
+        "units_read_as": instance.dialect.describe() if instance.dialect else None,
         "area_ha": float(instance.units["area_ha"].sum()),
         "regions": {lvl: int(instance.units[lvl].nunique()) for lvl in instance.levels},
         "pairs": len(pairs),

@@ -14,6 +14,7 @@ from ruimtepuzzel import solvers
 from ruimtepuzzel.model.analysis import diagnose
 from ruimtepuzzel.model.errors import InfeasibleError, NoSolutionError, RuimtepuzzelError
 from ruimtepuzzel.model.formulation import SOFT_FAMILIES, objectives
+from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.solvers import SolveOptions, SolveResult
@@ -23,6 +24,11 @@ MIN_STAGE_FRACTION = 0.1  # max_min_fulfilment stage 2 gets at least this share 
 
 
 def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, threads=None, seed=None) -> SolveOptions:
+    """The instance's solver settings, with those given on the command line or to the API checked and put first."""
+    time_limit = settings.checked("--time-limit", settings.seconds, time_limit)
+    gap = settings.checked("--gap", settings.gap, gap)
+    threads = settings.checked("--threads", settings.threads, threads)
+    seed = settings.checked("--seed", settings.seed, seed)
     cfg = instance.config.solver
     return SolveOptions(
         solver=solver or cfg.name,
