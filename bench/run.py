@@ -34,7 +34,6 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 CLAIMS = ["housing", "energy", "circular", "logistics", "campus", "business", "industry"]
 REGIONS = 12
 
@@ -71,8 +70,8 @@ def peak_rss_mb() -> float:
 
 def _pass_only(prob) -> dict:
     """Build the highspy model and pass it, in a worker, without solving (for sizes too slow to solve here)."""
-    from solvers.base import run_in_worker
-    from solvers.highs import pass_model
+    from ruimtepuzzel.solvers.base import run_in_worker
+    from ruimtepuzzel.solvers.highs import pass_model
 
     def worker(conn):
         import highspy
@@ -88,12 +87,12 @@ def _pass_only(prob) -> dict:
 
 
 def run_ours(folder: Path, solve: bool = True) -> dict:
-    from model import extract
-    from model.formulation import formulate
-    from model.instance import load_instance
-    from model.preprocess import prepare
-    from model.run import solve_options
-    import solvers
+    from ruimtepuzzel.model.outputs import extract
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.model.solve.stages import solve_options
+    from ruimtepuzzel import solvers
 
     inst = load_instance(folder)
     t = time.perf_counter()
@@ -124,12 +123,12 @@ def run_direct(folder: Path, solve: bool = True) -> dict:
     The fastest way into highspy we know: one ``passModel`` call with int32/float64 arrays, so the ratio is
     against the best a hand-written script could do (not against a ``HighsLp`` filled field by field).
     """
-    from model.formulation import formulate
-    from model.instance import load_instance
-    from model.preprocess import prepare
-    from model.run import solve_options
-    from solvers.base import run_in_worker
-    from solvers.highs import highs_options
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.model.solve.stages import solve_options
+    from ruimtepuzzel.solvers.base import run_in_worker
+    from ruimtepuzzel.solvers.highs import highs_options
 
     inst = load_instance(folder)
     prob = formulate(prepare(inst))

@@ -11,9 +11,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
-from model.run import solve_instance  # noqa: E402
+from ruimtepuzzel.model.pipeline import solve_instance  # noqa: E402
 
 REGION = "PV30"  # Noord-Brabant: the province with shortfalls and a priced grid cap
 

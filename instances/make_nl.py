@@ -19,7 +19,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 import nl_calibration  # noqa: E402
 
 DEFAULT = ["nl-provinces", "zuid-holland", "noord-brabant"]
@@ -31,7 +30,7 @@ def spec_path(name: str) -> Path:
 
 def make(name: str, out: Path | None = None, progress=lambda m: None) -> Path:
     """Write the calibration of ``name``, build it, and put it in ``out`` (default ``instances/<name>``)."""
-    from model.build import build_instance
+    from ruimtepuzzel.model.build.builder import build_instance
 
     nl_calibration.write_config(name, HERE / "specs" / name)
     out = Path(out) if out else HERE / name

@@ -6,11 +6,11 @@
 """
 from __future__ import annotations
 
-from model.errors import InputError
-from model.problem import Problem
+from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.problem import Problem
 
-from . import highs, pyomo_backend
-from .base import SolveOptions, SolveResult
+from ruimtepuzzel.solvers import highs, pyomo_backend
+from ruimtepuzzel.solvers.base import SolveOptions, SolveResult
 
 
 def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:

@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from model.problem import Problem
+from ruimtepuzzel.model.problem import Problem
 
-from .base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
+from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
 
 PRESOLVE = {  # ours -> (presolve, presolve_mode); measured: full presolve stalls on large assignment models
     "off": ("off", 0),

@@ -19,10 +19,10 @@ from typing import Optional
 
 import numpy as np
 
-from model.problem import Problem
+from ruimtepuzzel.model.problem import Problem
 
-from .base import SolveOptions
-from .highs import _new_highs, _run, highs_options, pass_model
+from ruimtepuzzel.solvers.base import SolveOptions
+from ruimtepuzzel.solvers.highs import _new_highs, _run, highs_options, pass_model
 
 
 @dataclass

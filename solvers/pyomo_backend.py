@@ -12,9 +12,9 @@ import time
 
 import numpy as np
 
-from model.problem import Problem
+from ruimtepuzzel.model.problem import Problem
 
-from .base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
+from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
 
 ALIASES = {"pyomo-highs": "appsi_highs"}
 
@@ -95,7 +95,7 @@ def _worker(conn, m, flat, prob: Problem, opts: SolveOptions):
     solver = pyo.SolverFactory(name)
     start = time.perf_counter()
     if name == "appsi_highs":
-        from solvers.highs import highs_options
+        from ruimtepuzzel.solvers.highs import highs_options
 
         options = highs_options(opts)
         options.pop("time_limit")

@@ -1,4 +1,1 @@
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+"""Tests import the installed package ``ruimtepuzzel`` (``pip install -e ".[test]"``), never the folders by path."""

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from model.run import solve_instance
+from ruimtepuzzel.model.pipeline import solve_instance
 
 from .checker import check
 

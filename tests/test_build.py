@@ -8,9 +8,9 @@ import shapely
 import yaml
 from click.testing import CliRunner
 
-from cli import main
-from model.build import build_instance
-from model.errors import InputError
+from ruimtepuzzel.cli import main
+from ruimtepuzzel.model.build.builder import build_instance
+from ruimtepuzzel.model.errors import InputError
 
 CBS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cbs_gebiedsindelingen_2015.gpkg"
 pytestmark = pytest.mark.skipif(not CBS.exists(), reason="shared CBS boundaries not present")
@@ -82,7 +82,7 @@ def test_attributes_with_known_answers(nl):
 
 
 def test_starting_yaml_validates_once_claims_are_added(nl):
-    from model.instance import load_instance
+    from ruimtepuzzel.model.inputs.instance import load_instance
 
     _, out = nl
     text = (out / "instance.yaml").read_text()
@@ -240,14 +240,14 @@ def test_clip_extends_instance_file_and_scenarios(tmp_path):
     config = yaml.safe_load((out / "instance.yaml").read_text())
     assert config["name"] == "b-only" and config["region_names"] == {"province": {"B": "Beta"}}
     assert config["demand"][0]["min_ha"] == 50 and (out / "scenarios" / "more.yaml").exists()
-    from model.instance import load_instance
+    from ruimtepuzzel.model.inputs.instance import load_instance
 
     inst = load_instance(out, "more")
     assert inst.config.demand[0].min_ha == 80 and inst.config.region_names["province"]["B"] == "Beta"
 
 
 def test_subdivided_shares_equal_the_plain_intersection():
-    from model.build import overlaps, subdivide
+    from ruimtepuzzel.model.build.builder import overlaps, subdivide
 
     ring = shapely.Point(5000, 5000).buffer(4000, quad_segs=400)  # 1,600 vertices: cut into pieces
     pieces, source = subdivide(np.array([ring]), max_vertices=64)
@@ -290,7 +290,7 @@ def test_derive_and_spec_errors_are_input_errors(tmp_path):
 
 
 def test_region_names_must_name_known_levels(tmp_path):
-    from model.schema import InstanceConfig
+    from ruimtepuzzel.model.inputs.schema import InstanceConfig
 
     ok = InstanceConfig.model_validate({"name": "x", "regions": ["province"], "claims": {"h": {}},
                                         "region_names": {"province": {363: "Amsterdam", "0363": "A"}}})

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ruimtepuzzel.cli import main
 
 from .helpers import row_units, write_instance
 
@@ -48,5 +48,5 @@ def test_gpkg_carries_a_qgis_style_and_summary_is_a_workbook(tmp_path):
     assert 'attr="claim"' in qml and 'value="housing" label="Woningbouw"' in qml and 'value="business" label="business"' in qml
     assert len(gpd.read_file(run / "allocation.gpkg", layer="allocation")) == 3  # the data layer is untouched
     book = pd.read_excel(run / "summary.xlsx", sheet_name=None)
-    assert set(book) == {"summary", "rules", "duals"}
+    assert set(book) == {"summary", "transformation", "rules", "duals"}
     assert book["summary"].shape == pd.read_csv(run / "summary.csv").shape

@@ -1,9 +1,9 @@
 """Compile tests: the exact rows a family emits on a 3-unit instance (no solver involved)."""
 import numpy as np
 
-from model.formulation import formulate
-from model.instance import load_instance
-from model.preprocess import prepare
+from ruimtepuzzel.model.formulation import formulate
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
 
 from .helpers import row_units, solve, write_instance
 
@@ -113,7 +113,7 @@ def test_everything_excluded_is_an_empty_but_valid_plan(tmp_path):
 
 
 def test_same_input_same_allocation_bytes(tmp_path):
-    from model.run import solve_instance
+    from ruimtepuzzel.model.pipeline import solve_instance
 
     folder = write_instance(tmp_path / "inst", {"claims": {"housing": {"value_per_ha": 10, "suitability_attr": "s"},
                                                           "business": {"value_per_ha": 6}},
@@ -153,7 +153,7 @@ def test_zoning_rows_merge_heavy_claims_of_one_unit_into_a_clique(tmp_path):
 
 
 def test_merged_zoning_has_the_same_optimum_as_the_edges(tmp_path, monkeypatch):
-    from model.formulation import zoning
+    from ruimtepuzzel.model.formulation import zoning
 
     config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True, "suitability_attr": "s"},
                          "industry": {"value_per_ha": 7, "env_category": "4.1"}, "logistics": {"value_per_ha": 6, "env_category": "4.1"}},

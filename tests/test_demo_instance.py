@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from model.instance import load_instance
-from model.run import solve_instance
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.pipeline import solve_instance
 
 from .checker import check
 

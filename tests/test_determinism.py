@@ -6,10 +6,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import solvers
-from cli import main
-from model.instance import load_instance
-from solvers.base import NO_SOLUTION, SolveResult
+from ruimtepuzzel import solvers
+from ruimtepuzzel.cli import main
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.solvers.base import NO_SOLUTION, SolveResult
 
 from .helpers import row_units, write_instance
 

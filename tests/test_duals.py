@@ -56,7 +56,7 @@ def test_rule_costs_by_hand(tmp_path):
     # housing asks 3 ha of 3 cells; flood removes u1 from housing, which then takes business (+1):
     # housing 10 − 2 (peat on u2) + 10, shortfall 1 ha (−1000) → −981. Without flood: housing on u1 instead of
     # business, no shortfall: +10 − 1 + 1000 = +1009. The soil rule only keeps business off u2: it costs nothing.
-    from model.run import solve_instance
+    from ruimtepuzzel.model.pipeline import solve_instance
 
     from .helpers import write_instance
 

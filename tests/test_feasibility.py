@@ -1,6 +1,6 @@
 """Feasibility before solving: certain shortfalls and impossible locked plans, with figures."""
-from model.instance import load_instance
-from model.preprocess import prepare
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
 
 from .helpers import row_units, write_instance
 

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ruimtepuzzel.cli import main
 
 CBS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cbs_gebiedsindelingen_2015.gpkg"
 LAYER_OF = {"gebiedsindelingen:provincie_gegeneraliseerd": "provincie", "gebiedsindelingen:coropgebied_gegeneraliseerd": "corop",

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.errors import RuimtepuzzelError
-from model.instance import load_instance
-from model.preprocess import prepare
+from ruimtepuzzel.model.errors import RuimtepuzzelError
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
 
 from .helpers import row_units, write_instance
 

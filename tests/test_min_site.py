@@ -1,7 +1,7 @@
 """Minimum site size: pruning of small components, and the exact flow formulation."""
 import pytest
 
-from model.spatial import adjacency
+from ruimtepuzzel.model.prepare.spatial import adjacency
 import numpy as np
 import shapely
 
@@ -84,7 +84,7 @@ def test_parcels_from_geopackage(tmp_path):
     import geopandas as gpd
     import yaml
 
-    from model.run import solve_instance
+    from ruimtepuzzel.model.pipeline import solve_instance
 
     from .checker import check
 

@@ -17,9 +17,9 @@ import shapely
 import yaml
 from pyproj import Transformer
 
-from model.instance import load_instance
-from model.preprocess import prepare
-from model.run import solve_instance
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.prepare.pairs import prepare
+from ruimtepuzzel.model.pipeline import solve_instance
 
 from .checker import check
 
@@ -81,7 +81,7 @@ def test_calibration_files_are_what_nl_calibration_writes(tmp_path, name):
 @pytest.mark.parametrize("name", ["nl-provinces", pytest.param("zuid-holland", marks=pytest.mark.slow),
                                   pytest.param("noord-brabant", marks=pytest.mark.slow)])
 def test_committed_instance_is_what_build_gives(tmp_path, name):
-    from model.build import build_instance
+    from ruimtepuzzel.model.build.builder import build_instance
 
     out, _ = build_instance(INSTANCES / "specs" / f"{name}.yaml", tmp_path / name)
     committed = INSTANCES / name

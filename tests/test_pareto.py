@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from model.instance import load_instance
-from model.run import pareto_instance
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.pipeline import pareto_instance
 
 from .checker import check
 from .helpers import row_units, write_instance
@@ -29,7 +29,7 @@ def test_housing_against_business_front_by_hand(tmp_path):
 
 
 def test_unknown_metric_is_an_input_error(tmp_path):
-    from model.errors import InputError
+    from ruimtepuzzel.model.errors import InputError
 
     folder = write_instance(tmp_path / "inst", {"claims": {"housing": {"value_per_ha": 1}}}, row_units(2))
     with pytest.raises(InputError, match="neither 'value', 'cost' nor a claim"):

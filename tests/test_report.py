@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from ruimtepuzzel.cli import main
 
 from .helpers import row_units, write_instance
 

@@ -1,7 +1,7 @@
 """Hard and soft layer rules, suitability, protected units, locked plans, relocation limit."""
 import pytest
 
-from model.errors import InfeasibleError
+from ruimtepuzzel.model.errors import InfeasibleError
 
 from .helpers import allocated, row_units, solve
 

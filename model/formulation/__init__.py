@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..preprocess import Prepared
-from ..problem import Problem
-from . import balance, budget, compensation, demand, locked, min_site, resources, single_use, stacking, zoning
-from .common import labels, pair_claims, pair_units, unit_ids
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import Problem
+from ruimtepuzzel.model.formulation import (balance, budget, compensation, demand, locked, min_site, resources, single_use, stacking,
+                                             zoning, zoning_existing)
+from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, unit_ids
 
-FAMILIES = (single_use, stacking, demand, zoning, min_site, balance, compensation, resources, budget, locked)
+FAMILIES = (single_use, stacking, demand, zoning, zoning_existing, min_site, balance, compensation, resources, budget, locked)
 
 # families whose rows can never make the model infeasible (they carry their own slack)
 SOFT_FAMILIES = frozenset({demand.FLOOR})
@@ -30,7 +31,7 @@ def allocation_vars(prep: Prepared, prob: Problem) -> np.ndarray:
 
 
 def formulate(prep: Prepared, sense: str | None = None) -> Problem:
-    from ..objectives import apply_objective
+    from ruimtepuzzel.model.formulation.objectives import apply_objective
 
     prob = Problem()
     x = allocation_vars(prep, prob)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..preprocess import Prepared
-from ..problem import INF, Problem
-from .common import labels, pair_claims, region_rows, used_ha
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import INF, Problem
+from ruimtepuzzel.model.formulation.common import labels, pair_claims, region_rows, used_ha
 
 FAMILY = "balance"
 

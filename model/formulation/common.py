@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..preprocess import Prepared
+from ruimtepuzzel.model.prepare.prepared import Prepared
 
 
 def pair_units(prep: Prepared) -> np.ndarray:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..preprocess import Prepared
-from ..problem import INF, Problem
-from .common import labels, pair_claims, pair_units, region_rows, stacking_pairs, used_ha
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import INF, Problem
+from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, region_rows, stacking_pairs, used_ha
 
 FAMILY = "compensation"
 

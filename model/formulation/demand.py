@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..preprocess import Prepared
-from ..problem import INF, Problem
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import INF, Problem
 
 FLOOR = "demand_floor"
 CEILING = "demand_ceiling"

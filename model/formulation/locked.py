@@ -8,8 +8,8 @@ hard rule removed is reported as infeasible in preprocessing. Protected units
 """
 from __future__ import annotations
 
-from ..preprocess import Prepared
-from ..problem import Problem
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import Problem
 
 FAMILY = "locked"
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..preprocess import Prepared
-from ..problem import INF, Problem
-from .common import labels, pair_units, used_ha
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import INF, Problem
+from ruimtepuzzel.model.formulation.common import labels, pair_units, used_ha
 
 FAMILY = "resources"
 

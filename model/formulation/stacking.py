@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..preprocess import Prepared
-from ..problem import INF, Problem
-from .common import labels, unit_ids
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.problem import INF, Problem
+from ruimtepuzzel.model.formulation.common import labels, unit_ids
 
 FAMILY = "stacking"
 

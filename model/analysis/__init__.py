@@ -1,0 +1,1 @@
+"""What a solution means: shadow prices, rule costs, Pareto fronts, infeasibility diagnosis, comparison, sweeps."""

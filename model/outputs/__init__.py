@@ -1,0 +1,1 @@
+"""From solver values to what planners read: tables, the run folder, Excel, QGIS styles, reports."""

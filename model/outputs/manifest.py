@@ -1,0 +1,57 @@
+"""The run's manifest.json (DESIGN.md §6): what was solved, how, with which result, time and memory."""
+from __future__ import annotations
+
+import platform
+import resource
+from typing import Optional
+
+from ruimtepuzzel import __version__
+from ruimtepuzzel.model.solve.stages import finite
+from ruimtepuzzel.solvers import SolveOptions
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
+
+
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    out = {"ruimtepuzzel": __version__, "python": platform.python_version()}
+    for pkg in ("highspy", "pyomo", "numpy", "pandas", "shapely", "geopandas"):
+        try:
+            out[pkg] = version(pkg)
+        except Exception:
+            out[pkg] = None
+    return out
+
+
+def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
+    instance, result = run.instance, run.result
+    return {
+        "instance": instance.name,
+        "instance_folder": str(instance.folder),
+        "instance_hash": instance.content_hash(),
+        "scenario": instance.scenario,
+        "units_dialect": instance.dialect.as_dict() if instance.dialect else None,  # how the units file was read
+        "parameters": {
+            "objective": instance.config.objective.model_dump(),
+            "solver": {"name": opts.solver, "mip_rel_gap": opts.mip_rel_gap, "time_limit_s": opts.time_limit_s,
+                       "threads": opts.threads, "seed": opts.seed, "presolve": opts.presolve, "options": opts.options},
+            "overrides": overrides or {},
+        },
+        "solver": {"name": opts.solver, "version": result.version, "message": result.message, "killed": result.killed},
+        "versions": _versions(),
+        "status": result.status,
+        "objective": finite(result.objective),
+        "bound": finite(result.bound),
+        "gap": finite(result.gap),
+        "times_s": {k: round(run.times.get(k, 0.0), 4) for k in ("load", "preprocess", "build", "aggregate", "transfer", "solve", "extract", "duals", "write")
+                    if k != "aggregate" or k in run.times},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
+        "aggregation": run.aggregation,
+        "warnings": run.prep.warnings,
+    }

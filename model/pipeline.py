@@ -1,0 +1,243 @@
+"""The solve pipeline: load → preprocess → formulate → solve → extract → write.
+
+Each step is a function of the previous step's output; times are measured per step
+for the manifest. Used by the command line, the Python API, tests and sweeps.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+
+from ruimtepuzzel import solvers
+from ruimtepuzzel.model.analysis import duals
+from ruimtepuzzel.model.analysis.rule_costs import rule_costs
+from ruimtepuzzel.model.errors import InfeasibleError, InputError
+from ruimtepuzzel.model.formulation import formulate, objectives
+from ruimtepuzzel.model.inputs.instance import Instance, load_instance
+from ruimtepuzzel.model.outputs import extract, styles
+from ruimtepuzzel.model.outputs import run_folder as results
+from ruimtepuzzel.model.outputs.manifest import manifest_of
+from ruimtepuzzel.model.prepare.pairs import prepare
+from ruimtepuzzel.model.prepare.prepared import Prepared
+from ruimtepuzzel.model.solve import aggregate
+from ruimtepuzzel.model.solve.stages import finite, solve_options, solve_stages, status_error
+from ruimtepuzzel.solvers import SolveOptions, SolveResult
+from ruimtepuzzel.solvers.highs import fixed_integer_duals
+
+RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_only_ha"]
+
+
+@dataclass
+class Run:
+    instance: Instance
+    prep: Prepared
+    problem: object
+    result: SolveResult
+    allocation: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict
+    out: Optional[Path] = None
+    times: dict = field(default_factory=dict)
+    duals: Optional[pd.DataFrame] = None
+    rule_costs: Optional[pd.DataFrame] = None
+    aggregation: Optional[dict] = None
+
+
+def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None) -> Run:
+    """Preprocess, formulate, solve and extract one loaded instance; writes nothing but the solver log."""
+    times = {} if times is None else times
+    solvers.check_available(opts.solver)
+    t = time.perf_counter()
+    prep = prepare(instance)
+    times["preprocess"] = time.perf_counter() - t
+    for w in prep.warnings:
+        progress(f"warning: {w}")
+    progress(f"preprocessed: {len(prep.pairs):,} allowed pairs, {len(prep.zoning):,} zoning conflicts, "
+             f"{len(prep.links):,} links to existing uses ({times['preprocess']:.2f} s)")
+
+    t = time.perf_counter()
+    problem = formulate(prep)
+    times["build"] = time.perf_counter() - t
+    size = problem.size()
+    progress(f"built: {size['rows']:,} rows, {size['cols']:,} columns, {size['nonzeros']:,} non-zeros ({times['build']:.2f} s)")
+
+    agg = _aggregation(prep, problem, progress, times)
+    solved = agg.problem if agg is not None else problem
+    progress(f"solving with {opts.solver} (gap {opts.mip_rel_gap:g}, limit {opts.time_limit_s:g} s)")
+    result = solve_stages(prep, solved, opts, progress)
+    times["transfer"] = result.times.get("transfer", 0.0)
+    times["solve"] = result.times.get("solve", 0.0)
+    error = status_error(result.status, result, solved, opts, prep)
+    if error is not None:
+        raise error
+    progress(f"{result.status}: objective {result.objective:.6g}, bound {finite(result.bound)}, gap {finite(result.gap)} ({times['solve']:.2f} s)")
+
+    t = time.perf_counter()
+    values = aggregate.disaggregate(agg, result.values, prep) if agg is not None else result.values
+    alloc = extract.allocation(prep, values)
+    summ = extract.summary(prep, alloc)
+    times["extract"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    dual = fixed_integer_duals(solved, result.values, min(opts.time_limit_s, 120.0))
+    prices = duals.shadow_prices(prep, solved, dual["duals"], dual["activity"]) if dual["duals"] is not None else None
+    if prices is None:
+        progress(f"warning: no shadow prices ({dual['message']})")
+    times["duals"] = time.perf_counter() - t
+    run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices)
+    run.aggregation = agg.summary() if agg is not None else None
+    return run
+
+
+def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
+    """The class problem when the instance asks for aggregation (``solver.aggregate``), else None."""
+    if not prep.config.solver.aggregate:
+        return None
+    if prep.config.objective.sense in objectives.TWO_STAGE:
+        progress(f"warning: solver.aggregate is ignored for {prep.config.objective.sense} (its second stage works on units)")
+        return None
+    t = time.perf_counter()
+    agg = aggregate.aggregate(prep, problem)
+    times["aggregate"] = time.perf_counter() - t
+    size = agg.summary()
+    progress(f"aggregated {size['units']:,} units into {size['classes']:,} classes: "
+             f"{size['columns_after']:,} columns instead of {size['columns_before']:,} ({times['aggregate']:.2f} s)")
+    return agg
+
+
+def solve_instance(
+    folder,
+    scenario: Optional[str] = None,
+    out: Optional[Path] = None,
+    results_root: Path = Path("results"),
+    solver: Optional[str] = None,
+    time_limit: Optional[float] = None,
+    gap: Optional[float] = None,
+    threads: Optional[int] = None,
+    seed: Optional[int] = None,
+    overrides: Optional[dict] = None,
+    progress: Callable[[str], None] = lambda msg: None,
+    with_rule_costs: bool = False,
+    with_report: bool = False,
+) -> Run:
+    """Solve an instance folder and write its run folder atomically (nothing on failure)."""
+    times = {}
+    t = time.perf_counter()
+    instance = load_instance(folder, scenario, overrides)
+    times["load"] = time.perf_counter() - t
+    progress(f"loaded {instance.name}: {len(instance.units):,} units, {len(instance.claims)} claims ({times['load']:.2f} s)")
+    if instance.dialect is not None:
+        progress(f"read {instance.dialect.describe()}")
+    opts = solve_options(instance, solver, time_limit, gap, threads, seed)
+    solvers.check_available(opts.solver)  # before any folder is made
+    out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    infeasible = None
+    with results.staging(out) as tmp:
+        opts.log_path = tmp / "solver.log"
+        try:
+            run = compute(instance, opts, progress, times)
+        except InfeasibleError as exc:
+            infeasible = exc
+            _write_infeasible(exc, instance, opts, overrides, times, tmp)
+        else:
+            if with_rule_costs:
+                costs = rule_costs(instance, run.result.objective, run.summary, lambda inst: compute(inst, opts_for_variants(opts)),
+                                   overrides, progress)
+                results.write_csv(costs, tmp / "rule_costs.csv")
+                run.rule_costs = costs
+            _write_solution(run, opts, overrides, times, tmp)
+            if with_report:
+                from ruimtepuzzel.model.outputs.report import write_report
+
+                t = time.perf_counter()
+                write_report(tmp, instance)
+                progress(f"report: {time.perf_counter() - t:.1f} s")
+    if infeasible is not None:
+        raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
+    run.out = out
+    progress(f"wrote {out}")
+    return run
+
+
+def opts_for_variants(opts: SolveOptions) -> SolveOptions:
+    return dataclasses.replace(opts, log_path=None)
+
+
+def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
+    t = time.perf_counter()
+    results.write_csv(run.allocation, tmp / "allocation.csv")
+    geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
+    results.write_allocation_gpkg(run.allocation, geometry, run.instance.config.crs, tmp / "allocation.gpkg")
+    labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
+    styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
+    results.write_csv(run.summary, tmp / "summary.csv")
+    transformed = extract.transformation(run.prep, run.allocation)
+    results.write_csv(transformed, tmp / "transformation.csv")
+    results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+    prices = run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS)
+    results.write_csv(prices, tmp / "duals.csv")
+    sheets = {"summary": run.summary, "transformation": transformed, "rules": run.prep.exclusions[RULES_COLUMNS], "duals": prices}
+    if run.rule_costs is not None:
+        sheets["rule_costs"] = run.rule_costs
+    styles.write_workbook(sheets, tmp / "summary.xlsx")
+    times["write"] = time.perf_counter() - t
+    run.manifest = manifest_of(run, opts, overrides)
+    results.write_manifest(run.manifest, tmp / "manifest.json")
+
+
+def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
+    """An infeasible run keeps its diagnosis: infeasibility.txt, rules.csv, the manifest and the solver log."""
+    (tmp / "infeasibility.txt").write_text(str(exc) + "\n")
+    if not hasattr(exc, "context"):  # found in preprocessing (a locked pair on excluded land): nothing was built
+        results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": instance.scenario,
+                                "status": "infeasible", "infeasibility": str(exc).splitlines()}, tmp / "manifest.json")
+        return
+    prep, problem, result = exc.context
+    results.write_csv(prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+    run = Run(instance, prep, problem, result, pd.DataFrame(), pd.DataFrame(), manifest={}, times=times)
+    manifest = manifest_of(run, opts, overrides)
+    manifest["infeasibility"] = str(exc).splitlines()
+    results.write_manifest(manifest, tmp / "manifest.json")
+
+
+def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[str] = None, out: Optional[Path] = None,
+                    results_root: Path = Path("results"), solver=None, time_limit=None, gap=None, threads=None, seed=None,
+                    progress: Callable[[str], None] = lambda msg: None) -> tuple[pd.DataFrame, Path]:
+    """An ε-constraint front between two metrics, written to a run folder (pareto.csv, pareto.png, allocations)."""
+    from ruimtepuzzel.model.analysis import pareto
+
+    from ruimtepuzzel.model.inputs import settings
+
+    points = settings.checked("--points", settings.points, points)
+    if x == y:
+        raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
+    instance = load_instance(folder, scenario)
+    opts = solve_options(instance, solver, time_limit, gap, threads, seed)
+    solvers.check_available(opts.solver)
+    prep = prepare(instance)
+    problem = formulate(prep)
+    for name in (x, y):  # an unknown metric is refused before any folder is made
+        pareto.metric(prep, problem, name)
+    out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
+    count = {"n": 0}
+
+    def solve_point(prob):
+        count["n"] += 1
+        progress(f"pareto point {count['n']}/{points + 1}")
+        return solvers.solve(prob, dataclasses.replace(opts, log_path=None))
+
+    with results.staging(out) as tmp:
+        table, allocations = pareto.front(prep, problem, x, y, points, solve_point)
+        results.write_csv(table, tmp / "pareto.csv")
+        results.write_csv(allocations, tmp / "pareto_allocations.csv")
+        pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": scenario,
+                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+    progress(f"wrote {out}")
+    return table, out

@@ -1,4 +1,0 @@
-"""Sensitivity sweeps (DESIGN.md §5, ``sweep``): grid, one-at-a-time and Monte Carlo designs."""
-from .run import sweep_instance
-
-__all__ = ["sweep_instance"]
