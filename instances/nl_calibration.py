@@ -304,8 +304,9 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
         "demand": rows,
         "rules": rules("base"),
     }
-    if not plain:
-        out["env_zoning"] = {"distance_m": VNG_DISTANCE_M, "existing_category_attr": "env_category_existing", "sensitive_uses": ["housing"]}
+    if not plain:  # on 1 km cells only the existing categories of 500 m and more zone (touching cells are 0 m apart)
+        existing = "env_category_heavy" if spec["cell_m"] > ZONING_SCALE_M else "env_category_existing"
+        out["env_zoning"] = {"distance_m": VNG_DISTANCE_M, "existing_category_attr": existing, "sensitive_uses": ["housing"]}
     out["balance"] = [{"level": "province", "work_claims": ["business"], "housing_claim": "housing",
                        "work_ha_per_housing_ha": woon_werk_ratio()["minimum"]}]
     # energy counts as work land for no net loss: it may only take cluster land (the PEH puts it in the clusters)
