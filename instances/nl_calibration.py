@@ -309,8 +309,10 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
         out["env_zoning"] = {"distance_m": VNG_DISTANCE_M, "existing_category_attr": existing, "sensitive_uses": ["housing"]}
     out["balance"] = [{"level": "province", "work_claims": ["business"], "housing_claim": "housing",
                        "work_ha_per_housing_ha": woon_werk_ratio()["minimum"]}]
-    # energy counts as work land for no net loss: it may only take cluster land (the PEH puts it in the clusters)
-    out["compensation"] = {"level": "province", "business_use": "business_park", "work_claims": [*WORK_CLAIMS, "energy"]}
+    # no net loss: new land for firms (business parks, logistics, circular hubs, industry) replaces converted parks; a
+    # campus is not space for relocated firms; energy counts (it may only take cluster land, where the PEH puts it)
+    out["compensation"] = {"level": "province", "business_use": "business_park",
+                           "work_claims": ["business", "logistics", "circular", "industry", "energy"]}
     out["resources"] = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(rows)}}
     out["budget"] = {"cost_attr": "cost_eur_per_m2", "max_relocation_eur_per_m2": RELOCATION_EUR_PER_M2_MAX}
     out["protected_claims"] = ["industry", "circular", "energy"]  # cluster land: cluster uses and energy (PEH) only
