@@ -222,6 +222,13 @@ def test_national_base_follows_the_seeds(tmp_path):
     economic = summary[summary["claim"].isin(["business", "logistics"]) & summary["demand_min"].notna() & (summary["level"] != "national")]
     assert economic["demand_min"].sum() == pytest.approx(700 * 8, abs=1)  # no double count: logistics inside the 700 ha a year
     assert summary["shortfall_ha"].fillna(0).sum() == pytest.approx(0, abs=1e-6)
+    # transformation only where the 2023 programme places the pressure, and every converted hectare compensated
+    units = run.instance.units.set_index("unit_id")
+    housing = run.allocation[run.allocation["claim"] == "housing"]
+    on_parks = units.loc[housing["unit_id"]].query("current_use == 'business_park'")
+    assert len(on_parks) > 0 and on_parks["transformation_pressure"].astype(bool).all()
+    provinces = summary[summary["level"] == "province"].groupby("region")[["business_park_transformed_ha", "compensation_ha"]].sum()
+    assert (provinces["compensation_ha"] >= provinces["business_park_transformed_ha"] - 1e-6).all()
 
 
 def test_high_demand_keeps_clusters_and_campuses_before_logistics(tmp_path):
