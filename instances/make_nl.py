@@ -59,6 +59,8 @@ def main(argv=None) -> None:
         parser.error(f"unknown instance {unknown}; choose from {list(nl_calibration.INSTANCES)}")
     if args.out and len(names) != 1:
         parser.error("--out needs exactly one instance name")
+    for name in nl_calibration.INSTANCES:  # every calibration file stays current, built or not (nl-100m)
+        nl_calibration.write_config(name, HERE / "specs" / name)
     for name in names:
         out = make(name, args.out, (lambda m: None) if args.quiet else (lambda m: print(m, flush=True)))
         print(f"wrote {name} to {out}")
