@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel import solvers
+from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
 from ruimtepuzzel.model.errors import InfeasibleError
@@ -31,6 +32,25 @@ from ruimtepuzzel.solvers import SolveOptions, SolveResult
 from ruimtepuzzel.solvers.highs import fixed_integer_duals
 
 RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_only_ha"]
+
+# outputs beyond the base install's tables: file -> (the modules it needs, the extra that brings them)
+OPTIONAL_OUTPUTS = {
+    "allocation.gpkg": (("geopandas", "pyogrio"), "gis"),
+    "summary.xlsx": (("openpyxl",), "report"),
+    "report.html": (("geopandas", "pyogrio", "matplotlib"), "report"),
+}
+
+
+def skipped_outputs(with_report: bool = True) -> dict[str, str]:
+    """The optional outputs this install cannot write, each with the reason and the extra to install."""
+    skipped = {}
+    for name, (modules, extra) in OPTIONAL_OUTPUTS.items():
+        if name == "report.html" and not with_report:
+            continue
+        reason = optional.missing(modules, extra, name)
+        if reason is not None:
+            skipped[name] = reason
+    return skipped
 
 
 @dataclass
@@ -133,6 +153,9 @@ def solve_instance(
     progress(f"loaded {instance.name}: {len(instance.units):,} units, {len(instance.claims)} claims ({times['load']:.2f} s)")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    skipped = skipped_outputs(with_report)
+    for reason in skipped.values():
+        progress(f"skipped: {reason}")
     infeasible = None
     with results.staging(out) as tmp:
         opts.log_path = tmp / "solver.log"
@@ -147,8 +170,8 @@ def solve_instance(
                                    overrides, progress)
                 results.write_csv(costs, tmp / "rule_costs.csv")
                 run.rule_costs = costs
-            _write_solution(run, opts, overrides, times, tmp)
-            if with_report:
+            _write_solution(run, opts, overrides, times, tmp, skipped)
+            if with_report and "report.html" not in skipped:
                 from ruimtepuzzel.model.outputs.report import write_report
 
                 t = time.perf_counter()
@@ -165,13 +188,15 @@ def opts_for_variants(opts: SolveOptions) -> SolveOptions:
     return dataclasses.replace(opts, log_path=None)
 
 
-def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
+def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path, skipped: dict) -> None:
+    """The run's tables and manifest; the optional outputs in ``skipped`` (see :func:`skipped_outputs`) are left out."""
     t = time.perf_counter()
     results.write_csv(run.allocation, tmp / "allocation.csv")
-    geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
-    results.write_allocation_gpkg(run.allocation, geometry, run.instance.config.crs, tmp / "allocation.gpkg")
-    labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
-    styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
+    if "allocation.gpkg" not in skipped:
+        geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
+        results.write_allocation_gpkg(run.allocation, geometry, run.instance.config.crs, tmp / "allocation.gpkg")
+        labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
+        styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
     results.write_csv(run.summary, tmp / "summary.csv")
     results.write_csv(run.prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
     prices = run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS)
@@ -179,9 +204,11 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
     sheets = {"summary": run.summary, "rules": run.prep.exclusions[RULES_COLUMNS], "duals": prices}
     if run.rule_costs is not None:
         sheets["rule_costs"] = run.rule_costs
-    styles.write_workbook(sheets, tmp / "summary.xlsx")
+    if "summary.xlsx" not in skipped:
+        styles.write_workbook(sheets, tmp / "summary.xlsx")
     times["write"] = time.perf_counter() - t
     run.manifest = manifest_of(run, opts, overrides)
+    run.manifest["skipped_outputs"] = skipped
     results.write_manifest(run.manifest, tmp / "manifest.json")
 
 
@@ -223,8 +250,13 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
         table, allocations = pareto.front(prep, problem, x, y, points, solve_point)
         results.write_csv(table, tmp / "pareto.csv")
         results.write_csv(allocations, tmp / "pareto_allocations.csv")
-        pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        unplotted = optional.missing(("matplotlib",), "report", "pareto.png")
+        if unplotted is None:
+            pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        else:
+            progress(f"skipped: {unplotted}")
         results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": scenario,
-                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap,
+                                "skipped_outputs": {"pareto.png": unplotted} if unplotted else {}}, tmp / "manifest.json")
     progress(f"wrote {out}")
     return table, out

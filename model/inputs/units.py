@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.optional import require_installed
 from ruimtepuzzel.model.inputs.schema import InstanceConfig, category_str
 
 TRUE_WORDS = {"true", "yes", "1"}
@@ -39,9 +40,11 @@ def _as_numbers(series: pd.Series) -> Optional[pd.Series]:
     A fast path for :func:`_typed_column`: it only accepts, so anything unusual (spaces,
     "nan", words) falls through to the pandas rules and reads exactly as before.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # the base install has no pyarrow: pandas' rules read the column
+        return None
     try:
         parsed = pc.cast(pa.array(series.to_numpy(dtype=object) if series.dtype == object else series, type=pa.string()), pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -121,6 +124,7 @@ def cell_boxes(grid: dict) -> np.ndarray:
 
 
 def _read_gpkg_units(path: Path, crs: str) -> tuple[pd.DataFrame, np.ndarray]:
+    require_installed(("geopandas", "pyogrio"), extra="gis", purpose=f"reading {path.name}")
     import pyogrio
 
     try:
