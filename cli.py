@@ -1,4 +1,4 @@
-"""ruimtepuzzel command line (DESIGN.md §5).
+"""ruimtepuzzel command line (docs/cli.md).
 
 Exit codes: 0 solved (optimal or within gap, or the best allocation at the time
 limit), 1 input error, 2 infeasible hard constraints (with a diagnosis),

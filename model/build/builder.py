@@ -1,4 +1,4 @@
-"""Build an instance folder from GIS layers (DESIGN.md §5 ``build SPEC.yaml --out DIR``).
+"""Build an instance folder from GIS layers (docs/cli.md ``build SPEC.yaml --out DIR``).
 
 Units are a square grid clipped to the regions of the first level (or user parcels);
 every level's code is the region holding the largest part of the unit; attributes come

@@ -1,4 +1,4 @@
-"""The `instance.yaml` schema (DESIGN.md §4), as pydantic models.
+"""The `instance.yaml` schema (docs/instances.md), as pydantic models.
 
 Unknown keys are errors (``extra="forbid"``); rule operators are a closed set,
 never evaluated as code. Cross-references (claims named in demand, rules on
@@ -204,7 +204,7 @@ class SolverConfig(Strict):
     threads: int = Field(default=2, ge=0)
     seed: int = Field(default=0, ge=0)
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
-    aggregate: bool = False  # extension: merge interchangeable units into classes (exact; see model/aggregate.py)
+    aggregate: bool = False  # extension: merge interchangeable units into classes (exact; see model/solve/aggregate.py)
     options: dict[str, Union[bool, int, float, str]] = Field(default_factory=dict)  # extension: raw solver options
 
 

@@ -1,4 +1,4 @@
-"""Sensitivity sweeps (DESIGN.md §5, ``sweep``): grid, one-at-a-time and Monte Carlo designs.
+"""Sensitivity sweeps (docs/cli.md, ``sweep``): grid, one-at-a-time and Monte Carlo designs.
 
 Sweeps need the ``sweep`` extra (the Parquet store, the progress bar, the plots); without it,
 importing this package raises :class:`~ruimtepuzzel.model.optional.MissingExtraError` naming it.
