@@ -3,17 +3,12 @@
 The base install (``pip install ruimtepuzzel``) solves and writes the result tables.
 Everything else comes with an extra:
 
-========== ============================================ =====================================
-extra      packages                                     what it adds
-========== ============================================ =====================================
-``gis``    geopandas, pyogrio, rasterio                 ``build``, ``fetch-regions``, units.gpkg
-                                                        input, allocation.gpkg, GeoDataFrames
-``report`` matplotlib, openpyxl, geopandas, pyogrio     report.html and maps, summary.xlsx,
-                                                        pareto.png
-``sweep``  pyarrow, dask[distributed], tqdm, matplotlib ``sweep`` (Parquet store, Dask, plots)
-``pyomo``  pyomo                                        ``--solver pyomo-highs`` / any Pyomo
-                                                        solver, `pyomo_model`
-========== ============================================ =====================================
+| extra    | packages                                     | what it adds                                   |
+|----------|----------------------------------------------|------------------------------------------------|
+| `gis`    | geopandas, pyogrio, rasterio                 | `build`, `fetch-regions`, units.gpkg input, allocation.gpkg, GeoDataFrames |
+| `report` | matplotlib, openpyxl, geopandas, pyogrio     | report.html and maps, summary.xlsx, pareto.png |
+| `sweep`  | pyarrow, dask[distributed], tqdm, matplotlib | `sweep` (Parquet store, Dask, plots)           |
+| `pyomo`  | pyomo                                        | Pyomo solvers, `ruimtepuzzel.api.pyomo_model`  |
 
 ``require("geopandas", extra="gis", purpose="allocation.gpkg")`` imports and returns the
 module, or raises `MissingExtraError` (an input error, exit 1) whose message says
