@@ -7,7 +7,7 @@ Everything else comes with an extra:
 |----------|----------------------------------------------|------------------------------------------------|
 | `gis`    | geopandas, pyogrio, rasterio                 | `build`, `fetch-regions`, units.gpkg input, allocation.gpkg, GeoDataFrames |
 | `report` | matplotlib, openpyxl, geopandas, pyogrio     | report.html and maps, summary.xlsx, pareto.png |
-| `sweep`  | pyarrow, dask[distributed], tqdm, matplotlib | `sweep` (Parquet store, Dask, plots)           |
+| `sweep`  | pyarrow, dask[distributed], matplotlib       | `sweep` (Parquet store, Dask, plots)           |
 | `pyomo`  | pyomo                                        | Pyomo solvers, `ruimtepuzzel.api.pyomo_model`  |
 
 ``require("geopandas", extra="gis", purpose="allocation.gpkg")`` imports and returns the
@@ -31,7 +31,7 @@ DISTRIBUTIONS = {"distributed": "dask[distributed]"}
 EXTRA_OF = {
     "geopandas": "gis", "pyogrio": "gis", "rasterio": "gis",
     "matplotlib": "report", "openpyxl": "report",
-    "pyarrow": "sweep", "dask": "sweep", "distributed": "sweep", "tqdm": "sweep",
+    "pyarrow": "sweep", "dask": "sweep", "distributed": "sweep",
     "pyomo": "pyomo",
 }
 
