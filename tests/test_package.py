@@ -275,3 +275,27 @@ def test_instances_command_lists_names_and_scenarios():
     for name in builtin_names():
         scenarios = sorted(p.stem for p in (INSTANCES / name / "scenarios").glob("*.yaml"))
         assert not scenarios or f"  scenarios: {', '.join(scenarios)}" in result.output
+
+
+def test_an_unguarded_optional_import_still_names_its_extra(monkeypatch):
+    """The command line's safety net: an optional import that slipped past the checks ends with the extra, not a traceback."""
+    import click
+    from click.testing import CliRunner
+
+    from ruimtepuzzel.cli import main
+
+    @click.command()
+    def needs_rasterio():
+        raise ModuleNotFoundError("No module named 'rasterio'", name="rasterio")
+
+    @click.command()
+    def needs_something_else():
+        raise ModuleNotFoundError("No module named 'not_an_extra'", name="not_an_extra")
+
+    monkeypatch.setitem(main.commands, "needs-rasterio", needs_rasterio)
+    monkeypatch.setitem(main.commands, "needs-something-else", needs_something_else)
+    result = CliRunner().invoke(main, ["needs-rasterio"])
+    assert result.exit_code == 1
+    assert result.output == 'error: rasterio is not installed: pip install "ruimtepuzzel[gis]"\n'
+    other = CliRunner().invoke(main, ["needs-something-else"])  # not an optional package: a real fault, shown as such
+    assert isinstance(other.exception, ModuleNotFoundError)
