@@ -55,6 +55,23 @@ def skipped_outputs(with_report: bool = True) -> dict[str, str]:
 
 @dataclass
 class Run:
+    """One solved instance: the inputs, the model, the solver's answer and the result tables.
+
+    Attributes:
+        instance: the loaded instance.
+        prep: the prepared instance (allowed pairs, exclusions, spatial relations).
+        problem: the problem that was solved (the class problem when ``solver.aggregate`` is on).
+        result: the solver's answer: ``status``, ``objective``, ``bound``, ``gap``, ``values``, ``times``.
+        allocation: one row per allocated (``unit_id``, ``claim``) pair (``allocation.csv``).
+        summary: one row per level, region and claim (``summary.csv``).
+        manifest: the run's manifest (empty until a run folder is written).
+        out: the run folder, when one was written.
+        times: seconds per step (load, preprocess, build, transfer, solve, extract, duals, write).
+        duals: the shadow prices (``duals.csv``), or None when they could not be computed.
+        rule_costs: with ``--rule-costs``, the cost of each hard rule (``rule_costs.csv``).
+        aggregation: with ``solver.aggregate``, units, classes, columns and rows before and after.
+    """
+
     instance: Instance
     prep: Prepared
     problem: object

@@ -15,6 +15,8 @@ from ruimtepuzzel.model.inputs.schema import NATIONAL, Demand
 
 @dataclass
 class Prepared:
+    """The instance after the hard rules: one row per allowed pair (pair j is column j of the problem)."""
+
     instance: Instance
     claims: list[str]
     pairs: pd.DataFrame  # one row per allowed pair (= x column): unit, claim, used_ha, value, penalty, cost_eur
