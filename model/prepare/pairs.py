@@ -1,6 +1,6 @@
 """Preprocessing: from a validated instance to allowed (unit, claim) pairs and spatial relations.
 
-Hard filters remove pairs before any variable exists (DESIGN.md §3), in this order:
+Hard filters remove pairs before any variable exists (docs/model.md), in this order:
 
 1. hard layer and proximity rules (``effect: exclude``);
 2. ``protected`` units keep only ``protected_claims``;
