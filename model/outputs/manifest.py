@@ -53,5 +53,6 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
         "aggregation": run.aggregation,
+        "periods": instance.config.periods,
         "warnings": run.prep.warnings,
     }
