@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel import solvers
+from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
 from ruimtepuzzel.model.errors import InfeasibleError, InputError
@@ -32,9 +33,45 @@ from ruimtepuzzel.solvers.highs import fixed_integer_duals
 
 RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_only_ha"]
 
+# outputs beyond the base install's tables: file -> (the modules it needs, the extra that brings them)
+OPTIONAL_OUTPUTS = {
+    "allocation.gpkg": (("geopandas", "pyogrio"), "gis"),
+    "summary.xlsx": (("openpyxl",), "report"),
+    "report.html": (("geopandas", "pyogrio", "matplotlib"), "report"),
+}
+
+
+def skipped_outputs(with_report: bool = True) -> dict[str, str]:
+    """The optional outputs this install cannot write, each with the reason and the extra to install."""
+    skipped = {}
+    for name, (modules, extra) in OPTIONAL_OUTPUTS.items():
+        if name == "report.html" and not with_report:
+            continue
+        reason = optional.missing(modules, extra, name)
+        if reason is not None:
+            skipped[name] = reason
+    return skipped
+
 
 @dataclass
 class Run:
+    """One solved instance: the inputs, the model, the solver's answer and the result tables.
+
+    Attributes:
+        instance: the loaded instance.
+        prep: the prepared instance (allowed pairs, exclusions, spatial relations).
+        problem: the problem that was solved (the class problem when ``solver.aggregate`` is on).
+        result: the solver's answer: ``status``, ``objective``, ``bound``, ``gap``, ``values``, ``times``.
+        allocation: one row per allocated (``unit_id``, ``claim``) pair (``allocation.csv``).
+        summary: one row per level, region and claim (``summary.csv``).
+        manifest: the run's manifest (empty until a run folder is written).
+        out: the run folder, when one was written.
+        times: seconds per step (load, preprocess, build, transfer, solve, extract, duals, write).
+        duals: the shadow prices (``duals.csv``), or None when they could not be computed.
+        rule_costs: with ``--rule-costs``, the cost of each hard rule (``rule_costs.csv``).
+        aggregation: with ``solver.aggregate``, units, classes, columns and rows before and after.
+    """
+
     instance: Instance
     prep: Prepared
     problem: object
@@ -102,6 +139,9 @@ def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
     if prep.config.objective.sense in objectives.TWO_STAGE:
         progress(f"warning: solver.aggregate is ignored for {prep.config.objective.sense} (its second stage works on units)")
         return None
+    if prep.config.periods:
+        progress("warning: solver.aggregate does not support periods yet; the units are solved one by one")
+        return None
     t = time.perf_counter()
     agg = aggregate.aggregate(prep, problem)
     times["aggregate"] = time.perf_counter() - t
@@ -137,6 +177,9 @@ def solve_instance(
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)  # before any folder is made
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    skipped = skipped_outputs(with_report)
+    for reason in skipped.values():
+        progress(f"skipped: {reason}")
     infeasible = None
     with results.staging(out) as tmp:
         opts.log_path = tmp / "solver.log"
@@ -151,8 +194,8 @@ def solve_instance(
                                    overrides, progress)
                 results.write_csv(costs, tmp / "rule_costs.csv")
                 run.rule_costs = costs
-            _write_solution(run, opts, overrides, times, tmp)
-            if with_report:
+            _write_solution(run, opts, overrides, times, tmp, skipped)
+            if with_report and "report.html" not in skipped:
                 from ruimtepuzzel.model.outputs.report import write_report
 
                 t = time.perf_counter()
@@ -169,13 +212,15 @@ def opts_for_variants(opts: SolveOptions) -> SolveOptions:
     return dataclasses.replace(opts, log_path=None)
 
 
-def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
+def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path, skipped: dict) -> None:
+    """The run's tables and manifest; the optional outputs in ``skipped`` (see :func:`skipped_outputs`) are left out."""
     t = time.perf_counter()
     results.write_csv(run.allocation, tmp / "allocation.csv")
-    geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
-    results.write_allocation_gpkg(run.allocation, geometry, run.instance.config.crs, tmp / "allocation.gpkg")
-    labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
-    styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
+    if "allocation.gpkg" not in skipped:
+        geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
+        results.write_allocation_gpkg(run.allocation, geometry, run.instance.config.crs, tmp / "allocation.gpkg")
+        labels = {k: c.label or k for k, c in run.instance.config.claims.items()}
+        styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels)
     results.write_csv(run.summary, tmp / "summary.csv")
     transformed = extract.transformation(run.prep, run.allocation)
     results.write_csv(transformed, tmp / "transformation.csv")
@@ -185,9 +230,11 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
     sheets = {"summary": run.summary, "transformation": transformed, "rules": run.prep.exclusions[RULES_COLUMNS], "duals": prices}
     if run.rule_costs is not None:
         sheets["rule_costs"] = run.rule_costs
-    styles.write_workbook(sheets, tmp / "summary.xlsx")
+    if "summary.xlsx" not in skipped:
+        styles.write_workbook(sheets, tmp / "summary.xlsx")
     times["write"] = time.perf_counter() - t
     run.manifest = manifest_of(run, opts, overrides)
+    run.manifest["skipped_outputs"] = skipped
     results.write_manifest(run.manifest, tmp / "manifest.json")
 
 
@@ -218,6 +265,9 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     if x == y:
         raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
     instance = load_instance(folder, scenario)
+    if instance.config.periods:
+        raise InputError(f"{instance.folder}: pareto does not support phased instances (periods) yet; "
+                         "solve one period at a time, or remove 'periods' in a scenario")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)
     prep = prepare(instance)
@@ -236,8 +286,13 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
         table, allocations = pareto.front(prep, problem, x, y, points, solve_point)
         results.write_csv(table, tmp / "pareto.csv")
         results.write_csv(allocations, tmp / "pareto_allocations.csv")
-        pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        unplotted = optional.missing(("matplotlib",), "report", "pareto.png")
+        if unplotted is None:
+            pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        else:
+            progress(f"skipped: {unplotted}")
         results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": scenario,
-                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap,
+                                "skipped_outputs": {"pareto.png": unplotted} if unplotted else {}}, tmp / "manifest.json")
     progress(f"wrote {out}")
     return table, out

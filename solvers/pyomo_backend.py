@@ -147,11 +147,21 @@ def available(solver: str) -> bool:
 
 
 def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:
-    import pyomo
-
     start = time.perf_counter()
     m, flat = build_pyomo(prob, skip)
     transfer = time.perf_counter() - start
+    result = solve_model(m, flat, prob, opts)
+    result.times = {"transfer": transfer, **result.times}
+    return result
+
+
+def solve_model(m, flat: list, prob: Problem, opts: SolveOptions) -> SolveResult:
+    """Solve a Pyomo model built by :func:`build_pyomo` (and perhaps extended since) in a guarded worker.
+
+    ``flat`` holds the model's variables in the problem's column order; the result's values follow it.
+    """
+    import pyomo
+
     message, killed = run_in_worker(_worker, (m, flat, prob, opts), opts.deadline_s())
     result = SolveResult(status=NO_SOLUTION if killed else ERROR, solver=opts.solver, version=f"pyomo {pyomo.__version__}", killed=killed)
     if message is not None:
@@ -159,5 +169,4 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> S
             setattr(result, key, value)
     elif killed:
         result.message = f"{opts.solver} did not stop within {opts.deadline_s():.0f} s; the worker was killed"
-    result.times = {"transfer": transfer, **result.times}
     return result

@@ -1,4 +1,4 @@
-"""Build an instance folder from GIS layers (DESIGN.md §5 ``build SPEC.yaml --out DIR``).
+"""Build an instance folder from GIS layers (docs/cli.md ``build SPEC.yaml --out DIR``).
 
 Units are a square grid clipped to the regions of the first level (or user parcels);
 every level's code is the region holding the largest part of the unit; attributes come
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ruimtepuzzel.model.build.derive import DeriveStep, apply_steps
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import read_yaml
+from ruimtepuzzel.model.optional import require_installed
 
 RASTER_HOW = {"mean", "max", "min", "majority"}
 VECTOR_HOW = {"intersects", "share", "majority", "distance_km", "nearest"}
@@ -99,9 +100,12 @@ class Spec(Strict):
         return self
 
 
-def load_spec(path: Path) -> Spec:
-    """The spec at ``path``; ``extends: FILE`` (relative to it) merges it onto another spec (mappings key by key, lists whole)."""
-    raw = spec_data(Path(path), [])
+def load_spec(path: Path, overrides: Optional[dict] = None) -> Spec:
+    """The spec at ``path``; ``extends: FILE`` (relative to it) merges it onto another spec (mappings key by key, lists
+    whole); ``overrides`` (e.g. ``{"grid": {"cell_m": 300}}``) is merged last."""
+    from ruimtepuzzel.model.inputs.config import deep_merge
+
+    raw = deep_merge(spec_data(Path(path), []), overrides or {})
     try:
         return Spec.model_validate(raw)
     except ValidationError as exc:
@@ -294,6 +298,7 @@ def vector_attribute(units: np.ndarray, frame, attr: Attribute) -> np.ndarray:
 
 
 def raster_attribute(units: np.ndarray, crs: str, path: Path, attr: Attribute) -> np.ndarray:
+    require_installed(("rasterio",), extra="gis", purpose="a raster attribute in build")
     import rasterio
     from rasterio import features
     from rasterio.crs import CRS
@@ -485,13 +490,14 @@ def instance_parts(spec: Spec, base: Path) -> tuple[Optional[dict], list[Path]]:
     return config, scenarios
 
 
-def build_instance(spec_path: Path, out: Path, progress=lambda m: None) -> tuple[Path, list[str]]:
+def build_instance(spec_path: Path, out: Path, progress=lambda m: None, overrides: Optional[dict] = None) -> tuple[Path, list[str]]:
+    require_installed(("geopandas", "pyogrio"), extra="gis", purpose="build")
     import geopandas as gpd
 
     from ruimtepuzzel.model.outputs.run_folder import staging
 
     spec_path = Path(spec_path)
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, overrides)
     base = spec_path.parent
     config, scenarios = instance_parts(spec, base)
     units, geometry, warnings = build_units(spec, base, progress)

@@ -1,4 +1,4 @@
-"""The run's manifest.json (DESIGN.md §6): what was solved, how, with which result, time and memory."""
+"""The run's manifest.json (docs/results.md): what was solved, how, with which result, time and memory."""
 from __future__ import annotations
 
 import platform
@@ -53,5 +53,6 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
         "aggregation": run.aggregation,
+        "periods": instance.config.periods,
         "warnings": run.prep.warnings,
     }
