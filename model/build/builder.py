@@ -360,7 +360,14 @@ def build_units(spec: Spec, base: Path, progress=lambda m: None) -> tuple[pd.Dat
         if len(set(ids)) != len(ids):
             raise InputError(f"{base / p.file}: duplicate values in id column {p.id_col!r}")
         geometry = parcels.geometry.to_numpy()
-    units = pd.DataFrame({"unit_id": ids, "area_ha": np.round(shapely.area(geometry) / 10_000.0, 6)})
+    area = np.round(shapely.area(geometry) / 10_000.0, 6)
+    sliver = area <= 0  # a clipped corner under 0.01 m²: no land to allocate, and an area must be > 0
+    if sliver.any():
+        warnings.append(f"{int(sliver.sum())} units are slivers of under 0.01 m² after clipping; they are left out")
+        ids, geometry, area = ids[~sliver], geometry[~sliver], area[~sliver]
+        if spec.grid is not None:
+            centres = (centres[0][~sliver], centres[1][~sliver])
+    units = pd.DataFrame({"unit_id": ids, "area_ha": area})
     if spec.grid is not None:  # the full square's centre and side: the CSV form of a grid cell (DESIGN.md §4)
         units["x"], units["y"], units["cell_m"] = centres[0], centres[1], float(spec.grid.cell_m)
     for k, (r, frame) in enumerate(layers):
