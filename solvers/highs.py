@@ -15,6 +15,7 @@ import numpy as np
 
 from ruimtepuzzel.model.problem import Problem
 
+from ruimtepuzzel.solvers import lp_first
 from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
 
 PRESOLVE = {  # ours -> (presolve, presolve_mode); measured: full presolve stalls on large assignment models
@@ -157,9 +158,26 @@ def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(),
     h = _new_highs(opts)
     pass_model(h, prob, skip)
     transfer = time.perf_counter() - start
-    answer = _run(h, prob, opts, incumbent, state)
+    if lp_first.wanted(prob, opts):
+        def run(h, stage_opts):
+            h.setOptionValue("time_limit", h.getRunTime() + stage_opts.time_limit_s)
+            h.setOptionValue("mip_rel_gap", stage_opts.mip_rel_gap)
+            return _run(h, prob, stage_opts, incumbent, state)
+
+        answer = lp_first.solve(h, prob, opts, run, _logger(opts))
+    else:
+        answer = _run(h, prob, opts, incumbent, state)
     answer["times"]["transfer"] = transfer
     return answer
+
+
+def _logger(opts: SolveOptions):
+    """Lines of our own in the solver log (solver.log), between HiGHS's."""
+    def log(message: str) -> None:
+        if opts.log_path:
+            with open(opts.log_path, "a") as f:
+                f.write(f"ruimtepuzzel: {message}\n")
+    return log
 
 
 def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
