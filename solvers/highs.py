@@ -154,19 +154,19 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None) -> di
 
 def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), incumbent=None, state=None) -> dict:
     """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards."""
+    if lp_first.wanted(prob, opts):
+        def run(h, stage_opts, columns):
+            h.setOptionValue("time_limit", h.getRunTime() + stage_opts.time_limit_s)
+            h.setOptionValue("mip_rel_gap", stage_opts.mip_rel_gap)
+            whole = columns is prob  # a sub-MIP's columns are not the problem's: its incumbents are not shared
+            return _run(h, columns, stage_opts, incumbent if whole else None, state if whole else None)
+
+        return lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts))
     start = time.perf_counter()
     h = _new_highs(opts)
     pass_model(h, prob, skip)
     transfer = time.perf_counter() - start
-    if lp_first.wanted(prob, opts):
-        def run(h, stage_opts):
-            h.setOptionValue("time_limit", h.getRunTime() + stage_opts.time_limit_s)
-            h.setOptionValue("mip_rel_gap", stage_opts.mip_rel_gap)
-            return _run(h, prob, stage_opts, incumbent, state)
-
-        answer = lp_first.solve(h, prob, opts, run, _logger(opts))
-    else:
-        answer = _run(h, prob, opts, incumbent, state)
+    answer = _run(h, prob, opts, incumbent, state)
     answer["times"]["transfer"] = transfer
     return answer
 
