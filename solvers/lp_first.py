@@ -15,7 +15,9 @@ heuristics can take minutes to find a first allocation. So, in the solver's work
    (RENS, "relaxation enforced neighbourhood search") over the rows that still have a free
    column: any allocation it finds is feasible for the full problem (checked against every
    row). If its gap to the relaxation's bound is within ``mip_rel_gap``, stop: the gap is
-   proven against the full problem;
+   proven against the full problem. Rounding can make the sub-MIP infeasible (a minimum site
+   whose cells are fractional): then the integer columns that share a local row with a free
+   one are freed too, at most ``WIDENINGS`` times;
 4. else solve the full MIP with that allocation as a MIP start; the bound reported is the
    better of HiGHS's and the relaxation's.
 
@@ -38,6 +40,8 @@ from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOpti
 AUTO_MIN_INTEGERS = 50_000
 LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
 SUB_MIP_SHARE = 0.4  # of the time left after the relaxation
+WIDENINGS = 2  # an infeasible sub-MIP is retried with the neighbourhood widened this many times
+LOCAL_ROW_NNZ = 64
 INTEGRAL = 1e-6
 FEASIBLE = 1e-6  # row violation that brings a lazy row into the relaxation
 
@@ -113,13 +117,21 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         values[idx] = np.round(lp[idx])
         return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
 
-    best = _neighbourhood(prob, m, lp, fractional, opts, new_highs, run, SUB_MIP_SHARE * remaining())
+    best, free = None, fractional
+    for attempt in range(1 + WIDENINGS):
+        best = _neighbourhood(prob, m, lp, free, opts, new_highs, run, SUB_MIP_SHARE * remaining())
+        if best is None or best["status"] != INFEASIBLE or attempt == WIDENINGS:
+            break
+        free = _widen(m, free)
+        log(f"sub-MIP infeasible with the relaxation's integral columns fixed; {len(free):,} integer columns freed "
+            f"(the local rows of the fractional ones)")
+    best = best if best is not None and best["values"] is not None else None
     if best is not None:
         gap = gap_of(best["objective"], bound)
         log(f"sub-MIP around the relaxation: {best['objective']:,.6g}, gap {gap:.4%} to the relaxation's bound")
         if gap <= opts.mip_rel_gap:
             return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
-                              f"optimal within the gap (against the LP bound; {len(fractional):,} columns free in the sub-MIP)"),
+                              f"optimal within the gap (against the LP bound; {len(free):,} integer columns free in the sub-MIP)"),
                     "gap": gap}
     full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"])
     if full["values"] is None and best is not None:
@@ -205,12 +217,22 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     answer = run(h, dataclasses.replace(opts, time_limit_s=seconds, mip_rel_gap=opts.mip_rel_gap / 2),
                  _Columns(m.integer[cols], offset))
     if answer["values"] is None:
-        return None
+        return answer
     values = value.copy()
     values[cols] = answer["values"]
     if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
         return None
     return {**answer, "values": values}
+
+
+def _widen(m: Model, free: np.ndarray) -> np.ndarray:
+    """The integer columns ``free`` and every integer column sharing a local row with one of them (a row of at most
+    ``LOCAL_ROW_NNZ`` entries: a site, a zoning pair or link, a unit's single use; not a regional floor or cap)."""
+    by_col = m.a.T.tocsr()
+    rows = np.unique(by_col[free].indices)
+    rows = rows[np.diff(m.a.indptr)[rows] <= LOCAL_ROW_NNZ]
+    cols = np.unique(m.a[rows].indices)
+    return np.union1d(free, cols[m.integer[cols]])
 
 
 def _binding_rows(m: Model, free: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:

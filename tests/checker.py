@@ -294,7 +294,7 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
     for name, res in cfg.resources.items():
         load = defaultdict(float)
         for r in rows:
-            zone = units.at[r.unit_id, res.zone_attr]
+            zone = next(iter(res.cap)) if res.zone_attr is None else units.at[r.unit_id, res.zone_attr]
             if not _missing(zone):
                 load[_spell(zone)] += res.per_ha.get(r.claim, 0.0) * r.used_ha
         for zone, cap in res.cap.items():

@@ -58,6 +58,25 @@ def test_resource_cap_with_supplying_claim(tmp_path):
     assert run.result.objective == pytest.approx(16)
 
 
+def test_a_resource_without_zone_attr_is_one_zone_over_every_unit(tmp_path):
+    # a national ceiling of 2 ha on new economic land (business and logistics, 1 per ha): of 4 units, 2 economic at 5 and
+    # 2 housing at 3 = 16 (no ceiling: 20); u4, with no zone column at all, counts as well
+    config = {"claims": {"housing": {"value_per_ha": 3}, "business": {"value_per_ha": 5}, "logistics": {"value_per_ha": 5}},
+              "resources": {"economic_land": {"per_ha": {"business": 1, "logistics": 1}, "cap": {"NL": 2}, "unit": "ha"}}}
+    run = solve(tmp_path, config, row_units(4))
+    assert run.result.objective == pytest.approx(16)
+    assert run.allocation["claim"].isin(["business", "logistics"]).sum() == 2
+
+
+def test_a_resource_without_zone_attr_needs_one_cap(tmp_path):
+    from ruimtepuzzel.model.errors import InputError
+
+    config = {"claims": {"business": {"value_per_ha": 5}},
+              "resources": {"economic_land": {"per_ha": {"business": 1}, "cap": {"NL": 2, "BE": 3}}}}
+    with pytest.raises(InputError, match="cap needs exactly one key"):
+        solve(tmp_path, config, row_units(2))
+
+
 def test_budget(tmp_path):
     # every unit costs 10 €/m² = 100,000 € per ha; budget 150,000 € → one unit of housing
     config = {"claims": {"housing": {"value_per_ha": 10}}, "budget": {"cost_attr": "cost", "max_eur": 150_000}}

@@ -4,7 +4,8 @@
 
 r = ``per_ha[k]``; a negative r supplies capacity (e.g. a battery or substation
 relieving grid congestion). Zones are the values of ``zone_attr``; a unit with an
-empty zone is in no zone. Every capped zone gets a row, even an empty one, so that
+empty zone is in no zone. Without ``zone_attr`` (an extension) every unit is in the one zone
+that ``cap`` names, e.g. a national ceiling on new economic land. Every capped zone gets a row, even an empty one, so that
 an impossible cap (below 0 with nothing to supply it) is reported, not hidden.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ def apply(prep: Prepared, prob: Problem) -> None:
             continue
         rate = np.array([res.per_ha.get(k, 0.0) for k in prep.claims])
         per_pair = rate[prep.pairs["claim"].cat.codes.to_numpy()] * used
-        unit_zone = prep.units[res.zone_attr].to_numpy(dtype=object)[units]
+        unit_zone = res.zones(prep.units)[units]
         rows = pd.Index(zones).get_indexer(unit_zone).astype(np.int64)
         take = (rows >= 0) & (per_pair != 0)
         lab = labels(resource=name, zone=zones, unit=res.unit or "")

@@ -210,9 +210,11 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
 
     for name, res in config.resources.items():
         where = f"resources.{name}"
-        _need_column(units, res.zone_attr, f"{source}: {where}.zone_attr", units_path)
         for c in res.per_ha:
             claim_ok(c, f"{where}.per_ha")
+        if res.zone_attr is None:
+            continue
+        _need_column(units, res.zone_attr, f"{source}: {where}.zone_attr", units_path)
         absent = sorted(set(res.cap) - set(pd.unique(units[res.zone_attr].dropna())))
         if absent:
             warnings.append(f"{source}: {where}.cap: zones {absent} have no units; their caps constrain nothing")

@@ -187,10 +187,27 @@ class Compensation(Strict):
 
 
 class Resource(Strict):
-    zone_attr: str
+    # extension: without zone_attr the whole instance is one zone, named by the one key of cap (e.g. a national ceiling)
+    zone_attr: Optional[str] = None
     per_ha: dict[Code, Number]
     cap: dict[Code, Number]
     unit: Optional[str] = None  # extension: e.g. "MW", used in reports
+
+    @model_validator(mode="after")
+    def _one_zone_without_zone_attr(self):
+        if self.zone_attr is None and len(self.cap) != 1:
+            raise ValueError(f"without zone_attr the instance is one zone: cap needs exactly one key (its name), "
+                             f"got {len(self.cap)}: {sorted(self.cap)}")
+        return self
+
+    def zones(self, units) -> "np.ndarray":
+        """The zone of every unit (object array of codes, None outside every zone): the value of ``zone_attr``, or the
+        one key of ``cap`` for every unit when ``zone_attr`` is absent."""
+        import numpy as np
+
+        if self.zone_attr is None:
+            return np.full(len(units), next(iter(self.cap)), dtype=object)
+        return units[self.zone_attr].astype(object).to_numpy()
 
 
 class Budget(Strict):

@@ -56,7 +56,8 @@ def column_kinds(config: InstanceConfig) -> dict[str, tuple[str, str]]:
     if config.env_zoning and config.env_zoning.existing_category_attr:
         want(config.env_zoning.existing_category_attr, TEXT, "existing environmental categories")
     for name, res in config.resources.items():
-        want(res.zone_attr, TEXT, f"zones of resources.{name}")
+        if res.zone_attr is not None:
+            want(res.zone_attr, TEXT, f"zones of resources.{name}")
     for col in ("area_ha", "x", "y", "cell_m"):
         want(col, NUMBER, col)
     for k, c in config.claims.items():

@@ -131,7 +131,7 @@ def locked_findings(prep: Prepared) -> list[Finding]:
                                                f"{_fmt(fixed, unit)}, above the ceiling of {_fmt(d.upper, unit)}{also}"))
     for name, res in prep.config.resources.items():
         rate = pd.Series(res.per_ha, dtype=float).reindex(claims).fillna(0.0).to_numpy() * used
-        zone = prep.units[res.zone_attr].astype(object).to_numpy()[units]
+        zone = res.zones(prep.units)[units]
         for z_code, cap in res.cap.items():
             in_zone = zone == str(z_code)
             fixed = rate[in_zone & is_locked].sum()
