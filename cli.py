@@ -30,9 +30,10 @@ def resolve_instance(name_or_path: str | None) -> Path:
 
 
 def _progress(quiet: bool):
-    if quiet:
-        return lambda msg: None
-    return lambda msg: click.echo(msg, err=True)
+    """Progress on stderr (a live status line on a terminal); nothing with --quiet."""
+    from ruimtepuzzel.model.outputs.progress import Progress, quiet as silent
+
+    return silent if quiet else Progress()
 
 
 def _fail(exc) -> None:
@@ -181,20 +182,16 @@ def fetch_regions_cmd(year, out, base_url):
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(run_dir):
+@click.option("--instance", "instance_arg", help="The run's instance folder (or a built-in name), if it moved since the run.")
+def report(run_dir, instance_arg):
     """(Re)write report.html, factsheets.html and the maps of the solved run in RUN_DIR."""
-    from ruimtepuzzel.model.errors import InputError, RuimtepuzzelError
-    from ruimtepuzzel.model.inputs.instance import load_instance
-    from ruimtepuzzel.model.outputs.report import write_report
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.outputs.report import instance_of_run, write_report
 
     try:
-        manifest_path = run_dir / "manifest.json"
-        if not manifest_path.exists() or not (run_dir / "summary.csv").exists():
-            raise InputError(f"{run_dir}: not the folder of a solved run (no manifest.json or summary.csv)")
-        manifest = json.loads(manifest_path.read_text())
-        instance = load_instance(Path(manifest["instance_folder"]), manifest.get("scenario"))
-        if instance.content_hash() != manifest["instance_hash"]:
-            click.echo(f"warning: {manifest['instance_folder']} changed since this run; maps use its current geometry", err=True)
+        instance, warnings = instance_of_run(run_dir, instance_arg)
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
         path = write_report(run_dir, instance)
     except RuimtepuzzelError as exc:
         _fail(exc)
@@ -221,6 +218,7 @@ def compare(run_a, run_b, out, quiet):
                 if not (run / name).exists():
                     raise InputError(f"{run}: no {name}; is this a run folder of a solved run?")
                 tables[run, name] = pd.read_csv(run / name, dtype={"unit_id": str, "region": str})
+        identity = cmp.same_instance(run_a, run_b)
         changes = cmp.summary_changes(tables[run_a, "summary.csv"], tables[run_b, "summary.csv"])
         units = cmp.unit_changes(tables[run_a, "allocation.csv"], tables[run_b, "allocation.csv"])
         if out:
@@ -229,20 +227,35 @@ def compare(run_a, run_b, out, quiet):
                 write_csv(units, tmp / "changed_units.csv")
     except RuimtepuzzelError as exc:
         _fail(exc)
+    for line in identity:
+        click.echo(f"warning: {line}", err=True)
     if not quiet:
         click.echo("\n".join(cmp.headline(changes, units)))
 
 
 def _print_run(run) -> None:
-    m = run.manifest
-    click.echo(f"{m['instance']}: {m['status']}, objective {m['objective']:.6g}, gap {m['gap'] if m['gap'] is not None else 'n/a'}")
-    short = run.summary[(run.summary["demand_min"].notna()) & (run.summary["shortfall"] > 1e-6)]
+    from ruimtepuzzel.model.outputs import numbers as fmt
+    from ruimtepuzzel.model.outputs.facts import is_short
+    from ruimtepuzzel.model.outputs.names import level_name, measure_name, region_label
+
+    m, config = run.manifest, run.instance.config
+    gap = f", gap {fmt.percent(m['gap'])}" if m["gap"] is not None else ""
+    click.echo(f"{m['instance']}: {m['status']}, objective {fmt.objective(m['objective'])}{gap}")
+    floors = run.summary[run.summary["demand_min"].notna()]
+    short = floors[[is_short(s, f) for s, f in zip(floors["shortfall"], floors["demand_min"])]]
     if len(short):
-        click.echo("shortfall:")
+        click.echo(f"shortfall on {len(short)} of {len(floors)} floors:")
         for r in short.itertuples():
-            click.echo(f"  {r.level} {r.region} {r.claim}: {r.allocated:,.1f} of {r.demand_min:,.1f} {r.measure} ({r.pct_met:.1f} % met)")
+            unit = measure_name(r.measure)
+            where = region_label(config, r.level, r.region)
+            where = where if r.level == "national" else f"{level_name(r.level)} {where}"
+            click.echo(f"  {where}, {config.claim_name(r.claim)}: "
+                       f"{fmt.amount(r.allocated, r.measure, unit)} of {fmt.amount(r.demand_min, r.measure, unit)} "
+                       f"({fmt.number(r.pct_met, 1)} % met)")
+    elif len(floors):
+        click.echo(f"every demand floor is met ({len(floors)} floors)")
     else:
-        click.echo("every demand floor is met")
+        click.echo("the instance sets no demand floor")
     click.echo(f"results: {run.out}")
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import platform
 import resource
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 from ruimtepuzzel import __version__
@@ -32,7 +34,7 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
     instance, result = run.instance, run.result
     return {
         "instance": instance.name,
-        "instance_folder": str(instance.folder),
+        "instance_folder": str(Path(instance.folder).resolve()),
         "instance_hash": instance.content_hash(),
         "scenario": instance.scenario,
         "parameters": {
@@ -53,4 +55,6 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
         "aggregation": run.aggregation,
         "warnings": run.prep.warnings,
+        "shadow_prices": run.duals is not None,  # false: the fixed-integer LP failed, duals.csv is empty
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
