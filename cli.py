@@ -92,8 +92,10 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit per scenario, in seconds.")
 @click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap per scenario.")
 @click.option("--threads", type=click.IntRange(min=0), help="Solver threads per scenario (default 1: workers share the cores).")
+@click.option("--refine/--no-refine", default=True, show_default=True,
+              help="Re-solve at gap 0 the scenarios whose objective change from the base is smaller than the gap can show.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")
-def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time_limit, gap, threads, quiet):
+def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time_limit, gap, threads, refine, quiet):
     """Sensitivity runs on INSTANCE: one row per scenario in sweep.csv/.parquet, with plots.
 
     Exit code 4 when some scenarios failed (a crashed or killed worker); rerun to retry them.
@@ -104,12 +106,19 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
     try:
         outcome = sweep_instance(resolve_instance(instance), spec_path, out, scenario=scenario, workers=workers,
                                  scheduler=scheduler, reuse=not no_reuse, quiet=quiet, progress=_progress(quiet),
-                                 time_limit=time_limit, gap=gap, threads=threads)
+                                 time_limit=time_limit, gap=gap, threads=threads, refine=refine)
     except RuimtepuzzelError as exc:
         _fail(exc)
     if not quiet:
+        from ruimtepuzzel.model.outputs import numbers as fmt
+
         click.echo(f"{outcome.scenarios} scenarios: {outcome.solved} solved now, {outcome.stored} from the store, "
-                   f"{len(outcome.failed)} failed ({outcome.wall_s:.1f} s)")
+                   f"{len(outcome.failed)} failed ({fmt.seconds(outcome.wall_s)})")
+        table = outcome.table
+        if "change_resolved" in table and (table["change_resolved"] == False).any():  # noqa: E712
+            hidden = table.loc[table["change_resolved"] == False, "scenario"].tolist()  # noqa: E712
+            click.echo(f"note: the objective change of {', '.join(hidden)} is smaller than the gap can show "
+                       "(change_resolved false in sweep.csv)")
         click.echo(f"results: {outcome.out}")
     if outcome.failed:
         sys.exit(4)
@@ -136,8 +145,21 @@ def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap,
     except RuimtepuzzelError as exc:
         _fail(exc)
     if not quiet:
-        click.echo(table.to_string(index=False))
+        _print_front(table, x_metric, y_metric)
         click.echo(f"results: {folder}")
+
+
+def _print_front(table, x_metric: str, y_metric: str) -> None:
+    from ruimtepuzzel.model.outputs import numbers as fmt
+
+    shown = table.copy()
+    for column in (x_metric, y_metric, "epsilon"):
+        shown[column] = [fmt.number(v, 1) if v == v else "" for v in shown[column]]
+    shown["gap"] = [fmt.percent(g) if g == g and g is not None else "" for g in shown["gap"]]
+    shown["on_front"] = shown["on_front"].map({True: "yes", False: "no"})
+    click.echo(shown.drop(columns=["note"]).to_string(index=False))
+    for note in table.attrs.get("notes", []):
+        click.echo(f"note: {note}")
 
 
 @main.command()

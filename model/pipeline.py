@@ -228,28 +228,33 @@ def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptio
 def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[str] = None, out: Optional[Path] = None,
                     results_root: Path = Path("results"), solver=None, time_limit=None, gap=None, threads=None, seed=None,
                     progress: Callable[[str], None] = lambda msg: None) -> tuple[pd.DataFrame, Path]:
-    """An ε-constraint front between two metrics, written to a run folder (pareto.csv, pareto.png, allocations)."""
+    """A lexicographic ε-constraint front between two metrics, written to a run folder (pareto.csv, pareto.png,
+    pareto_allocations.csv, manifest.json). Returns (the table, the folder); ``table.attrs["notes"]`` holds what a
+    person must read with it (the metrics do not conflict; which points are not on the front and why)."""
     from ruimtepuzzel.model.analysis import pareto
 
+    begin(progress, f"loading {folder}…")
     instance = load_instance(folder, scenario)
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)
+    begin(progress, "preprocessing and building the model…")
     prep = prepare(instance)
     problem = formulate(prep)
     out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
-    count = {"n": 0}
+    watch = solver_watch(progress)
 
     def solve_point(prob):
-        count["n"] += 1
-        progress(f"pareto point {count['n']}/{points + 1}")
-        return solvers.solve(prob, dataclasses.replace(opts, log_path=None))
+        return solvers.solve(prob, dataclasses.replace(opts, log_path=None), watch=watch)
 
     with results.staging(out) as tmp:
-        table, allocations = pareto.front(prep, problem, x, y, points, solve_point)
-        results.write_csv(table, tmp / "pareto.csv")
-        results.write_csv(allocations, tmp / "pareto_allocations.csv")
-        pareto.plot(table, x, y, tmp / "pareto.png", f"{instance.name}: {y} against {x}")
+        found = pareto.front(prep, problem, x, y, points, solve_point, progress)
+        mx, my = pareto.metric(prep, problem, x), pareto.metric(prep, problem, y)
+        results.write_csv(found.table, tmp / "pareto.csv")
+        results.write_csv(found.allocations, tmp / "pareto_allocations.csv")
+        pareto.plot(found, mx.label, my.label, x, y, tmp / "pareto.png", f"{instance.name}: {my.label} against {mx.label}")
         results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": scenario,
-                                "x": x, "y": y, "points": points, "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+                                "x": x, "y": y, "points": points, "conflict": found.conflict, "notes": found.notes,
+                                "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+    found.table.attrs["notes"] = found.notes
     progress(f"wrote {out}")
-    return table, out
+    return found.table, out
