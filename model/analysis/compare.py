@@ -23,7 +23,11 @@ def _identity(run: Path) -> dict:
 
 
 def same_instance(run_a: Path, run_b: Path) -> list[str]:
-    """Warnings when the two runs are not of the same instance files (empty when they are)."""
+    """Warnings when the two runs are not of the same instance files (empty when they are).
+
+    Runs of one instance under two scenarios are the normal case: their instance.yaml and units
+    files match (``input_files`` in the manifests) while the scenario differs.
+    """
     a, b = _identity(run_a), _identity(run_b)
     if not a or not b:
         missing = run_a if not a else run_b
@@ -31,9 +35,16 @@ def same_instance(run_a: Path, run_b: Path) -> list[str]:
     if a.get("instance") != b.get("instance"):
         return [f"the runs are of different instances: {run_a} is {a.get('instance')!r}, {run_b} is {b.get('instance')!r}; "
                 "regions, claims and units are matched by their codes only"]
-    if a.get("instance_hash") != b.get("instance_hash"):
-        return [f"the runs are of instance {a.get('instance')!r} with different input files "
-                f"(hash {str(a.get('instance_hash'))[:12]} against {str(b.get('instance_hash'))[:12]}): "
+    if "input_files" in a and "input_files" in b:
+        def by_role(m):
+            return {(f["role"], f["file"]): f["sha256"] for f in m["input_files"] if f["role"] != "scenario" or a.get("scenario") == b.get("scenario")}
+        fa, fb = by_role(a), by_role(b)
+        changed = sorted(name for (role, name) in set(fa) | set(fb) if fa.get((role, name)) != fb.get((role, name)))
+    else:  # older runs: only the combined hash, which includes the scenario file
+        same_scenario = a.get("scenario") == b.get("scenario")
+        changed = ["the input files"] if same_scenario and a.get("instance_hash") != b.get("instance_hash") else []
+    if changed:
+        return [f"the runs are of instance {a.get('instance')!r} with different input files ({', '.join(changed)} differ): "
                 "differences come from changed inputs as well as from the scenario and the solver"]
     return []
 

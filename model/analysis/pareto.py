@@ -36,7 +36,8 @@ from ruimtepuzzel.model.problem import INF, Problem
 
 FAMILY = "pareto_epsilon"
 HOLD = "pareto_hold"
-REL_TOL = 1e-6  # held figures and dominance are compared with this relative tolerance (at least this much)
+HOLD_TOL = (1e-9, 1e-6)  # a held figure may fall this much (relative, absolute): the solver's feasibility tolerance
+REL_TOL = 1e-6  # dominance and repeated points are judged with this relative tolerance (at least this much)
 
 
 @dataclass
@@ -100,6 +101,10 @@ def _checked(m: Metric, prep: Prepared) -> Metric:
     return m
 
 
+def _skipped(n: int) -> str:
+    return "" if n <= 0 else f", so the {n} point{'s' if n > 1 else ''} between the ends {'were' if n > 1 else 'was'} not solved"
+
+
 def _tol(value: float) -> float:
     return REL_TOL * max(1.0, abs(value))
 
@@ -156,7 +161,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
             return r1
         best = float(first.vector @ r1.values)
         held = eps if first is mx else hold
-        held.lower[:] = max(float(held.lower[0]), best - _tol(best))
+        held.lower[:] = max(float(held.lower[0]), best - HOLD_TOL[0] * abs(best) - HOLD_TOL[1])
         prob.set_objective(second.vector, "max")
         progress(f"pareto point {k}/{points}, step 2 of 2: {second.more} with that held")
         r2 = solve(prob)
@@ -178,7 +183,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
     if not conflict:
         notes.append(f"{mx.name} and {my.name} do not conflict in {prep.config.name}: one allocation has {mx.more} "
                      f"({mx.format(mx.of(end_y.values))}) and {my.more} ({my.format(my.of(end_y.values))}); "
-                     f"the front is that one point, so the other {points - 2} points were not solved")
+                     "the front is that one point" + _skipped(points - 2))
     else:
         for i, epsilon in enumerate(np.linspace(lo, hi, points)[1:-1], start=1):
             results[i] = (lexicographic(my, mx, float(epsilon) - _tol(float(epsilon)),

@@ -18,13 +18,14 @@ Fact kinds (``where`` keys in brackets; see the test for their independent recom
 - ``summary`` [level, region, claim, column]: a cell of summary.csv.
 - ``floors`` / ``floors_short`` [level, region, scope]: how many floors (rows with ``demand_min``),
   and how many of them short (shortfall above :data:`SHORT_TOLERANCE` of the floor), with
-  scope ``all`` (every level), ``own`` (the region's own rows) or ``within`` (the region's own
-  rows and those of every finer region with units in it).
+  scope ``all`` (every level), ``own`` (the region's own rows), ``inside`` (the rows of every
+  finer region with units in it) or ``within`` (own and inside).
+- ``regions_within`` [level, region, of]: how many regions of the finer level ``of`` have units in it.
 - ``land_ha`` / ``stacked_ha`` [level, region]: allocated used area of non-stacking / stacking claims.
 - ``priced`` [level, region, scope]: how many rows of duals.csv have a non-zero shadow price
   (scope ``all``; or ``within``: rows of the region and its finer regions, and resource caps
   of zones with units in the region); ``priced_rows``: how many rows duals.csv has.
-- ``dual`` [family, key]: a shadow price from duals.csv.
+- ``dual`` [family, key]: a shadow price from duals.csv; ``dual_zone`` [key]: the zone of a resource row.
 - ``name`` [of, level/region/claim/rule]: a display name from the instance configuration.
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ import pandas as pd
 
 from ruimtepuzzel.model.inputs.schema import NATIONAL, InstanceConfig
 from ruimtepuzzel.model.outputs import numbers as fmt
-from ruimtepuzzel.model.outputs.names import level_name, measure_name, plural, region_label
+from ruimtepuzzel.model.outputs.names import capital, level_name, measure_name, plural, region_label
 
 SHORT_TOLERANCE = 1e-6  # a floor is short when its shortfall exceeds this share of the floor (at least this much)
 
@@ -95,13 +96,16 @@ class RunTables:
     def __post_init__(self):
         self.floors = self.summary[self.summary["demand_min"].notna()]
         self.stacking = {k for k, c in self.config.claims.items() if c.stacking}
+        # each distinct combination of region codes and resource zones once: nesting without scanning every unit
+        self.places = self.units.astype(str).drop_duplicates().reset_index(drop=True)
 
     # ----------------------------------------------------------------- regions
 
     def region_mask(self, level: str, region: str) -> np.ndarray:
+        """Rows of :attr:`places` inside (level, region)."""
         if level == NATIONAL:
-            return np.ones(len(self.units), bool)
-        return (self.units[level].astype(str) == str(region)).to_numpy()
+            return np.ones(len(self.places), bool)
+        return (self.places[level] == str(region)).to_numpy()
 
     def finer(self, level: str) -> list[str]:
         levels = list(self.config.regions)
@@ -110,7 +114,7 @@ class RunTables:
     def regions_within(self, level: str, region: str) -> dict[str, list[str]]:
         """The regions of every finer level with units in (level, region), per level."""
         mask = self.region_mask(level, region)
-        return {lv: sorted(self.units.loc[mask, lv].astype(str).unique()) for lv in self.finer(level)}
+        return {lv: sorted(self.places.loc[mask, lv].unique()) for lv in self.finer(level)}
 
     def scope_rows(self, frame: pd.DataFrame, level: str, region: str, scope: str) -> pd.DataFrame:
         if scope == "all":
@@ -118,7 +122,7 @@ class RunTables:
         own = (frame["level"] == level) & (frame["region"].astype(str) == str(region))
         if scope == "own":
             return frame[own]
-        keep = own.copy()
+        keep = own.copy() if scope == "within" else pd.Series(False, index=frame.index)
         for lv, codes in self.regions_within(level, region).items():
             keep |= (frame["level"] == lv) & frame["region"].astype(str).isin(codes)
         return frame[keep]
@@ -128,8 +132,8 @@ class RunTables:
         mask = self.region_mask(level, region)
         keys = []
         for name, res in self.config.resources.items():
-            if res.zone_attr in self.units.columns:
-                for zone in sorted(self.units.loc[mask, res.zone_attr].dropna().astype(str).unique()):
+            if res.zone_attr in self.places.columns:
+                for zone in sorted(self.places.loc[mask, res.zone_attr].unique()):
                     if zone in res.cap:
                         keys.append(f"{name} {zone}")
         return keys
@@ -207,7 +211,7 @@ def run_size(t: RunTables) -> Statement:
     size, solve = m.get("size", {}), m["times_s"]["solve"]
     text = (f"{fmt.number(size.get('units'))} units, {fmt.number(size.get('pairs'))} allowed unit–claim pairs, "
             f"a model of {fmt.number(size.get('rows'))} rows and {fmt.number(size.get('cols'))} columns; "
-            f"solved in {fmt.seconds(solve)}. Instance hash {m['instance_hash'][:12]}.")
+            f"solved in {fmt.number(solve, 1)} s. Instance hash {m['instance_hash'][:12]}.")
     facts = [_manifest(f"size.{k}", size.get(k)) for k in ("units", "pairs", "rows", "cols")]
     facts += [_manifest("times_s.solve", solve), Fact("manifest", {"key": "instance_hash", "prefix": True}, m["instance_hash"][:12])]
     return Statement(text, facts)
@@ -255,7 +259,7 @@ def prices_overview(t: RunTables) -> Statement:
 
 def sheet_heading(t: RunTables, level: str, region: str) -> Statement:
     label, fact = t.name(level, region)
-    return Statement(f"{level_name(level).capitalize()} {label}", [fact])
+    return Statement(f"{capital(level_name(level))} {label}", [fact])
 
 
 def sheet_asked(t: RunTables, level: str, region: str) -> list[Statement]:
@@ -275,13 +279,13 @@ def sheet_asked(t: RunTables, level: str, region: str) -> list[Statement]:
         out.append(Statement(f"{label} is asked {_count(len(own), 'floor')}: {'; '.join(parts)}.", facts))
     finer = t.finer(level)
     if finer:
-        within = t.scope_rows(t.floors, level, region, "within")
-        n_sub = len(within) - len(own)
+        inside = t.scope_rows(t.floors, level, region, "inside")
         regions = t.regions_within(level, region)
-        counts = ", ".join(f"{_count(len(regions[lv]), level_name(lv))}" for lv in finer)
-        facts = [Fact("floors", {**where, "scope": "within"}, len(within)), Fact("floors", {**where, "scope": "own"}, len(own))]
+        counts = " and ".join(f"{_count(len(regions[lv]), level_name(lv))}" for lv in finer)
+        facts = [Fact("floors", {**where, "scope": "inside"}, len(inside))]
         facts += [Fact("regions_within", {**where, "of": lv}, len(regions[lv])) for lv in finer]
-        out.append(Statement(f"It holds {counts}, with {_count(n_sub, 'floor')} of their own.", facts))
+        tail = f"with {_count(len(inside), 'floor')} of their own" if len(inside) else "none of which has a floor of its own"
+        out.append(Statement(f"It holds {counts}, {tail}.", facts))
     return out
 
 

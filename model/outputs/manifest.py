@@ -1,6 +1,7 @@
 """The run's manifest.json (DESIGN.md §6): what was solved, how, with which result, time and memory."""
 from __future__ import annotations
 
+import hashlib
 import platform
 import resource
 from datetime import datetime, timezone
@@ -30,12 +31,21 @@ def _versions() -> dict:
     return out
 
 
+def input_files(instance) -> list[dict]:
+    """Each input file with its role (instance, scenario, units) and SHA-256: what ``compare`` matches two runs by."""
+    files = list(instance.files)
+    roles = ["instance"] + ["scenario"] * (len(files) - 2) + ["units"]
+    return [{"role": role, "file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for role, path in zip(roles, files)]
+
+
 def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
     instance, result = run.instance, run.result
     return {
         "instance": instance.name,
         "instance_folder": str(Path(instance.folder).resolve()),
         "instance_hash": instance.content_hash(),
+        "input_files": input_files(instance),
         "scenario": instance.scenario,
         "parameters": {
             "objective": instance.config.objective.model_dump(),

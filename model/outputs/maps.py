@@ -21,7 +21,7 @@ import pandas as pd
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.inputs.schema import NATIONAL
 from ruimtepuzzel.model.outputs.facts import is_short
-from ruimtepuzzel.model.outputs.names import level_name, plural
+from ruimtepuzzel.model.outputs.names import capital, level_name, plural
 from ruimtepuzzel.model.outputs.styles import claim_colours
 
 MAX_PIXELS = 600  # the longer side of a map image (about its size on the page, so outlines are not lost)
@@ -125,7 +125,7 @@ def _figure(plt, raster, instance: Instance, panels: int = 1):
     aspect = (top - bottom) / max(right - left, 1e-9)
     width = 6.5
     height = float(np.clip(width * aspect, 2.5, 9.0)) + 0.8
-    return plt.subplots(1, panels, figsize=(width * panels + 2.2, height), dpi=90, squeeze=False)
+    return plt.subplots(1, panels, figsize=(width * panels + 2.2, height), dpi=90, squeeze=False, layout="constrained")
 
 
 def allocation_map(instance: Instance, alloc: pd.DataFrame, path: Path, raster=None) -> None:
@@ -155,8 +155,7 @@ def allocation_map(instance: Instance, alloc: pd.DataFrame, path: Path, raster=N
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
     ax.set_axis_off()
     ax.set_title("Allocation by claim (land use; stacked claims not shown)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, bbox_inches="tight")
+    fig.savefig(path)
     plt.close(fig)
 
 
@@ -176,13 +175,24 @@ def levels_with_floors(instance: Instance, summary: pd.DataFrame) -> list[str]:
 
 
 def shortfall_map(instance: Instance, summary: pd.DataFrame, path: Path, raster=None) -> list[str]:
-    """One panel per region level with floors; returns the panel titles (empty: no regional floor, no map)."""
+    """One panel per region level with floors (one that says so when no region has a floor); returns the panel titles."""
     from matplotlib.patches import Patch
 
     levels = levels_with_floors(instance, summary)
-    if not levels:
-        return []
     plt = _plt()
+    if not levels:
+        from matplotlib.patches import Patch
+
+        fig, axes = _figure(plt, raster, instance)
+        _draw(axes[0][0], instance, raster, np.tile(np.array(EMPTY), (len(instance.units), 1)), instance.config.regions[0])
+        title = "No region has a demand floor: nothing to fall short of"
+        axes[0][0].set_title(title, fontsize=10)
+        axes[0][0].set_axis_off()
+        axes[0][0].legend(handles=[Patch(color=EMPTY, label="no regional floor")], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                          fontsize=7, frameon=False)
+        fig.savefig(path)
+        plt.close(fig)
+        return [title]
     fig, axes = _figure(plt, raster, instance, len(levels))
     titles = []
     for ax, level in zip(axes[0], levels):
@@ -198,8 +208,8 @@ def shortfall_map(instance: Instance, summary: pd.DataFrame, path: Path, raster=
         _draw(ax, instance, raster, palette[classes], level, labels)
         short = int((share > 0).sum())
         noun = plural(level_name(level))
-        titles.append(f"{level_name(level).capitalize()} floors: every one met ({len(share)} {noun} with floors)" if short == 0 else
-                      f"{level_name(level).capitalize()} floors: {short} of {len(share)} {noun} short of a floor")
+        titles.append(f"{capital(level_name(level))} floors: every one met ({len(share)} {noun} with floors)" if short == 0 else
+                      f"{capital(level_name(level))} floors: {short} of {len(share)} {noun} short of a floor")
         ax.set_title(titles[-1], fontsize=10)
         ax.set_axis_off()
         shown = sorted(set(np.unique(classes[has])))
@@ -209,7 +219,6 @@ def shortfall_map(instance: Instance, summary: pd.DataFrame, path: Path, raster=
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False,
                   title="largest unmet share\nof a floor", title_fontsize=7)
     fig.suptitle("Shortfall against demand floors (national floors: see the text)" if NATIONAL in set(summary["level"]) else "", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, bbox_inches="tight")
+    fig.savefig(path)
     plt.close(fig)
     return titles

@@ -32,6 +32,11 @@ def level_name(level: str) -> str:
     return LEVEL_NAMES.get(level, level.replace("_", " "))
 
 
+def capital(text: str) -> str:
+    """The first letter upper case, the rest as written ('COROP region' stays 'COROP region')."""
+    return text[:1].upper() + text[1:]
+
+
 def plural(word: str, n: int = 2) -> str:
     if n == 1:
         return word

@@ -37,14 +37,15 @@ def objective(value: Optional[float]) -> str:
     """An objective value or bound: four significant digits, whole numbers at least (−1,330,410; 0.9877)."""
     if value is None:
         return "n/a"
-    return number(value, significant_decimals(float(value)))
+    text = number(value, significant_decimals(float(value)))
+    return text.rstrip("0").rstrip(".") if "." in text else text  # 12.00 → 12, 0.9870 → 0.987
 
 
 def measure_decimals(measure: Optional[str], value: float) -> int:
-    """Hectares take one decimal; other measures (dwellings, MW, jobs) one below 1,000, none above."""
+    """Hectares take one decimal; other measures (dwellings, MW, jobs) none when whole or from 1,000 up, else one."""
     if measure in (None, HA):
         return 1
-    return 0 if abs(value) >= 1000 else 1
+    return 0 if abs(value) >= 1000 or float(value).is_integer() else 1
 
 
 def amount(value: Optional[float], measure: Optional[str] = HA, label: Optional[str] = None) -> str:

@@ -55,7 +55,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._bar = None
-        self._logged_at = 0.0
+        self._logged_at = -float("inf")
         self._logged_objective = None
 
     # a line that stays
@@ -91,7 +91,7 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        self._logged_at, self._logged_objective = 0.0, None
+        self._logged_at, self._logged_objective = -float("inf"), None
 
     def close(self) -> None:
         self._end_status()

@@ -28,7 +28,7 @@ from ruimtepuzzel.model.inputs.schema import NATIONAL
 from ruimtepuzzel.model.outputs import facts as F
 from ruimtepuzzel.model.outputs import numbers as fmt
 from ruimtepuzzel.model.outputs.maps import allocation_map, shortfall_map, unit_raster
-from ruimtepuzzel.model.outputs.names import level_name, measure_name, plural, region_label, rule_name
+from ruimtepuzzel.model.outputs.names import capital, level_name, measure_name, plural, region_label, rule_name
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -150,7 +150,7 @@ def _section_per_region(t: F.RunTables, extras: dict) -> str:
     pivot = rows.pivot_table(index="region", columns="claim", values="allocated_ha", aggfunc="sum", sort=True).fillna(0.0)
     pivot = pivot[[k for k in t.config.claims if k in pivot.columns]]
     pivot.columns = [t.config.claim_name(k) for k in pivot.columns]
-    pivot.insert(0, plural(level_name(level)).capitalize(), [region_label(t.config, level, r) for r in pivot.index])
+    pivot.insert(0, capital(plural(level_name(level))), [region_label(t.config, level, r) for r in pivot.index])
     return "\n".join([_static(f"Allocated hectares per {level_name(level)} (used area, ha)"), _table(pivot.reset_index(drop=True), {})])
 
 
@@ -228,19 +228,21 @@ def fact_sheet(t: F.RunTables, level: str, region: str) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def write_report(run_dir: Path, instance: Instance) -> Path:
-    """Write report.html, factsheets.html, map_allocation.png and map_shortfall.png into ``run_dir``."""
+def write_report(run_dir: Path, instance: Instance, maps: bool = True) -> Path:
+    """Write report.html, factsheets.html, map_allocation.png and map_shortfall.png into ``run_dir``.
+
+    ``maps=False`` leaves the two PNG files out (the HTML still refers to them): for checks of the text alone.
+    """
     run_dir = Path(run_dir)
     t, extras = read_run(run_dir, instance)
-    raster = unit_raster(instance)
-    allocation_map(instance, t.allocation, run_dir / "map_allocation.png", raster)
-    panels = shortfall_map(instance, t.summary, run_dir / "map_shortfall.png", raster)
-    if not panels:
-        (run_dir / "map_shortfall.png").unlink(missing_ok=True)
+    panels = ["shortfall map not drawn"]
+    if maps:
+        raster = unit_raster(instance)
+        allocation_map(instance, t.allocation, run_dir / "map_allocation.png", raster)
+        panels = shortfall_map(instance, t.summary, run_dir / "map_shortfall.png", raster)
     level = t.config.regions[0]
     images = "<img class='one' src='map_allocation.png' alt='allocation map'>"
-    if panels:
-        images += f"<img class='{'one' if len(panels) == 1 else 'many'}' src='map_shortfall.png' alt='shortfall map: {html.escape('; '.join(panels))}'>"
+    images += f"<img class='{'one' if len(panels) == 1 else 'many'}' src='map_shortfall.png' alt='shortfall map: {html.escape('; '.join(panels))}'>"
     parts = [F.run_heading(t).html("h1"), F.run_status(t).html(css="meta"), F.run_size(t).html(css="meta"),
              f"<p class='meta' data-facts='[]'><a href='factsheets.html'>Fact sheets per {html.escape(level_name(level))}</a></p>",
              f"<div class='maps'>{images}</div>"]

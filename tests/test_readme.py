@@ -1,0 +1,53 @@
+"""Every example command in the README runs, as written, on instances that exist.
+
+The README's ```bash blocks are its examples: each ``python cli.py …`` line in them is run in a
+fresh folder (the ``readme_examples`` session fixture, in conftest.py), in order, so that later
+examples can use the run folders earlier ones wrote. The install and test lines beside them are
+what ``.ci/run`` runs. A command of the command line that the README shows anywhere else (in
+prose or a table, without ``[OPTIONS]`` placeholders) must be one of the examples, so none is
+left untested.
+"""
+from __future__ import annotations
+
+import re
+
+from .conftest import README, cli_args, readme_commands
+
+
+def test_the_readme_has_examples_of_every_command():
+    commands = {cli_args(c)[0] if cli_args(c) else "(none)" for c in readme_commands(README.read_text())}
+    assert {"solve", "validate", "compare", "report", "pareto", "sweep"} <= commands
+
+
+def test_every_readme_example_runs(readme_examples):
+    _, examples = readme_examples
+    assert examples
+    for ex in examples:
+        assert ex.exit_code == 0, f"README example `{ex.command}` exited {ex.exit_code}:\n{ex.output}\n{ex.exception!r}"
+
+
+def test_every_command_shown_in_the_readme_is_an_example():
+    text = README.read_text()
+    examples = set(readme_commands(text))
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    shown = [c for c in re.findall(r"`([^`\n]+)`", prose) if cli_args(c) is not None and "[" not in c and "…" not in c
+             and not re.search(r"\b[A-Z]{2,}\b", c)]  # SPEC, RUN_DIR…: a syntax line, not an example
+    missing = [c for c in shown if c not in examples]
+    assert not missing, f"README commands that no example runs: {missing}"
+
+
+def test_the_pareto_example_finds_a_front(readme_examples):
+    _, examples = readme_examples
+    (pareto,) = [ex for ex in examples if ex.args[0] == "pareto"]
+    assert "on_front" in pareto.output and "do not conflict" not in pareto.output
+
+
+def test_the_sweep_example_proves_effects_smaller_than_the_gap(readme_examples):
+    import pandas as pd
+
+    cwd, _ = readme_examples
+    table = pd.read_csv(cwd / "runs" / "zh-sweep" / "sweep.csv")
+    assert table["change_resolved"].all() and table["refined"].any()
+    halved = table[(table["varied"] == "peat_penalty") & (table["peat_penalty"] == 0.5)]
+    assert halved["objective_change"].item() > 0  # a lighter peat penalty is worth something, and it shows
+    assert (table.loc[table["varied"] == "business_x", "status"] == "optimal").all()  # the group factor applies
