@@ -24,6 +24,7 @@ class Example:
     exit_code: int
     output: str
     exception: BaseException | None
+    seconds: float
 
 
 def readme_blocks(text: str) -> list[str]:
@@ -47,7 +48,7 @@ def readme_commands(text: str) -> list[str]:
         for line in block.splitlines():
             for part in line.split("&&"):
                 part = part.split(" #")[0].strip()
-                if part and cli_args(part) is not None:
+                if part and cli_args(part) is not None and part not in out:  # a repeated command runs once
                     out.append(part)
     return out
 
@@ -55,17 +56,25 @@ def readme_commands(text: str) -> list[str]:
 @pytest.fixture(scope="session")
 def readme_examples(tmp_path_factory) -> tuple[Path, list[Example]]:
     """Run every README example in order, in a fresh folder holding the repository's docs/ (example specs)."""
+    import os
+    import time
+
     from click.testing import CliRunner
 
     from ruimtepuzzel.cli import main
 
-    where = tmp_path_factory.mktemp("readme")
+    cwd = tmp_path_factory.mktemp("readme")
+    (cwd / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
     runner = CliRunner()
     done = []
-    with runner.isolated_filesystem(temp_dir=where) as cwd:  # kept afterwards: temp_dir is given
-        (Path(cwd) / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
         for command in readme_commands(README.read_text()):
             args = cli_args(command)
+            start = time.perf_counter()
             result = runner.invoke(main, args, catch_exceptions=True)
-            done.append(Example(command, args, result.exit_code, result.output, result.exception))
-        return Path(cwd), done
+            done.append(Example(command, args, result.exit_code, result.output, result.exception, time.perf_counter() - start))
+    finally:
+        os.chdir(before)
+    return cwd, done

@@ -24,13 +24,14 @@ def test_every_readme_example_runs(readme_examples):
     assert examples
     for ex in examples:
         assert ex.exit_code == 0, f"README example `{ex.command}` exited {ex.exit_code}:\n{ex.output}\n{ex.exception!r}"
+    print("\n".join(f"{ex.seconds:6.1f} s  {ex.command}" for ex in examples))
 
 
 def test_every_command_shown_in_the_readme_is_an_example():
     text = README.read_text()
     examples = set(readme_commands(text))
     prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
-    shown = [c for c in re.findall(r"`([^`\n]+)`", prose) if cli_args(c) is not None and "[" not in c and "…" not in c
+    shown = [c for c in re.findall(r"`([^`\n]+)`", prose) if cli_args(c) and "[" not in c and "…" not in c
              and not re.search(r"\b[A-Z]{2,}\b", c)]  # SPEC, RUN_DIR…: a syntax line, not an example
     missing = [c for c in shown if c not in examples]
     assert not missing, f"README commands that no example runs: {missing}"
@@ -51,3 +52,11 @@ def test_the_sweep_example_proves_effects_smaller_than_the_gap(readme_examples):
     halved = table[(table["varied"] == "peat_penalty") & (table["peat_penalty"] == 0.5)]
     assert halved["objective_change"].item() > 0  # a lighter peat penalty is worth something, and it shows
     assert (table.loc[table["varied"] == "business_x", "status"] == "optimal").all()  # the group factor applies
+
+
+def test_the_readme_shows_the_sweep_spec_the_example_runs():
+    spec = (README.parent / "docs" / "examples" / "sweep.yaml").read_text()
+    shown = "\n".join(re.findall(r"^```yaml\n(.*?)^```", README.read_text(), flags=re.S | re.M))
+    for line in spec.splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert line in shown, f"docs/examples/sweep.yaml line not in the README: {line}"

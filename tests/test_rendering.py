@@ -143,7 +143,8 @@ def test_allocation_opens_in_qgis_styled_by_claim(readme_examples, tmp_path):
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, f"QGIS probe failed ({done.returncode}): {done.stderr[-2000:]}"
     found = json.loads(lines[-1])
-    assert found["valid"] and found["features"] > 1000
+    allocation = pd.read_csv(run / "allocation.csv")
+    assert found["valid"] and found["features"] == len(allocation)
     assert found["renderer"] == "categorizedSymbol", "QGIS did not pick up the stored style"
     assert found["attribute"] == "claim"
     config = load_instance(DEFAULT).config
@@ -152,7 +153,7 @@ def test_allocation_opens_in_qgis_styled_by_claim(readme_examples, tmp_path):
     assert {c["value"]: (c["label"], c["colour"]) for c in found["categories"]} == expected
     assert found["rendered"]
     drawn = colours_in(png)
-    allocated = set(pd.read_csv(run / "allocation.csv")["claim"])
+    allocated = set(allocation["claim"])
     for claim in allocated:
         rgb = tuple(int(c) for c in colours[claim].split(","))
         assert rgb in drawn, f"{claim}'s colour {rgb} is not on the QGIS map"
