@@ -210,13 +210,18 @@ def report(run_dir, instance_arg):
     from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.outputs.report import instance_of_run, write_report
 
+    progress = _progress(False)
     try:
+        progress.begin(f"loading the instance of {run_dir}…")
         instance, warnings = instance_of_run(run_dir, instance_arg)
         for w in warnings:
-            click.echo(f"warning: {w}", err=True)
+            progress(f"warning: {w}")
+        progress.begin("writing the report and maps…")
         path = write_report(run_dir, instance)
     except RuimtepuzzelError as exc:
+        progress.close()
         _fail(exc)
+    progress.close()
     click.echo(f"wrote {path}")
 
 
