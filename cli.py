@@ -1,8 +1,12 @@
 """ruimtepuzzel command line (DESIGN.md §5).
 
 Exit codes: 0 solved (optimal or within gap, or the best allocation at the time
-limit), 1 input error, 2 infeasible hard constraints (with a diagnosis),
-3 time limit without a feasible solution; ``sweep`` exits 4 when some scenarios failed.
+limit), 1 input error (a command-line usage error included), 2 infeasible hard
+constraints (with a diagnosis), 3 time limit without a feasible solution; ``sweep``
+exits 4 when some scenarios failed.
+
+Option values are read by :mod:`model.inputs.settings`, the one place that checks run
+settings for the command line and the Python API alike.
 """
 from __future__ import annotations
 
@@ -41,7 +45,57 @@ def _fail(exc) -> None:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Setting(click.ParamType):
+    """An option value read by :mod:`model.inputs.settings`; a refusal is a usage error (exit 1)."""
+
+    def __init__(self, name: str, read):
+        self.name = name
+        self.read = read
+
+    def convert(self, value, param, ctx):
+        from ruimtepuzzel.model.inputs.values import Refused
+
+        try:
+            return self.read(value)
+        except Refused as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _settings():
+    from ruimtepuzzel.model.inputs import settings
+
+    return {
+        "gap": Setting("fraction", settings.gap),
+        "seconds": Setting("seconds", settings.seconds),
+        "threads": Setting("integer", settings.threads),
+        "seed": Setting("integer", settings.seed),
+        "points": Setting("integer", settings.points),
+        "workers": Setting("integer", settings.workers),
+        "year": Setting("year", settings.whole(1990, 2100)),
+    }
+
+
+SETTING = _settings()
+
+
+class Commands(click.Group):
+    """The command group; a usage error (unknown option, bad value) exits 1, an input error (DESIGN.md §5)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:  # UsageError, BadParameter, NoSuchOption, …
+            exc.show()
+            sys.exit(1)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="ruimtepuzzel")
 def main():
     """Allocate Dutch candidate land to competing space claims, and show the trade-offs."""
@@ -51,11 +105,11 @@ def main():
 @click.argument("instance", required=False)
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
 @click.option("--out", type=click.Path(path_type=Path), help="The run folder itself (must not exist yet).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit in seconds.")
-@click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap; 0 asks for a proven optimum.")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit in seconds (> 0).")
+@click.option("--gap", type=SETTING["gap"], help="Relative MIP gap, a fraction in [0, 1) (0.05 is 5 %); 0 asks for a proven optimum.")
 @click.option("--solver", help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
-@click.option("--threads", type=click.IntRange(min=0), help="Solver threads (0: automatic).")
-@click.option("--seed", type=click.IntRange(min=0), help="Solver random seed.")
+@click.option("--threads", type=SETTING["threads"], help="Solver threads (0: automatic).")
+@click.option("--seed", type=SETTING["seed"], help="Solver random seed.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.option("--rule-costs", is_flag=True, help="Also re-solve without each hard rule; writes rule_costs.csv.")
@@ -83,15 +137,15 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
 @click.argument("instance", required=False)
 @click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="The sweep spec (YAML): design grid | oat | monte_carlo and its parameters.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes.")
+@click.option("--workers", type=SETTING["workers"], default=1, show_default=True, help="Local worker processes.")
 @click.option("--scheduler", help="Address of a running Dask scheduler (tcp://host:8786) instead of local workers.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="The sweep folder; rerunning into it solves only what is missing. Default results/<instance>/sweep-<spec>.")
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml onto instance.yaml before the sweep's changes.")
 @click.option("--no-reuse", is_flag=True, help="Build and pass every scenario afresh (no kept model, no warm start).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit per scenario, in seconds.")
-@click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap per scenario.")
-@click.option("--threads", type=click.IntRange(min=0), help="Solver threads per scenario (default 1: workers share the cores).")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per scenario, in seconds.")
+@click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per scenario, a fraction in [0, 1).")
+@click.option("--threads", type=SETTING["threads"], help="Solver threads per scenario (default 1: workers share the cores).")
 @click.option("--refine/--no-refine", default=True, show_default=True,
               help="Re-solve at gap 0 the scenarios whose objective change from the base is smaller than the gap can show.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")
@@ -128,11 +182,11 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 @click.argument("instance", required=False)
 @click.option("--x", "x_metric", required=True, help="value, cost, a claim (housing) or claim@REGION (housing@PV28).")
 @click.option("--y", "y_metric", required=True, help="The second metric, as --x.")
-@click.option("--points", type=click.IntRange(min=2), default=7, show_default=True, help="Points on the front, ends included.")
+@click.option("--points", type=SETTING["points"], default=7, show_default=True, help="Points on the front, ends included.")
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml onto instance.yaml.")
 @click.option("--out", type=click.Path(path_type=Path), help="The output folder (must not exist yet).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Wall-clock limit per point, in seconds.")
-@click.option("--gap", type=click.FloatRange(min=0), help="Relative MIP gap per point; 0 makes the front exactly monotone.")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per point, in seconds.")
+@click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per point, a fraction in [0, 1); 0 makes the front exactly monotone.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap, quiet):
     """An ε-constraint Pareto front between two metrics of INSTANCE: pareto.csv and pareto.png."""
@@ -185,7 +239,7 @@ def build(spec, out, quiet):
 
 
 @main.command("fetch-regions")
-@click.option("--year", type=click.IntRange(min=1990, max=2100), required=True, help="Year of the CBS gebiedsindelingen.")
+@click.option("--year", type=SETTING["year"], required=True, help="Year of the CBS gebiedsindelingen.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="GeoPackage to write (must not exist).")
 @click.option("--base-url", default=None, help="Another WFS address ({year} is filled in); default PDOK's.")
 def fetch_regions_cmd(year, out, base_url):
@@ -304,10 +358,13 @@ def validate(instance, scenario, as_json):
         return
     click.echo(f"{info['instance']}: valid")
     click.echo(f"  units: {info['units']:,} ({info['area_ha']:,.1f} ha) in {', '.join(f'{k}: {v}' for k, v in info['regions'].items())} regions")
+    if info.get("units_read_as"):
+        click.echo(f"  read {info['units_read_as']}")
     click.echo(f"  claims: {len(info['pairs_per_claim'])}; allowed pairs: {info['pairs']:,}")
     for claim, n in info["pairs_per_claim"].items():
         click.echo(f"    {claim}: {n:,} units, {info['eligible_ha_per_claim'][claim]:,.1f} ha eligible")
-    click.echo(f"  demand rows: {info['demand_rows']}; zoning conflicts: {info['zoning_conflicts']:,}; locked pairs: {info['locked']}")
+    click.echo(f"  demand rows: {info['demand_rows']}; zoning conflicts: {info['zoning_conflicts']:,}; "
+               f"links to existing uses: {info['existing_use_links']:,}; locked pairs: {info['locked']}")
     for w in info["warnings"]:
         click.echo(f"  warning: {w}")
 

@@ -17,8 +17,8 @@ import pandas as pd
 from ruimtepuzzel import solvers
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
-from ruimtepuzzel.model.errors import InfeasibleError
-from ruimtepuzzel.model.formulation import formulate
+from ruimtepuzzel.model.errors import InfeasibleError, InputError
+from ruimtepuzzel.model.formulation import formulate, objectives
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
 from ruimtepuzzel.model.outputs import numbers as fmt
@@ -63,7 +63,8 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     times["preprocess"] = time.perf_counter() - t
     for w in prep.warnings:
         progress(f"warning: {w}")
-    progress(f"preprocessed: {len(prep.pairs):,} allowed pairs, {len(prep.zoning):,} zoning conflicts ({fmt.seconds(times['preprocess'])})")
+    progress(f"preprocessed: {len(prep.pairs):,} allowed pairs, {len(prep.zoning):,} zoning conflicts, "
+             f"{len(prep.links):,} links to existing uses ({fmt.seconds(times['preprocess'])})")
 
     begin(progress, "building the model…")
     t = time.perf_counter()
@@ -113,8 +114,8 @@ def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
     """The class problem when the instance asks for aggregation (``solver.aggregate``), else None."""
     if not prep.config.solver.aggregate:
         return None
-    if prep.config.objective.sense == "max_min_fulfilment":
-        progress("warning: solver.aggregate is ignored for max_min_fulfilment (its second stage works on units)")
+    if prep.config.objective.sense in objectives.TWO_STAGE:
+        progress(f"warning: solver.aggregate is ignored for {prep.config.objective.sense} (its second stage works on units)")
         return None
     t = time.perf_counter()
     agg = aggregate.aggregate(prep, problem)
@@ -148,7 +149,10 @@ def solve_instance(
     times["load"] = time.perf_counter() - t
     progress(f"loaded {instance.name}{' + ' + str(scenario) if scenario else ''}: {len(instance.units):,} units, "
              f"{len(instance.claims)} claims ({fmt.seconds(times['load'])})")
+    if instance.dialect is not None:
+        progress(f"read {instance.dialect.describe()}")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
+    solvers.check_available(opts.solver)  # before any folder is made
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
     infeasible = None
     with results.staging(out) as tmp:
@@ -196,11 +200,13 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
     styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels, {k for k, c in config.claims.items() if c.stacking})
     summary = with_names(run.summary, config)
     results.write_csv(summary, tmp / "summary.csv")
+    transformed = with_names(extract.transformation(run.prep, run.allocation), config)
+    results.write_csv(transformed, tmp / "transformation.csv")
     rules = with_names(run.prep.exclusions[RULES_COLUMNS], config)
     results.write_csv(rules, tmp / "rules.csv")
     prices = with_names(run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS), config)
     results.write_csv(prices, tmp / "duals.csv")
-    sheets = {"summary": summary, "rules": rules, "duals": prices}
+    sheets = {"summary": summary, "transformation": transformed, "rules": rules, "duals": prices}
     if run.rule_costs is not None:
         sheets["rule_costs"] = with_names(run.rule_costs, config)
     run.manifest = manifest_of(run, opts, overrides)
@@ -233,6 +239,11 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     person must read with it (the metrics do not conflict; which points are not on the front and why)."""
     from ruimtepuzzel.model.analysis import pareto
 
+    from ruimtepuzzel.model.inputs import settings
+
+    points = settings.checked("--points", settings.points, points)
+    if x == y:
+        raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
     begin(progress, f"loading {folder}…")
     instance = load_instance(folder, scenario)
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
@@ -240,6 +251,8 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     begin(progress, "preprocessing and building the model…")
     prep = prepare(instance)
     problem = formulate(prep)
+    for name in (x, y):  # an unknown metric is refused before any folder is made
+        pareto.metric(prep, problem, name)
     out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
     watch = solver_watch(progress)
 

@@ -36,15 +36,40 @@ def _spell(v) -> str:
     return str(v)
 
 
+TRUE_WORDS = ("true", "1", "yes", "ja", "j", "waar", "on")
+FALSE_WORDS = ("false", "0", "no", "nee", "n", "onwaar", "off")
+
+
 def rule_matches(value, op, target) -> bool:
+    """The rule's value in the unit's type (DESIGN.md §4): a spelled number is that number, a spelled boolean that boolean."""
     if _missing(value):
         return False
     if isinstance(value, (bool, np.bool_)):
-        target = target if isinstance(target, bool) else str(target).lower() in ("true", "1")
+        target = target if isinstance(target, bool) else str(target).strip().lower() in TRUE_WORDS
         return OPS[op](bool(value), target)
-    if isinstance(value, (int, float, np.number)) and not isinstance(target, str):
+    if isinstance(value, (int, float, np.number)):
+        if isinstance(target, str):  # "1" is 1 (a number); true, ja… against a 0/1 column are 1 and 0
+            word = target.strip().lower()
+            target = 1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS else float(word)
         return OPS[op](float(value), float(target))
     return OPS[op](_spell(value), _spell(target))
+
+
+def _distance(ez, category: str) -> float:
+    """The guideline distance of a category, matched by spelling or, failing that, by number ("5.0" is "5")."""
+    if category in ez.distance_m:
+        return ez.distance_m[category]
+    same = [d for k, d in ez.distance_m.items() if _number(k) is not None and _number(k) == _number(category)]
+    if len(same) != 1:
+        raise KeyError(category)
+    return same[0]
+
+
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _fail(problems: list, msg: str) -> None:
@@ -111,30 +136,37 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
         if (lk.unit_id, lk.claim) not in seen:
             _fail(problems, f"locked ({lk.unit_id}, {lk.claim}) is not allocated")
 
-    # --- environmental zoning (new-new, new-existing, existing-new)
+    # --- environmental zoning: new-new pairs, and existing uses until their unit is transformed
     ez = cfg.env_zoning
     if ez is not None:
-        heavy, sensitive = [], []  # (unit_id, category or None, label)
+        transformed = defaultdict(float)  # T[u]: the non-stacking shares on u
         for r in rows:
-            if claims[r.claim].env_category is not None:
-                heavy.append((r.unit_id, claims[r.claim].env_category, f"new {r.claim}"))
-            if claims[r.claim].sensitive:
-                sensitive.append((r.unit_id, f"new {r.claim}"))
+            if not claims[r.claim].stacking:
+                transformed[r.unit_id] += r.share
+        new_heavy = [r for r in rows if claims[r.claim].env_category is not None]
+        new_sensitive = [r for r in rows if claims[r.claim].sensitive]
+        for h in new_heavy:
+            dist = _distance(ez, claims[h.claim].env_category)
+            for s in new_sensitive:
+                if h.unit_id == s.unit_id and not (claims[h.claim].stacking or claims[s.claim].stacking):
+                    continue  # single use already keeps them apart
+                d = shapely.distance(geom[h.unit_id], geom[s.unit_id])
+                if d < dist - 1e-9 and h.share + s.share > 1 + TOL:
+                    _fail(problems, f"zoning: new {h.claim} on {h.unit_id} is {d:.1f} m from new {s.claim} on {s.unit_id} (< {dist} m)")
+        existing = []  # (existing unit, distance for a new pair, the new pairs it keeps away, what it is)
         if ez.existing_category_attr:
             for uid, cat in units[ez.existing_category_attr].items():
                 if not _missing(cat):
-                    heavy.append((uid, _spell(cat), "existing"))
+                    existing.append((uid, lambda r, c=_spell(cat): _distance(ez, c), new_sensitive, f"existing category {_spell(cat)}"))
         for uid, use in units.get("current_use", pd.Series(dtype=object)).items():
             if not _missing(use) and use in ez.sensitive_uses:
-                sensitive.append((uid, "existing"))
-        for hu, cat, hl in heavy:
-            dist = ez.distance_m[cat]
-            for su, sl in sensitive:
-                if hl == "existing" and sl == "existing":
-                    continue
-                d = shapely.distance(geom[hu], geom[su])
-                if d < dist - 1e-9:
-                    _fail(problems, f"zoning: {hl} cat {cat} on {hu} is {d:.1f} m from {sl} on {su} (< {dist} m)")
+                existing.append((uid, lambda r: _distance(ez, claims[r.claim].env_category), new_heavy, f"existing {use}"))
+        for uid, distance, kept_away, what in existing:
+            for r in kept_away:
+                d = shapely.distance(geom[uid], geom[r.unit_id])
+                if d < distance(r) - 1e-9 and r.share > transformed[uid] + TOL:
+                    _fail(problems, f"zoning: {what} on {uid} (transformed {transformed[uid]:.3f}) is {d:.1f} m from new "
+                                    f"{r.claim} on {r.unit_id} (< {distance(r)} m)")
 
     # --- minimum site size: connected components of allocated units
     for k, c in claims.items():
@@ -267,7 +299,7 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
     balance_cost = sum(b.penalty_per_ha * gap for b, gap in balance_gap if b.penalty_per_ha is not None)
     figures = {
         "max_value": value - penalty - shortfall_cost - balance_cost,
-        "min_cost": total_cost + shortfall_cost,
+        "min_cost": total_cost + penalty + shortfall_cost + balance_cost,
         "min_shortfall": rel_shortfall,
         "value": value,
         "cost": total_cost,

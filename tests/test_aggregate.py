@@ -97,3 +97,29 @@ def test_spatial_families_keep_their_units_apart(tmp_path):
     check(run.instance, run.allocation, run.summary, run.result.objective)
     assert run.result.objective == pytest.approx(plain.result.objective, rel=1e-9, abs=1e-6)
     assert run.aggregation["classes"] < run.aggregation["units"]
+
+
+def stacked(tmp_path: Path, name: str, claims: dict, units: list) -> object:
+    folder = write_instance(tmp_path / name, {"claims": claims, "solver": {"aggregate": True}}, units)
+    return solve(folder, tmp_path / f"{name}-run")
+
+
+def test_a_stacking_claim_survives_disaggregation(tmp_path):
+    # one 1 ha cell: logistics (1/ha) and rooftop solar stacking on it (1/ha, area factor 1) = 2
+    run = stacked(tmp_path, "roof", {"logistics": {"value_per_ha": 1},
+                                     "solar_roof": {"value_per_ha": 1, "stacks_on": ["logistics"], "area_factor": 1.0}},
+                  row_units(1))
+    assert run.result.objective == pytest.approx(2)
+    assert sorted(run.allocation["claim"]) == ["logistics", "solar_roof"]
+    assert run.summary.query("level == 'national' and claim == 'solar_roof'")["allocated_ha"].item() == pytest.approx(1)
+
+
+def test_a_stacking_claim_on_a_divisible_host_stays_on_its_host(tmp_path):
+    # two 4 ha cells; housing is divisible, a battery stacks on it (area factor 0.8). Housing on both and a
+    # battery on both: 2 × (4 × 5 + 3.2 × 2) = 52.8; no battery without its host.
+    run = stacked(tmp_path, "battery", {"housing": {"value_per_ha": 5, "divisible": True},
+                                        "battery": {"value_per_ha": 2, "stacks_on": ["housing"], "area_factor": 0.8}},
+                  row_units(2, area=4.0))
+    assert run.result.objective == pytest.approx(52.8)
+    assert set(zip(run.allocation["unit_id"], run.allocation["claim"])) == {
+        ("u1", "housing"), ("u2", "housing"), ("u1", "battery"), ("u2", "battery")}

@@ -24,7 +24,7 @@ def test_solve_writes_every_result_file(tmp_path):
     assert res.returncode == 0, res.stderr
     manifest = json.loads(res.stdout)
     assert {p.name for p in out.iterdir()} == {"allocation.csv", "allocation.gpkg", "summary.csv", "rules.csv", "manifest.json", "solver.log",
-                                               "duals.csv", "summary.xlsx", "report.html", "factsheets.html", "map_allocation.png",
+                                               "duals.csv", "transformation.csv", "summary.xlsx", "report.html", "factsheets.html", "map_allocation.png",
                                                "map_shortfall.png"}
     assert manifest["status"] == "optimal" and manifest["objective"] == pytest.approx(30)
     assert set(manifest["times_s"]) == {"load", "preprocess", "build", "transfer", "solve", "extract", "duals", "write"}

@@ -71,5 +71,5 @@ def test_gpkg_carries_a_qgis_style_and_summary_is_a_workbook(tmp_path):
     assert stamp.endswith("Z") and "T" in stamp  # ISO 8601, as the GeoPackage standard asks
     assert len(gpd.read_file(run / "allocation.gpkg", layer="allocation")) == 3  # the data layer is untouched
     book = pd.read_excel(run / "summary.xlsx", sheet_name=None)
-    assert set(book) == {"run", "summary", "rules", "duals"}
+    assert set(book) == {"run", "summary", "transformation", "rules", "duals"}
     assert book["summary"].shape == pd.read_csv(run / "summary.csv").shape

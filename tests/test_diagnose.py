@@ -67,3 +67,30 @@ def test_solves_after_a_diagnosis_do_not_hang(tmp_path):
     folder = write_instance(tmp_path / "b", {"claims": {"logistics": {"value_per_ha": 1, "min_site_ha": 2}}}, row_units(6))
     run = solve_instance(folder, out=tmp_path / "b-run", gap=0.0, time_limit=20)
     assert run.result.status == "optimal" and run.result.times["solve"] < 10
+
+
+def test_housing_locked_next_to_a_park_that_can_only_become_industry(tmp_path):
+    # u1 is a park (category 4.1); the only claim allowed on it is industry (4.1 again). Housing locked on u2 needs
+    # u1 transformed, and transforming u1 to industry puts new industry 0 m from that housing.
+    units = row_units(3, cat=["4.1", None, None], current_use=["business_park", "farm", "farm"], park=[True, False, False])
+    config = {"claims": {"housing": {"value_per_ha": 1, "sensitive": True}, "industry": {"value_per_ha": 1, "env_category": "4.1"}},
+              "rules": [{"name": "park-industry-only", "claims": ["housing"], "attr": "park", "op": "==", "value": True}],
+              "env_zoning": {"distance_m": {"4.1": 150}, "existing_category_attr": "cat"},
+              "locked": [{"unit_id": "u2", "claim": "housing"}]}
+    _, written = infeasible(tmp_path, config, units)
+    assert iis_lines(written) == sorted([
+        "industry on unit u1 is closer to housing on unit u2 than the guideline distance",
+        "housing on unit u2 is closer to the existing category 4.1 on unit u1 than the guideline distance, "
+        "so unit u1 must be transformed",
+        "unit u2 is locked to housing"])
+
+
+def test_housing_locked_next_to_a_park_that_cannot_move(tmp_path):
+    # nothing may take u1 (relocation above the threshold): its category removes housing on u2 before solving
+    units = row_units(2, cat=["4.1", None], cost=[2000, 10])
+    config = {"claims": {"housing": {"value_per_ha": 1, "sensitive": True}},
+              "env_zoning": {"distance_m": {"4.1": 150}, "existing_category_attr": "cat"},
+              "budget": {"cost_attr": "cost", "max_relocation_eur_per_m2": 1400},
+              "locked": [{"unit_id": "u2", "claim": "housing"}]}
+    message, written = infeasible(tmp_path, config, units)
+    assert "unit 'u2' is locked to 'housing', but that pair is excluded by 'env-zoning-existing'" in written

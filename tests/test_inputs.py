@@ -136,8 +136,8 @@ def test_unknown_operator_is_an_input_error(tmp_path, op):
 
 
 def test_ordering_operator_on_text_column(tmp_path):
-    expect(tmp_path, "op '>'", "'wbs_class'", config={"rules": [{"name": "r", "attr": "wbs_class", "op": ">", "value": 1}]},
-           units=row_units(2, wbs_class=["A", "B"]))
+    expect(tmp_path, "'wbs_class' line 2", "'A' is not a number", "rule 'r' compares it with '>'",
+           config={"rules": [{"name": "r", "attr": "wbs_class", "op": ">", "value": 1}]}, units=row_units(2, wbs_class=["A", "B"]))
 
 
 def test_penalty_rule_needs_per_ha(tmp_path):
@@ -173,7 +173,7 @@ def test_locked_unknown_unit(tmp_path):
 
 
 def test_measure_on_text_column(tmp_path):
-    expect(tmp_path, "'dwellings'", "numeric",
+    expect(tmp_path, "'dwellings' line 2", "'a' is not a number", "measure of demand[0]",
            config={"demand": [{"level": "national", "claim": "housing", "measure": "dwellings", "min": 5}]},
            units=row_units(2, dwellings=["a", "b"]))
 
@@ -235,14 +235,14 @@ def _csv_instance(tmp_path, text: str):
 def test_csv_columns_are_typed_by_their_values(tmp_path):
     """The rules of the units CSV, whichever reader (pyarrow, or pandas' own for odd files) read it."""
     header = "unit_id,area_ha,province,x,y,num,spaced,exp,flag,bits,word_nan,text,code\n"
-    rows = ["u1,1,0301,0,0,1.5, 2 ,1e3,yes,0,nan,a,0301\n", "u2,1, 07 ,1,1,,3,-2,No,1,1,b,07\n"]
+    rows = ["u1,1,0301,0,0,1.5, 2 ,1e3,yes,0,nan,a,0301\n", "u2,1, 07 ,1,1,,3,-2,No,1,x,b,07\n"]
     for text in (header + "".join(rows), header + rows[0] + rows[1].rstrip("\n").rsplit(",", 1)[0] + "\n"):  # the 2nd: a short row
         units = _csv_instance(tmp_path, text)
         assert units["num"].dtype == float and units["num"].iloc[0] == 1.5 and pd.isna(units["num"].iloc[1])
         assert units["spaced"].tolist() == [2.0, 3.0] and units["exp"].tolist() == [1000.0, -2.0]
         assert units["flag"].tolist() == [True, False] and units["flag"].dtype == object
         assert units["bits"].tolist() == [0.0, 1.0]  # 0/1 alone are numbers, not booleans
-        assert units["word_nan"].tolist() == ["nan", "1"]  # a word makes the column text
+        assert units["word_nan"].tolist() == ["nan", "x"]  # a word makes the column text (and "nan" is then a word)
         assert units["text"].tolist() == ["a", "b"]
         assert units["province"].tolist() == ["0301", "07"]  # region codes stay text, stripped
         assert units["code"].iloc[0] == 301.0  # a column the instance does not use as a code is just numbers

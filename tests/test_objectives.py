@@ -41,3 +41,53 @@ def test_max_min_fulfilment_is_equitable(tmp_path):
     met = run.summary.query("level == 'province' and claim == 'housing'").set_index("region")["pct_met"]
     assert met.to_dict() == pytest.approx({"A": 50.0, "B": 50.0})
     assert run.result.objective == pytest.approx(20)
+
+
+def test_min_cost_counts_soft_penalties_and_a_penalised_balance(tmp_path):
+    # 1 ha of housing is asked; u1 costs 10 €/m² (100,000 €) but lies on peat (penalty 50,000 per ha), u2 costs
+    # 12 €/m² (120,000 €). Without the penalty u1 is cheapest (100,000); with it u2 (120,000 < 150,000).
+    # A woon-werk balance (0.5 ha work per ha housing, penalised 30,000 per ha short) adds 15,000: 135,000.
+    config = {"claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 1}},
+              "budget": {"cost_attr": "cost"},
+              "rules": [{"name": "peat", "claims": ["housing"], "attr": "peat", "op": "==", "value": True,
+                         "effect": "penalty", "per_ha": 50_000}],
+              "balance": [{"level": "province", "work_claims": ["business"], "housing_claim": "housing",
+                           "work_ha_per_housing_ha": 0.5, "penalty_per_ha": 30_000}],
+              "objective": {"sense": "min_cost", "shortfall_penalty_per_ha": 1e6},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 1}]}
+    run = solve(tmp_path, config, row_units(2, cost=[10, 12], peat=[True, False]))
+    assert allocated(run) == {("u2", "housing")}
+    assert run.result.objective == pytest.approx(135_000)  # business on u1 would cost 100,000 > 15,000
+
+
+def test_min_shortfall_chooses_by_cost_and_penalties_among_the_least_short(tmp_path):
+    # A asks 1 ha housing; u1 and u2 both meet it (shortfall 0). Stage 2 takes the cheaper after penalties:
+    # u1 costs 10 €/m² but is on peat (penalty 50,000), u2 costs 12 €/m²: u2 (120,000 < 150,000).
+    config = {"claims": {"housing": {"value_per_ha": 10}}, "budget": {"cost_attr": "cost"},
+              "rules": [{"name": "peat", "claims": ["housing"], "attr": "peat", "op": "==", "value": True,
+                         "effect": "penalty", "per_ha": 50_000}],
+              "objective": {"sense": "min_shortfall"},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 1, "max_ha": 1}]}
+    run = solve(tmp_path, config, row_units(2, cost=[10, 12], peat=[True, False]))
+    assert run.result.objective == pytest.approx(0.0)  # the reported objective is stage 1's
+    assert allocated(run) == {("u2", "housing")}
+
+
+def test_max_min_fulfilment_is_proven_at_gap_0(tmp_path):
+    # 22 cells with divisible claims and fractional floors: the held fulfilment must not let the LP bound
+    # stay above every allocation (stage 2 then never closes its gap)
+    units = two_regions(11, 11, suit=[0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 0.4, 0.6, 0.8, 1.0, 1.2])
+    config = {"claims": {"housing": {"value_per_ha": 10, "divisible": True, "suitability_attr": "suit"},
+                         "business": {"value_per_ha": 3}, "energy": {"value_per_ha": 1, "divisible": True}},
+              "objective": {"sense": "max_min_fulfilment", "shortfall_penalty_per_ha": 1000},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 7.3},
+                         {"level": "province", "region": "B", "claim": "housing", "min_ha": 9.1},
+                         {"level": "province", "region": "A", "claim": "business", "min_ha": 5.7},
+                         {"level": "province", "region": "B", "claim": "energy", "min_ha": 3.3, "max_ha": 3.3},
+                         {"level": "national", "claim": "business", "max_ha": 9}]}
+    run = solve(tmp_path, config, units)
+    assert run.result.status == "optimal" and run.result.gap == pytest.approx(0.0, abs=1e-9)
+    # region A has 11 ha for 7.3 ha housing and 5.7 ha business (whole units of 1 ha): with b business units,
+    # t ≤ min(b / 5.7, (11 − b) / 7.3), best at b = 5: t = 6 / 7.3 (B allows 11 / 12.4, more)
+    floors = run.summary.query("demand_min > 0")
+    assert floors["pct_met"].min() == pytest.approx(100 * 6 / 7.3)

@@ -1,12 +1,15 @@
 """Property-based tests: random small instances solved at gap 0.
 
 Every solution passes the independent checker, which also recomputes the objective;
-adding a constraint never improves the optimum; relaxing a floor never worsens it.
+adding a constraint never improves the optimum; relaxing a floor never worsens it; the
+row forms of the links to existing uses and the aggregation of units give one optimum;
+``--gap 0`` is proven (status optimal) in every sense.
 """
 import copy
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,20 +25,29 @@ TOL = 1e-6
 
 
 @st.composite
-def instances(draw):
+def instances(draw, senses=("max_value",)):
     nx, ny = draw(st.integers(2, 4)), draw(st.integers(1, 3))
     cells = [(i, j) for i in range(nx) for j in range(ny)]
-    attr = draw(st.lists(st.integers(0, 3), min_size=len(cells), max_size=len(cells)))
-    area = draw(st.lists(st.sampled_from([0.5, 1.0, 2.0]), min_size=len(cells), max_size=len(cells)))
-    zone = draw(st.lists(st.sampled_from(["Z1", "Z2"]), min_size=len(cells), max_size=len(cells)))
+    n = len(cells)
+    attr = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    area = draw(st.lists(st.sampled_from([0.5, 1.0, 2.0]), min_size=n, max_size=n))
+    zone = draw(st.lists(st.sampled_from(["Z1", "Z2"]), min_size=n, max_size=n))
+    existing = draw(st.lists(st.sampled_from([None, None, None, "3.1", "4.1", "5.1"]), min_size=n, max_size=n))
+    use = draw(st.lists(st.sampled_from(["farm", "farm", "housing", "business_park"]), min_size=n, max_size=n))
+    cost = draw(st.lists(st.sampled_from([5, 50, 500]), min_size=n, max_size=n))
     units = [{"unit_id": f"c{i}_{j}", "area_ha": a, "province": "A" if i < nx / 2 else "B", "x": 50 + 100 * i, "y": 50 + 100 * j,
-              "cell_m": 100, "soil": s, "zone": z} for (i, j), a, s, z in zip(cells, area, attr, zone)]
+              "cell_m": 100, "soil": s, "zone": z, "cat": e, "current_use": u, "cost_m2": c}
+             for (i, j), a, s, z, e, u, c in zip(cells, area, attr, zone, existing, use, cost)]
     value = st.integers(1, 10)
-    claims = {"housing": {"value_per_ha": draw(value), "sensitive": True},
-              "industry": {"value_per_ha": draw(value), "env_category": draw(st.sampled_from(["3.1", "4.1", "5.1"]))},
+    claims = {"housing": {"value_per_ha": draw(value), "sensitive": True, "divisible": draw(st.booleans())},
+              "industry": {"value_per_ha": draw(value), "env_category": draw(st.sampled_from(["3.1", "4.1", "5.1"])),
+                           "divisible": draw(st.booleans())},
               "business": {"value_per_ha": draw(value)}}
     if draw(st.booleans()):
         claims["business"]["min_site_ha"] = draw(st.sampled_from([1.5, 2.5, 4.0]))
+    if draw(st.booleans()):
+        claims["solar"] = {"value_per_ha": draw(value), "stacks_on": draw(st.sampled_from([["business"], ["housing", "business"]])),
+                           "area_factor": draw(st.sampled_from([0.5, 1.0]))}
     rules = []
     for claim in draw(st.lists(st.sampled_from(list(claims)), max_size=2, unique=True)):
         rule = {"name": f"r-{claim}", "claims": [claim], "attr": "soil", "op": draw(st.sampled_from(["==", ">", "<"])),
@@ -51,15 +63,23 @@ def instances(draw):
         if draw(st.booleans()):
             row["max_ha"] = row["min_ha"] + draw(st.sampled_from([0.0, 1.0, 2.0]))
         demand.append(row)
-    config = {"claims": claims, "rules": rules, "demand": demand,
-              "env_zoning": {"distance_m": {"3.1": 50, "4.1": 150, "5.1": 250}},
-              "objective": {"sense": "max_value", "shortfall_penalty_per_ha": draw(st.sampled_from([20, 1000]))}}
+    zoning = {"distance_m": {"3.1": 50, "4.1": 150, "5.1": 250}}
+    if draw(st.booleans()):
+        zoning.update(existing_category_attr="cat", sensitive_uses=["housing"],
+                      existing_links=draw(st.sampled_from(["auto", "pairwise", "aggregated"])))
+    config = {"claims": claims, "rules": rules, "demand": demand, "env_zoning": zoning,
+              "objective": {"sense": draw(st.sampled_from(senses)), "shortfall_penalty_per_ha": draw(st.sampled_from([20, 1000]))},
+              "solver": {"aggregate": draw(st.booleans())}}
     if draw(st.booleans()):
         config["resources"] = {"grid": {"zone_attr": "zone", "per_ha": {"industry": 2.0, "business": 1.0},
                                         "cap": {"Z1": draw(st.integers(0, 4)), "Z2": draw(st.integers(0, 4))}}}
     if draw(st.booleans()):
         config["balance"] = [{"level": "province", "work_claims": ["business", "industry"], "housing_claim": "housing",
                               "work_ha_per_housing_ha": 0.5, "penalty_per_ha": 3}]
+    if draw(st.booleans()):
+        config["compensation"] = {"level": "province", "business_use": "business_park", "work_claims": ["business", "industry"]}
+    if draw(st.booleans()):
+        config["budget"] = {"cost_attr": "cost_m2", "max_relocation_eur_per_m2": 100}
     return config, units
 
 
@@ -68,8 +88,36 @@ def solved(config, units):
     with tempfile.TemporaryDirectory() as tmp:
         inst = load_instance(write_instance(Path(tmp) / "inst", config, units))
         run = compute(inst, solve_options(inst, gap=0.0, time_limit=60))
+        assert run.result.status == "optimal", f"gap 0 not proven: {run.result.status}, gap {run.result.gap}"
         check(run.instance, run.allocation, run.summary, run.result.objective)
         return run.result.objective, run.summary
+
+
+def with_changes(config, **changes):
+    new = copy.deepcopy(config)
+    for path, value in changes.items():
+        node = new
+        *parents, last = path.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return new
+
+
+@SETTINGS
+@given(instances(senses=("max_value", "min_cost", "min_shortfall", "max_min_fulfilment")))
+def test_every_sense_is_proven_at_gap_0_and_passes_the_checker(case):
+    solved(*case)
+
+
+@SETTINGS
+@given(instances(senses=("max_value", "min_cost", "min_shortfall")))
+def test_link_forms_and_aggregation_give_one_optimum(case):
+    config, units = case
+    base, _ = solved(with_changes(config, solver__aggregate=False, env_zoning__existing_links="pairwise"), units)
+    for links, aggregate in (("aggregated", False), ("auto", True), ("aggregated", True)):
+        other, _ = solved(with_changes(config, solver__aggregate=aggregate, env_zoning__existing_links=links), units)
+        assert other == pytest.approx(base, abs=1e-6, rel=1e-9)
 
 
 @SETTINGS

@@ -88,13 +88,13 @@ def test_the_workbook_is_formatted_for_policy_staff(tmp_path):
     folder = write_instance(tmp_path / "inst", config, folder_units)
     assert CliRunner().invoke(main, ["solve", str(folder), "--out", str(tmp_path / "run"), "--quiet", "--gap", "0"]).exit_code == 0
     book = load_workbook(tmp_path / "run" / "summary.xlsx")
-    assert book.sheetnames == ["run", "summary", "rules", "duals"]
+    assert book.sheetnames == ["run", "summary", "transformation", "rules", "duals"]
     run = {r[0]: r[1] for r in book["run"].iter_rows(min_row=2, values_only=True)}
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert run["Instance"] == "test" and run["Status"] == "optimal" and run["Gap"] == manifest["gap"]
     assert run["Date (UTC)"] == manifest["created"] and run["Version of highspy"] == manifest["versions"]["highspy"]
     assert book["run"]["B8"].number_format == "0.00%"  # the gap
-    for name in ("summary", "rules", "duals"):
+    for name in ("summary", "transformation", "rules", "duals"):
         ws = book[name]
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}{ws.max_row}"

@@ -25,7 +25,7 @@ from ruimtepuzzel.model.pipeline import solve_instance
 from ruimtepuzzel.model.analysis.sweep import sweep_instance
 from ruimtepuzzel.model.analysis.sweep.patch import patched
 from ruimtepuzzel.model.analysis.sweep.spec import SweepSpec, design_points, effective_data, locate
-from ruimtepuzzel.model.analysis.sweep.store import Store
+from ruimtepuzzel.model.analysis.sweep.store import Store, finished
 from ruimtepuzzel.solvers.kept import delta, same_structure
 
 from .helpers import row_units, write_instance
@@ -296,6 +296,28 @@ def test_oat_with_rules_and_without_reuse_gives_the_same_answers(tmp_path):
     assert (tmp_path / "kept" / "tornado.png").exists()
 
 
+def test_a_sweep_patches_and_rebuilds_instances_with_links_to_existing_uses(tmp_path):
+    # 6 cells in a row; u1 is a park (category 4.1, 150 m) that keeps housing off u2, u3 until it is transformed.
+    # Housing is worth 10, industry 4. The housing ceiling is patched onto the kept model, link rows and all;
+    # every scenario must equal a fresh solve.
+    config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True}, "industry": {"value_per_ha": 4, "env_category": "4.1"}},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "max_ha": 6}],
+              "env_zoning": {"distance_m": {"3.1": 50, "4.1": 150}, "existing_category_attr": "cat", "sensitive_uses": ["housing"]},
+              "solver": {"mip_rel_gap": 0.0, "time_limit_s": 60}}
+    folder = write_instance(tmp_path / "parks", config, row_units(6, cat=["4.1", None, None, None, None, None],
+                                                                   current_use=["business_park"] + ["farm"] * 5))
+    spec = write_spec(tmp_path / "oat.yaml", {"design": "oat", "parameters": [
+        {"path": "demand[claim=housing].max_ha", "name": "ceiling", "values": [1, 3]}]})
+    kept = sweep_instance(folder, spec, tmp_path / "kept", quiet=True).table
+    fresh = sweep_instance(folder, spec, tmp_path / "fresh", reuse=False, quiet=True).table
+    assert list(kept["path"]) == ["patched", "patched", "patched"]
+    np.testing.assert_allclose(kept["objective"], fresh["objective"], atol=1e-6)
+    # ceiling 6: housing on all six (60). Ceiling 1: one housing unit costs the industry within 150 m of it, so
+    # industry everywhere (24) wins. Ceiling 3: housing on u1..u3 (u1 transformed, so u2, u3 may) and industry on
+    # u6, 200 m away (30 + 4 = 34).
+    assert list(kept["objective"]) == pytest.approx([60.0, 24.0, 34.0])
+
+
 def test_monte_carlo_sweep_writes_its_plot(tmp_path):
     folder = small(tmp_path)
     spec = write_spec(tmp_path / "mc.yaml", {"design": "monte_carlo", "monte_carlo": {"samples": 6, "seed": 3}, "parameters": [
@@ -337,11 +359,11 @@ def test_a_killed_sweep_resumes_where_it_stopped(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     store = out / "scenarios"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(store.glob("*.parquet"))) < 5:
+    while time.monotonic() < deadline and len(finished(out)) < 5:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list(store.glob("*.parquet")))
+    done_before = len(finished(out))  # whole files only: one being written aside is not a finished scenario
     assert 5 <= done_before < 40, "the sweep should have been killed half-way"
     Store(out)  # a new run clears any half-written file
     assert not list(store.glob(".tmp-*"))

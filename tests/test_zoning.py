@@ -1,4 +1,4 @@
-"""Environmental zoning: new–new rows, and existing uses as pair filters."""
+"""Environmental zoning between new pairs (existing uses: test_transformation.py)."""
 import pytest
 
 from .helpers import allocated, row_units, solve
@@ -39,26 +39,10 @@ def test_distance_equal_to_guideline_is_allowed(tmp_path, distance, expected):
     assert (("u4", "housing") in allocated(run)) == (distance == 200)
 
 
-def test_existing_uses_filter_pairs(tmp_path):
-    # 5 cells: existing category 5.1 (250 m) on u1 bars new housing on u1..u4 (0, 0, 100, 200 m);
-    # existing housing on u5 bars new industry (150 m) on u3..u5 (100, 0, 0 m).
-    config = {
-        "claims": {"housing": {"value_per_ha": 10, "sensitive": True},
-                   "industry": {"value_per_ha": 9, "env_category": "4.1"},
-                   "business": {"value_per_ha": 1}},
-        "env_zoning": {"distance_m": DIST, "existing_category_attr": "cat_existing", "sensitive_uses": ["housing"]},
-    }
-    units = row_units(5, cat_existing=["5.1", None, None, None, None], current_use=["industry", "farm", "farm", "farm", "housing"])
-    run = solve(tmp_path, config, units)
-    assert allocated(run) == {("u1", "industry"), ("u2", "industry"), ("u3", "business"), ("u4", "business"), ("u5", "housing")}
-    assert run.result.objective == pytest.approx(30)
-    ex = run.prep.exclusions.query("level == 'national' and rule == 'env-zoning-existing'").set_index("claim")
-    assert ex.loc["housing", "excluded_ha"] == pytest.approx(4) and ex.loc["industry", "excluded_ha"] == pytest.approx(3)
-
-
 def test_numeric_category_from_csv_means_the_same_spelling(tmp_path):
-    # 4.1 read as a number from CSV is category "4.1" (150 m), not 4.0999…
-    config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True}},
+    # 4.1 read as a number from CSV is category "4.1" (150 m), not 4.0999…; u1 may take no claim
+    # (protected), so its category stays and removes housing within 150 m
+    config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True}}, "protected_claims": [],
               "env_zoning": {"distance_m": {"4.1": 150, "5": 500}, "existing_category_attr": "cat"}}
-    run = solve(tmp_path, config, row_units(4, cat=[4.1, None, None, None]))
+    run = solve(tmp_path, config, row_units(4, cat=[4.1, None, None, None], protected=[True, False, False, False]))
     assert allocated(run) == {("u4", "housing")}  # u1..u3 are within 150 m of u1

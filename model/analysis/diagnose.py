@@ -23,6 +23,7 @@ PLAIN = {
     "stacking": "stacking claims need a host claim on the same unit",
     "demand_ceiling": "demand ceilings (maximum allocation per region and claim)",
     "env_zoning": "environmental zoning distances between heavy and sensitive claims",
+    "env_zoning_existing": "environmental zoning against existing uses, which stay until their unit is transformed",
     "min_site": "minimum site sizes (contiguous sites of at least min_site_ha)",
     "balance": "woon-werk balance (work area keeps pace with housing)",
     "compensation": "no net loss of business-park area",
@@ -32,6 +33,7 @@ PLAIN = {
     "fulfilment": "the fair-share fulfilment level",
 }
 MAX_KEYS = 8
+IIS_STRATEGY = 4  # HiGHS: find a true IIS (its default, a light test, can return an empty set for an infeasible LP)
 
 
 def _feasibility_copy(prob: Problem) -> Problem:
@@ -124,6 +126,7 @@ def _iis_worker(conn, prob: Problem, skip: frozenset, time_limit_s: float) -> No
     from ruimtepuzzel.solvers.highs import relaxed_highs
 
     h = relaxed_highs(prob, time_limit_s, skip)
+    h.setOptionValue("iis_strategy", IIS_STRATEGY)
     rows = cols = None
     if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         status, iis = h.getIis()
@@ -145,6 +148,11 @@ def describe_row(block, local: int) -> str:
     if family == "env_zoning":
         return (f"{lab['heavy_claim']} on unit {lab['heavy_unit']} is closer to {lab['sensitive_claim']} on unit "
                 f"{lab['sensitive_unit']} than the guideline distance")
+    if family == "env_zoning_existing":
+        what = f"existing category {lab['existing']}" if lab["side"] == "existing heavy" else f"existing {lab['existing']}"
+        near = f"on unit {lab['unit_id']}" if lab["unit_id"] else f"on {lab['links']} units nearby"
+        return (f"{lab['claim']} {near} is closer to the {what} on unit {lab['existing_unit']} than the guideline distance, "
+                f"so unit {lab['existing_unit']} must be transformed")
     if family == "demand_ceiling":
         where = "the whole instance" if lab["level"] == "national" else f"{lab['level']} {lab['region']}"
         return f"the ceiling of {_num(hi)} {lab['measure']} for {lab['claim']} in {where}"
@@ -176,7 +184,7 @@ def report(prob: Problem, families: list[str], conclusive: bool, subset: Optiona
         lines.append(f"These {len(subset)} constraints cannot all hold (an irreducible set: drop any one and the rest can):")
         lines.extend(f"  - {c.text}" for c in subset)
         lines.append("")
-    elif subset is None and families:
+    elif not subset and families:
         lines.append("The conflict needs whole units (the fractional relaxation is feasible), so no row-level set is given.")
         lines.append("")
     lines.append(explain(prob, families, conclusive))

@@ -3,10 +3,19 @@
 - ``max_value``: maximise Σ value·x − Σ soft penalties·x − Σ π_g·s_g − Σ β·w
   (π_g = the row's ``shortfall_penalty`` or ``shortfall_penalty_per_ha``;
   β = a balance row's ``penalty_per_ha`` on its slack w).
-- ``min_cost``: minimise Σ cost·x + Σ π_g·s_g.
-- ``min_shortfall``: minimise Σ_g weight_g · s_g / D_g (the budget row applies).
+- ``min_cost``: minimise Σ cost·x + Σ soft penalties·x + Σ π_g·s_g + Σ β·w: every
+  penalty an instance declares counts.
+- ``min_shortfall``: stage 1 minimises v = Σ_g weight_g · s_g / D_g (the budget row
+  applies); stage 2 holds v ≤ v* (the row ``objective_held``) and minimises the
+  ``min_cost`` objective. The reported objective is stage 1's.
 - ``max_min_fulfilment``: stage 1 maximises t with t ≤ 1 and allocated_g ≥ t·D_g
-  for every floor; stage 2 holds t at its optimum and maximises ``max_value``.
+  for every floor; stage 2 holds t ≥ t* and maximises ``max_value``.
+
+The held value is recomputed from the stage-1 allocation with its integer decisions
+rounded (t* = min_g min(1, allocated_g / D_g); v* = Σ w·max(0, D − allocated)/D), so the
+stage-1 allocation is feasible in stage 2 and nothing else is: a tolerance on the held
+value would let every LP relaxation move a sliver of floor area and keep the bound
+above every integer solution, so that ``--gap 0`` could never be proven.
 """
 from __future__ import annotations
 
@@ -18,7 +27,9 @@ from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
 
 FULFILMENT = "fulfilment"
-T_TOLERANCE = 1e-7
+HELD = "objective_held"
+TWO_STAGE = ("min_shortfall", "max_min_fulfilment")
+HOLD_TOLERANCE = 1e-9  # relative; far below HiGHS's feasibility tolerance (1e-7)
 
 
 def _floor_rows(prep: Prepared) -> list:
@@ -44,9 +55,13 @@ def max_value_cost(prep: Prepared, prob: Problem) -> np.ndarray:
 
 def min_cost_cost(prep: Prepared, prob: Problem) -> np.ndarray:
     cost = np.zeros(prob.n_cols)
-    cost[prob.group("x").slice] = prep.pairs["cost_eur"].to_numpy()
+    cost[prob.group("x").slice] = prep.pairs["cost_eur"].to_numpy() + prep.pairs["penalty"].to_numpy()
     if prob.has("shortfall"):
         cost[prob.group("shortfall").slice] = _shortfall_penalties(prep)
+    for i, b in enumerate(prep.config.balance):
+        name = f"balance_slack[{i}]"
+        if prob.has(name):
+            cost[prob.group(name).slice] = b.penalty_per_ha
     return cost
 
 
@@ -69,15 +84,25 @@ def add_fulfilment(prep: Prepared, prob: Problem) -> None:
     prob.add_rows(FULFILMENT, FULFILMENT, demand.demand_labels(prep, which), rows, cols, vals, 0.0, INF)
 
 
+def add_held_shortfall(prep: Prepared, prob: Problem) -> None:
+    """min_shortfall: the row Σ (w_g / D_g) · s_g ≤ v, unbounded (v = ∞) until stage 2 holds it."""
+    weights = min_shortfall_cost(prep, prob)
+    cols = np.flatnonzero(weights)
+    prob.add_rows(HELD, HELD, labels(name=["weighted relative shortfall"]), np.zeros(len(cols)), cols, weights[cols], -INF, INF)
+
+
 def apply_objective(prep: Prepared, prob: Problem, sense: str) -> None:
     if sense == "max_value":
         prob.set_objective(max_value_cost(prep, prob), "max")
     elif sense == "min_cost":
         prob.set_objective(min_cost_cost(prep, prob), "min")
     elif sense == "min_shortfall":
+        if not any(b.family == HELD for b in prob.blocks):
+            add_held_shortfall(prep, prob)
         prob.set_objective(min_shortfall_cost(prep, prob), "min")
     elif sense == "max_min_fulfilment":
-        add_fulfilment(prep, prob)
+        if not prob.has(FULFILMENT):
+            add_fulfilment(prep, prob)
         cost = np.zeros(prob.n_cols)
         cost[prob.group(FULFILMENT).slice] = 1.0
         prob.set_objective(cost, "max")
@@ -85,7 +110,41 @@ def apply_objective(prep: Prepared, prob: Problem, sense: str) -> None:
         raise ValueError(f"unknown objective sense {sense!r}")
 
 
-def second_stage(prep: Prepared, prob: Problem, t_value: float) -> None:
-    """max_min_fulfilment stage 2: hold t at its optimum, maximise value."""
-    prob.set_bounds(FULFILMENT, lower=max(0.0, min(1.0, t_value) - T_TOLERANCE))
-    prob.set_objective(max_value_cost(prep, prob), "max")
+def floor_fulfilment(prep: Prepared, prob: Problem, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(allocated, floor) per demand floor in the allocation ``values``, integer decisions rounded."""
+    x = values.copy()
+    integer = prob.integrality()
+    x[integer] = np.round(x[integer])
+    rows = [prep.config.demand[i] for i in demand.floors(prep)]
+    allocated = np.array([coef @ x[idx] for idx, coef in (prep.demand_coefficients(d) for d in rows)])
+    return allocated, np.array([d.lower for d in rows])
+
+
+def second_stage(prep: Prepared, prob: Problem, values: np.ndarray) -> str:
+    """Hold the stage-1 value of ``values`` and set the stage-2 objective; returns what is held, for the log."""
+    sense = prep.config.objective.sense
+    allocated, floor = floor_fulfilment(prep, prob, values)
+    if sense == "max_min_fulfilment":
+        t = float(min(1.0, (allocated / floor).min())) if len(floor) else 1.0
+        prob.set_bounds(FULFILMENT, lower=max(0.0, t - HOLD_TOLERANCE * t))
+        prob.set_objective(max_value_cost(prep, prob), "max")
+        return f"smallest fulfilment ratio t = {t:.6f}"
+    if sense == "min_shortfall":
+        weights = np.array([d.weight for d in (prep.config.demand[i] for i in demand.floors(prep))])
+        v = float((weights * np.maximum(0.0, floor - allocated) / floor).sum()) if len(floor) else 0.0
+        for block in prob.blocks:
+            if block.family == HELD:
+                block.upper[:] = v + HOLD_TOLERANCE * max(1.0, v)
+        prob.set_objective(min_cost_cost(prep, prob), "min")
+        return f"weighted relative shortfall {v:.6f}"
+    raise ValueError(f"objective {sense!r} has one stage")
+
+
+def first_stage(prep: Prepared, prob: Problem) -> None:
+    """Undo :func:`second_stage`: the stage-1 objective with nothing held (for shadow prices in stage-1 terms)."""
+    for block in prob.blocks:
+        if block.family == HELD:
+            block.upper[:] = INF
+    if prob.has(FULFILMENT):
+        prob.set_bounds(FULFILMENT, lower=0.0)
+    apply_objective(prep, prob, prep.config.objective.sense)

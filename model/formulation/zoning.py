@@ -1,4 +1,4 @@
-"""Environmental zoning between new heavy and new sensitive claims.
+"""Environmental zoning between new heavy and new sensitive claims (new–new).
 
 The conflicts are every heavy claim h on unit i and sensitive claim s on unit j with
 distance(i, j) < distance_m[category(h)]; the edge form is
@@ -16,8 +16,9 @@ divisible claim the clique would cut off feasible shares, so those conflicts kee
 edge form.
 
 Existing uses (an existing heavy category, or a current use in
-``env_zoning.sensitive_uses``) are applied in preprocessing by removing pairs,
-since they do not move. The conflict pairs come from a spatial index.
+``env_zoning.sensitive_uses``) are linked to their unit's transformation in
+:mod:`.zoning_existing`, or removed in preprocessing when their unit cannot be
+transformed. The conflict pairs come from a spatial index.
 """
 from __future__ import annotations
 

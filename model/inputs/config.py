@@ -1,6 +1,8 @@
 """instance.yaml and scenario overlays: read safely, merged, validated against the schema.
 
-Every problem raises :class:`InputError` naming the file and the key.
+Both are read by spelling (:func:`.values.load_spelled`): every plain scalar reaches
+the schema as written, so ``007`` stays "007" and ``0363`` never becomes 243. Every
+problem raises :class:`InputError` naming the file and the key.
 """
 from __future__ import annotations
 
@@ -13,15 +15,22 @@ from pydantic import ValidationError
 
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
+from ruimtepuzzel.model.inputs.values import load_spelled
 
 
-def read_yaml(path: Path) -> dict:
+def read_yaml(path: Path, by_spelling: bool = False) -> dict:
+    """A YAML mapping; ``by_spelling``: every plain scalar as its spelling (instance files)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 (save the file as UTF-8)") from None
+    try:
+        data = load_spelled(text) if by_spelling else yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -93,12 +102,12 @@ def merged_data(folder, scenario: Optional[str] = None) -> tuple[dict, list[Path
     yaml_path = folder / "instance.yaml"
     if not yaml_path.exists():
         raise InputError(f"{folder}: no instance.yaml")
-    data = read_yaml(yaml_path)
+    data = read_yaml(yaml_path, by_spelling=True)
     files = [yaml_path]
     source = str(yaml_path)
     scenario_path = resolve_scenario(folder, scenario)
     if scenario_path is not None:
-        data = deep_merge(data, read_yaml(scenario_path))
+        data = deep_merge(data, read_yaml(scenario_path, by_spelling=True))
         files.append(scenario_path)
         source = f"{yaml_path} + {scenario_path.name}"
     return data, files, source

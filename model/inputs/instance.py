@@ -21,6 +21,7 @@ from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import deep_merge, merged_data, parse_config
 from ruimtepuzzel.model.inputs.references import normalise_units, validate_references
 from ruimtepuzzel.model.inputs.schema import NATIONAL, InstanceConfig
+from ruimtepuzzel.model.inputs.table import Dialect
 from ruimtepuzzel.model.inputs.units import cell_boxes, read_units, units_path
 
 
@@ -35,6 +36,7 @@ class Instance:
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     grid: Optional[dict] = None  # {"x","y","cell_m"} arrays when units are square cells from CSV
+    dialect: Optional[Dialect] = None  # how the units file was read (encoding, separator, decimal mark)
     _geometry: Optional[np.ndarray] = field(default=None, repr=False, compare=False)  # None: square cells, built on first use
     _cache: dict = field(default_factory=dict, repr=False, compare=False)  # see _cached
 
@@ -124,13 +126,13 @@ def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[di
     if not crs.is_projected:
         raise InputError(f"{source}: crs: {config.crs!r} is not a projected CRS in metres (distances are in metres)")
     path = units_path(folder, config)
-    units, geometry, grid = read_units(path, config)
+    units, geometry, grid, dialect = read_units(path, config)
     files.append(path)
     normalise_units(config, units)
-    warnings = validate_references(config, units, path, source)
+    warnings = validate_references(config, units, path, source, dialect)
     return Instance(
         folder=folder, config=config, units=units, scenario=scenario,
-        files=files, warnings=warnings, grid=grid, _geometry=geometry,
+        files=files, warnings=warnings, grid=grid, dialect=dialect, _geometry=geometry,
     )
 
 
@@ -143,5 +145,5 @@ def with_config(base: Instance, data: dict, source: str) -> Instance:
     ez, base_ez = config.env_zoning, base.config.env_zoning
     if (ez and ez.existing_category_attr) != (base_ez and base_ez.existing_category_attr):
         raise InputError(f"{source}: a scenario cannot change 'env_zoning.existing_category_attr'")
-    warnings = validate_references(config, base.units, base.files[-1], source)
+    warnings = validate_references(config, base.units, base.files[-1], source, base.dialect)
     return dataclasses.replace(base, config=config, warnings=warnings)

@@ -8,26 +8,97 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel.model.errors import InputError
-from ruimtepuzzel.model.inputs.schema import NATIONAL, InstanceConfig
+from ruimtepuzzel.model.inputs.schema import NATIONAL, InstanceConfig, Rule, match_category
+from ruimtepuzzel.model.inputs.table import Dialect
+from ruimtepuzzel.model.inputs.units import BOOLEAN, NUMBER, TEXT, referenced_code_columns
+from ruimtepuzzel.model.inputs.values import Refused, number_or_none, read_number, read_rule_flag, spelled, spells_boolean_word
 
 
-def match_category(value, categories) -> Optional[str]:
-    """A category as spelled in ``categories``: "5.0" (how CSV writers print a 5) means "5"."""
-    if value is None or value in categories:
-        return value
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    same = [c for c in categories if _as_float(c) == number]
-    return same[0] if len(same) == 1 else value
+def column_kind(col: pd.Series) -> str:
+    """number (a float column), boolean (every present value a bool), text (anything else)."""
+    if col.dtype == float:
+        return NUMBER
+    if pd.api.types.infer_dtype(col, skipna=True) == "boolean":
+        return BOOLEAN
+    return TEXT
 
 
-def _as_float(text: str) -> Optional[float]:
-    try:
-        return float(text)
-    except ValueError:
-        return None
+def _shown(value) -> str:
+    return spelled(value) if not isinstance(value, str) else repr(value)
+
+
+def rule_value(config: InstanceConfig, units: pd.DataFrame, rule: Rule, dialect: Optional[Dialect] = None,
+               source: str = "instance.yaml"):
+    """A rule's ``value`` read in its column's type (DESIGN.md §4): a number against a numeric column
+    ("1" is 1), a boolean against a boolean column ("ja" is true), the spelling against a text column.
+
+    True/false against a column of 0/1 numbers is 1/0. A value that cannot be read in the
+    column's type, or a number against a column that mixes numbers and text, is an input
+    error naming the rule.
+    """
+    col = units[rule.attr]
+    kind = column_kind(col)
+    where = f"{source}: rules ({rule.name}): value {_shown(rule.value)}"
+    present = col.notna().to_numpy()
+    if not present.any():  # an empty column: a missing value never matches, whatever the value
+        if kind == NUMBER:
+            return number_or_none(spelled(rule.value)) or 0.0
+        return spelled(rule.value)
+    if kind == BOOLEAN:
+        flag = read_rule_flag(rule.value)
+        if flag is None:
+            raise InputError(f"{where}: column {rule.attr!r} holds booleans, and this is not one "
+                             "(true/false, yes/no, ja/nee, j/n, waar/onwaar, on/off, 1/0)")
+        return flag
+    if kind == NUMBER:
+        numbers = col.to_numpy(float)
+        if spells_boolean_word(rule.value):
+            values = set(np.unique(numbers[present]).tolist())
+            if values <= {0.0, 1.0}:
+                return 1.0 if read_rule_flag(rule.value) else 0.0
+            other = sorted(values - {0.0, 1.0})[0]
+            raise InputError(f"{where}: column {rule.attr!r} holds numbers, not booleans (e.g. {other:g})")
+        if not isinstance(rule.value, str):
+            return float(rule.value)
+        number = number_or_none(rule.value)
+        if number is None:
+            try:
+                read_number(rule.value)
+            except Refused as exc:
+                raise InputError(f"{where}: column {rule.attr!r} holds numbers, and {exc}") from None
+        return number
+    # text
+    if isinstance(rule.value, bool) or spells_boolean_word(rule.value) and rule.attr not in referenced_code_columns(config):
+        sample = col[present].iloc[0]
+        raise InputError(f"{where}: column {rule.attr!r} holds text, not booleans (e.g. {sample!r})")
+    text = spelled(rule.value)
+    if rule.attr in referenced_code_columns(config):
+        ez = config.env_zoning
+        if ez is not None and rule.attr == ez.existing_category_attr:
+            return ez.category(text)
+        return text
+    if number_or_none(text) is not None:  # a number against text: refused if some cells are numbers (n.v.t. among 0/1)
+        codes, uniques = pd.factorize(col)
+        numeric = np.array([isinstance(v, str) and number_or_none(v) is not None for v in uniques], dtype=bool)
+        if numeric.any():
+            i = int(np.flatnonzero((codes >= 0) & ~numeric[np.maximum(codes, 0)])[0])
+            line = dialect.where(i) if dialect is not None else f"unit_id {units['unit_id'].iloc[i]!r}"
+            raise InputError(f"{where}: a number, but column {rule.attr!r} mixes numbers and text: {line} has "
+                             f"{col.iloc[i]!r} (leave a missing value empty, or write NA)")
+    return text
+
+
+def _near_spelling(code: str, codes, path: Path, where: str) -> str:
+    """A hint when ``code`` differs from a code in the file only by leading zeros or a trailing .0 (a spreadsheet's doing)."""
+    def bare(text: str) -> str:
+        text = text.lstrip("0") or "0"
+        return text[:-2] if text.endswith(".0") else text
+
+    same = sorted(c for c in codes if isinstance(c, str) and c != code and bare(c) == bare(code))[:3]
+    if not same:
+        return ""
+    return (f"; {path.name} {where} has {', '.join(repr(c) for c in same)}: codes are compared as written "
+            "(did a spreadsheet drop or add leading zeros?)")
 
 
 def _need_column(units: pd.DataFrame, col: str, where: str, path: Path) -> None:
@@ -35,7 +106,8 @@ def _need_column(units: pd.DataFrame, col: str, where: str, path: Path) -> None:
         raise InputError(f"{where} refers to column '{col}', which {path.name} does not have; columns: {sorted(units.columns)}")
 
 
-def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path: Path, source: str) -> list[str]:
+def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path: Path, source: str,
+                        dialect: Optional[Dialect] = None) -> list[str]:
     """Check every name the configuration uses against claims, regions and unit columns."""
     warnings: list[str] = []
     claims = set(config.claims)
@@ -75,7 +147,7 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         if claim.env_category is not None:
             if config.env_zoning is None:
                 raise InputError(f"{where}.env_category: {claim.env_category!r} given but there is no env_zoning section")
-            if claim.env_category not in config.env_zoning.distance_m:
+            if config.env_zoning.category(claim.env_category) not in config.env_zoning.distance_m:
                 raise InputError(
                     f"{where}.env_category: category {claim.env_category!r} has no distance in env_zoning.distance_m "
                     f"(categories: {sorted(config.env_zoning.distance_m)})"
@@ -86,7 +158,8 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         claim_ok(d.claim, where)
         level_ok(d.level, where)
         if d.level != NATIONAL and d.region not in region_codes(d.level):
-            raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}")
+            raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}"
+                             f"{_near_spelling(d.region, region_codes(d.level), units_path, f'column {d.level!r}')}")
         if d.measure:
             _need_column(units, d.measure, f"{source}: {where}.measure", units_path)
             if units[d.measure].dtype != float:
@@ -98,11 +171,14 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
             claim_ok(c, where)
         _need_column(units, r.attr, f"{source}: {where}", units_path)
         col = units[r.attr]
-        if r.op in (">", ">=", "<", "<=") and (col.dtype != float or isinstance(r.value, (bool, str))):
+        if r.op in (">", ">=", "<", "<=") and column_kind(col) != NUMBER:
             raise InputError(
-                f"{source}: {where}: op {r.op!r} needs a numeric column and value; column '{r.attr}' "
-                f"is {'numeric' if col.dtype == float else 'not numeric'} and value is {r.value!r}"
+                f"{source}: {where}: op {r.op!r} needs a numeric column; column '{r.attr}' holds "
+                f"{column_kind(col)} (value {_shown(r.value)})"
             )
+        value = rule_value(config, units, r, dialect, source)
+        if r.op in (">", ">=", "<", "<=") and not isinstance(value, float):
+            raise InputError(f"{source}: {where}: op {r.op!r} needs a number; value is {_shown(r.value)}")
 
     if config.env_zoning:
         ez = config.env_zoning
@@ -148,7 +224,8 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
     for i, lk in enumerate(config.locked):
         claim_ok(lk.claim, f"locked[{i}]")
         if lk.unit_id not in ids:
-            raise InputError(f"{source}: locked[{i}]: unknown unit_id {lk.unit_id!r}")
+            raise InputError(f"{source}: locked[{i}]: unknown unit_id {lk.unit_id!r}"
+                             f"{_near_spelling(lk.unit_id, ids, units_path, 'column unit_id')}")
         if (lk.unit_id, lk.claim) in seen:
             raise InputError(f"{source}: locked[{i}]: ({lk.unit_id!r}, {lk.claim!r}) is locked twice")
         seen[(lk.unit_id, lk.claim)] = i
@@ -164,12 +241,10 @@ def normalise_units(config: InstanceConfig, units: pd.DataFrame) -> None:
     if ez and ez.existing_category_attr and ez.existing_category_attr in units.columns:
         col = ez.existing_category_attr
         values = units[col].to_numpy(dtype=object).copy()
-        for spelled in {v for v in values if isinstance(v, str)}:
-            values[values == spelled] = match_category(spelled, ez.distance_m)
+        for text in {v for v in values if isinstance(v, str)}:
+            values[values == text] = match_category(text, ez.distance_m)
         units[col] = pd.Series(values, index=units.index, dtype=object)
     if "protected" in units.columns:
         flags = units["protected"].to_numpy(dtype=object)
-        protected = np.zeros(len(flags), dtype=bool)
-        present = ~pd.isna(flags)
-        protected[present] = flags[present].astype(bool)  # truthiness, as bool(v): missing is not protected
+        protected = np.array([v is not None and bool(v) for v in flags], dtype=bool)  # a boolean column; missing is not protected
         units["protected"] = pd.Series(protected.astype(object), index=units.index, dtype=object)

@@ -1,31 +1,48 @@
 """The `instance.yaml` schema (DESIGN.md §4), as pydantic models.
 
 Unknown keys are errors (``extra="forbid"``); rule operators are a closed set,
-never evaluated as code. Cross-references (claims named in demand, rules on
+never evaluated as code. Every scalar arrives as its spelling (:mod:`.values`) and is
+read here by what the key means: :data:`Number` (finite), :data:`Count`, :data:`Flag`
+and :data:`Code` (ids, region codes, categories and claim keys keep their spelling).
+A rule's ``value`` stays as written until it meets its column (:mod:`.references`).
+Cross-references (claims named in demand, rules on
 absent columns, unknown regions) need the units table and are checked in
 :mod:`.references`.
 """
 from __future__ import annotations
 
 from collections import Counter
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from ruimtepuzzel.model.inputs import settings
+from ruimtepuzzel.model.inputs.values import (
+    Code, Flag, Number, Refused, number_or_none, read_flag, read_number, spelled,
+)
 
 RULE_OPS = (">", ">=", "<", "<=", "==", "!=")
 NATIONAL = "national"
 
 
-def category_str(value) -> str:
-    """Spell an environmental category (or any code) the way the instance author wrote it.
+category_str = spelled  # the spelling of a code given as a Python value (kept for callers of the old name)
 
-    ``4.1`` read from CSV means category ``"4.1"``; ``5.0`` means ``"5"``.
-    """
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value).strip()
+
+def same_category(a: str, b: str) -> bool:
+    """Categories compare by spelling, and a numeric spelling means the category of the same
+    number: "5.0" (how CSV writers print a 5) is "5", "4.10" is "4.1"."""
+    if a == b:
+        return True
+    x, y = number_or_none(a), number_or_none(b)
+    return x is not None and x == y
+
+
+def match_category(value: Optional[str], categories) -> Optional[str]:
+    """``value`` as spelled in ``categories`` when exactly one of them is the same category; else unchanged."""
+    if value is None or value in categories:
+        return value
+    same = [c for c in categories if same_category(value, c)]
+    return same[0] if len(same) == 1 else value
 
 
 def repeated(values) -> list:
@@ -39,21 +56,16 @@ class Strict(BaseModel):
 
 
 class Claim(Strict):
-    value_per_ha: float = 0.0
-    sensitive: bool = False
+    value_per_ha: Number = 0.0
+    sensitive: Flag = False
     suitability_attr: Optional[str] = None
-    env_category: Optional[str] = None
-    min_site_ha: Optional[float] = Field(default=None, gt=0)
-    stacks_on: list[str] = Field(default_factory=list)
-    area_factor: float = Field(default=1.0, gt=0)
-    divisible: bool = False
+    env_category: Optional[Code] = None
+    min_site_ha: Optional[Number] = Field(default=None, gt=0)
+    stacks_on: list[Code] = Field(default_factory=list)
+    area_factor: Number = Field(default=1.0, gt=0)
+    divisible: Flag = False
     cost_attr: Optional[str] = None
     label: Optional[str] = None  # extension: display name in reports
-
-    @field_validator("env_category", mode="before")
-    @classmethod
-    def _category(cls, v):
-        return None if v is None else category_str(v)
 
     @property
     def stacking(self) -> bool:
@@ -61,22 +73,17 @@ class Claim(Strict):
 
 
 class Demand(Strict):
-    level: str
-    region: Optional[str] = None
-    claim: str
-    min_ha: Optional[float] = Field(default=None, ge=0)
-    max_ha: Optional[float] = Field(default=None, ge=0)
+    level: Code
+    region: Optional[Code] = None
+    claim: Code
+    min_ha: Optional[Number] = Field(default=None, ge=0)
+    max_ha: Optional[Number] = Field(default=None, ge=0)
     measure: Optional[str] = None
-    min: Optional[float] = Field(default=None, ge=0)
-    max: Optional[float] = Field(default=None, ge=0)
-    shortfall_penalty: Optional[float] = Field(default=None, ge=0)
-    weight: float = Field(default=1.0, ge=0)
+    min: Optional[Number] = Field(default=None, ge=0)
+    max: Optional[Number] = Field(default=None, ge=0)
+    shortfall_penalty: Optional[Number] = Field(default=None, ge=0)
+    weight: Number = Field(default=1.0, ge=0)
     name: Optional[str] = None  # extension: label in reports
-
-    @field_validator("region", mode="before")
-    @classmethod
-    def _region(cls, v):
-        return None if v is None else category_str(v)
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -105,18 +112,27 @@ class Demand(Strict):
         return self.region if self.level != NATIONAL else "NL"
 
 
-RuleValue = Union[bool, float, str]
+def _rule_value(value):
+    """A rule's value as written: a spelling (read in its column's type later), or a Python scalar."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, int, float)):
+        return read_number(value) if not isinstance(value, bool) else value  # finite numbers only
+    raise Refused(f"a rule value is one number, boolean or word, not {type(value).__name__}")
+
+
+RuleValue = Annotated[Union[bool, float, str], BeforeValidator(_rule_value)]
 
 
 class Rule(Strict):
     name: str
     layer: Optional[Literal["substrate", "networks", "occupation"]] = None
-    claims: Optional[list[str]] = None
+    claims: Optional[list[Code]] = None
     attr: str
     op: Literal[">", ">=", "<", "<=", "==", "!="]
     value: RuleValue
     effect: Literal["exclude", "penalty"] = "exclude"
-    per_ha: Optional[float] = None
+    per_ha: Optional[Number] = None
     description: Optional[str] = None
 
     @model_validator(mode="after")
@@ -129,16 +145,10 @@ class Rule(Strict):
 
 
 class EnvZoning(Strict):
-    distance_m: dict[str, float]
+    distance_m: dict[Code, Number]
     existing_category_attr: Optional[str] = None
-    sensitive_uses: list[str] = Field(default_factory=list)
-
-    @field_validator("distance_m", mode="before")
-    @classmethod
-    def _keys(cls, v):
-        if isinstance(v, dict):
-            return {category_str(k): d for k, d in v.items()}
-        return v
+    sensitive_uses: list[Code] = Field(default_factory=list)
+    existing_links: Literal["auto", "pairwise", "aggregated"] = "auto"  # extension: row form of the links to existing uses
 
     @field_validator("distance_m")
     @classmethod
@@ -146,41 +156,46 @@ class EnvZoning(Strict):
         for k, d in v.items():
             if d < 0:
                 raise ValueError(f"distance for category '{k}' is negative: {d}")
+        keys = list(v)
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                if same_category(a, b):
+                    raise ValueError(f"categories {a!r} and {b!r} are the same category, given twice")
         return v
+
+    def category(self, value: Optional[str]) -> Optional[str]:
+        """The key of ``distance_m`` that is the same category as ``value`` ("5.0" → "5"), or ``value`` itself."""
+        return match_category(value, self.distance_m)
+
+    def distance_of(self, category: str) -> float:
+        return self.distance_m[self.category(category)]
 
 
 class Balance(Strict):
-    level: str
-    work_claims: list[str]
-    housing_claim: str
-    work_ha_per_housing_ha: float = Field(ge=0)
-    penalty_per_ha: Optional[float] = Field(default=None, ge=0)
+    level: Code
+    work_claims: list[Code]
+    housing_claim: Code
+    work_ha_per_housing_ha: Number = Field(ge=0)
+    penalty_per_ha: Optional[Number] = Field(default=None, ge=0)
 
 
 class Compensation(Strict):
-    level: str
-    business_use: str
-    work_claims: list[str]
+    level: Code
+    business_use: Code
+    work_claims: list[Code]
 
 
 class Resource(Strict):
     zone_attr: str
-    per_ha: dict[str, float]
-    cap: dict[str, float]
+    per_ha: dict[Code, Number]
+    cap: dict[Code, Number]
     unit: Optional[str] = None  # extension: e.g. "MW", used in reports
-
-    @field_validator("cap", mode="before")
-    @classmethod
-    def _zones(cls, v):
-        if isinstance(v, dict):
-            return {category_str(k): c for k, c in v.items()}
-        return v
 
 
 class Budget(Strict):
     cost_attr: Optional[str] = None
-    max_eur: Optional[float] = Field(default=None, ge=0)
-    max_relocation_eur_per_m2: Optional[float] = None
+    max_eur: Optional[Number] = Field(default=None, ge=0)
+    max_relocation_eur_per_m2: Optional[Number] = None
 
     @model_validator(mode="after")
     def _needs_attr(self):
@@ -194,28 +209,51 @@ SENSES = ("max_value", "min_cost", "min_shortfall", "max_min_fulfilment")
 
 class Objective(Strict):
     sense: Literal["max_value", "min_cost", "min_shortfall", "max_min_fulfilment"] = "max_value"
-    shortfall_penalty_per_ha: float = Field(default=1000.0, ge=0)
+    shortfall_penalty_per_ha: Number = Field(default=1000.0, ge=0)
+
+
+def _solver_option(value):
+    """A raw solver option: a boolean word (true/false, on/off, yes/no), a whole number, a finite number, or text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        number = read_number(value)
+        return int(number) if isinstance(value, int) else number
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("true", "false", "on", "off", "yes", "no"):
+            return read_flag(text)
+        number = number_or_none(text)
+        if number is not None:
+            return int(number) if number.is_integer() and not any(c in text for c in ".eE") else number
+        if text.lower().lstrip("+-.").startswith(("nan", "inf")):
+            raise Refused(f"{text!r} is not a finite number")
+        return text
+    raise Refused(f"a solver option is one number, boolean or word, not {type(value).__name__}")
+
+
+SolverOption = Annotated[Union[bool, int, float, str], BeforeValidator(_solver_option)]
+
+
+def _setting(read):
+    """A run setting read as the command line reads it (:mod:`.settings`): one rule for --gap and mip_rel_gap."""
+    return BeforeValidator(lambda value: read(value) if value is not None else None)
 
 
 class SolverConfig(Strict):
     name: str = "highs"
-    mip_rel_gap: float = Field(default=0.01, ge=0)
-    time_limit_s: float = Field(default=600.0, gt=0)
-    threads: int = Field(default=2, ge=0)
-    seed: int = Field(default=0, ge=0)
+    mip_rel_gap: Annotated[float, _setting(settings.gap)] = 0.01  # a fraction: 0.05 is 5 %
+    time_limit_s: Annotated[float, _setting(settings.seconds)] = 600.0
+    threads: Annotated[int, _setting(settings.threads)] = 2
+    seed: Annotated[int, _setting(settings.seed)] = 0
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
-    aggregate: bool = False  # extension: merge interchangeable units into classes (exact; see model/aggregate.py)
-    options: dict[str, Union[bool, int, float, str]] = Field(default_factory=dict)  # extension: raw solver options
+    aggregate: Flag = False  # extension: merge interchangeable units into classes (exact; see model/aggregate.py)
+    options: dict[str, SolverOption] = Field(default_factory=dict)  # extension: raw solver options
 
 
 class Locked(Strict):
-    unit_id: str
-    claim: str
-
-    @field_validator("unit_id", mode="before")
-    @classmethod
-    def _id(cls, v):
-        return category_str(v)
+    unit_id: Code
+    claim: Code
 
 
 class InstanceConfig(Strict):
@@ -224,27 +262,19 @@ class InstanceConfig(Strict):
     crs: str = "EPSG:28992"
     units: Optional[str] = None
     regions: list[str] = Field(min_length=1)
-    claims: dict[str, Claim] = Field(min_length=1)
+    claims: dict[Code, Claim] = Field(min_length=1)
     demand: list[Demand] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     env_zoning: Optional[EnvZoning] = None
     balance: list[Balance] = Field(default_factory=list)
     compensation: Optional[Compensation] = None
-    resources: dict[str, Resource] = Field(default_factory=dict)
+    resources: dict[Code, Resource] = Field(default_factory=dict)
     budget: Optional[Budget] = None
     objective: Objective = Field(default_factory=Objective)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     locked: list[Locked] = Field(default_factory=list)
-    protected_claims: list[str] = Field(default_factory=lambda: ["business"])
-    region_names: dict[str, dict[str, str]] = Field(default_factory=dict)  # extension: display names per level and code
-
-    @field_validator("region_names", mode="before")
-    @classmethod
-    def _region_codes(cls, v):
-        if isinstance(v, dict):
-            return {level: ({category_str(code): name for code, name in names.items()} if isinstance(names, dict) else names)
-                    for level, names in v.items()}
-        return v
+    protected_claims: list[Code] = Field(default_factory=lambda: ["business"])
+    region_names: dict[str, dict[Code, str]] = Field(default_factory=dict)  # extension: display names per level and code
 
     @model_validator(mode="after")
     def _names(self):

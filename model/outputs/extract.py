@@ -3,7 +3,10 @@
 ``allocation``: one row per allocated (unit_id, claim) pair, with region codes,
 used area and share. ``summary``: per level, region and claim the allocated area,
 and for every demand row its floor, ceiling, shortfall and % met — recomputed from
-the allocation, so the accounting adds up by construction and can be checked.
+the allocation, so the accounting adds up by construction and can be checked — and,
+with a no-net-loss rule, the business-park land transformed to the claim and the
+compensation found in it. ``transformation``: per level and region, which existing
+uses were transformed to which claim (DESIGN.md §3, *Transformation*).
 """
 from __future__ import annotations
 
@@ -93,10 +96,52 @@ def _demand_rows(prep: Prepared, alloc: pd.DataFrame, keys: tuple) -> pd.DataFra
         demand_min=("demand_min", "max"), demand_max=("demand_max", "min"), allocated=("allocated", "first"))
 
 
+def _compensation_columns(prep: Prepared, alloc: pd.DataFrame, keys: tuple, base: pd.DataFrame) -> None:
+    """business_park_transformed_ha (what no net loss counts) and compensation_ha (new work land on other land), per row."""
+    comp = prep.config.compensation
+    if comp is None:
+        base["business_park_transformed_ha"] = np.nan
+        base["compensation_ha"] = np.nan
+        return
+    units, claim = keys
+    names = np.asarray(prep.claims, dtype=object)[claim]
+    stacking = np.isin(names, [k for k, c in prep.config.claims.items() if c.stacking])
+    on_park = prep.units["current_use"].to_numpy(dtype=object)[units] == comp.business_use
+    work = np.isin(names, comp.work_claims)
+    used = alloc["used_ha"].to_numpy(float)
+    for column, take in (("business_park_transformed_ha", on_park & ~work & ~stacking), ("compensation_ha", ~on_park & work)):
+        parts = []
+        for level in [NATIONAL] + prep.instance.levels:
+            sums, _ = _sums(prep, keys, level, np.where(take, used, 0.0))
+            parts.append(sums.ravel())
+        base[column] = np.concatenate(parts)
+
+
+def transformation(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
+    """level, region, current_use, claim, transformed_ha: non-stacking allocations on units with a current use."""
+    cols = ["level", "region", "current_use", "claim", "transformed_ha"]
+    if "current_use" not in prep.units.columns or alloc.empty:
+        return pd.DataFrame(columns=cols)
+    units, claim = _keys(prep, alloc)
+    stacking = np.isin(alloc["claim"].to_numpy(dtype=object), [k for k, c in prep.config.claims.items() if c.stacking])
+    use = prep.units["current_use"].to_numpy(dtype=object)[units]
+    take = ~stacking & pd.notna(use)
+    frames = []
+    for level in [NATIONAL] + prep.instance.levels:
+        region = prep.instance.region_codes(level)[units[take]]
+        frames.append(pd.DataFrame({"level": level, "region": region, "current_use": use[take],
+                                    "claim": alloc["claim"].to_numpy(dtype=object)[take],
+                                    "transformed_ha": alloc["used_ha"].to_numpy(float)[take]}))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    return out.groupby(["level", "region", "current_use", "claim"], as_index=False, sort=True)["transformed_ha"].sum()[cols]
+
+
 def summary(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
-    """level, region, claim, demand_min, demand_max, allocated_ha, shortfall_ha, pct_met (+ measure, allocated, shortfall)."""
+    """level, region, claim, demand_min, demand_max, allocated_ha, shortfall_ha, pct_met (+ measure, allocated, shortfall,
+    business_park_transformed_ha, compensation_ha)."""
     keys = _keys(prep, alloc)
     base = _allocated_by_region(prep, alloc, keys)
+    _compensation_columns(prep, alloc, keys, base)
     demand = _demand_rows(prep, alloc, keys)
     out = base.merge(demand, on=["level", "region", "claim"], how="left")
     floor = out["demand_min"].astype(float)
@@ -107,5 +152,5 @@ def summary(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
         out["pct_met"] = np.where(floor > 0, 100.0 * np.minimum(1.0, out["allocated"].astype(float) / floor), np.nan)
     out["shortfall"] = out["shortfall"].where(floor.notna())
     cols = ["level", "region", "claim", "demand_min", "demand_max", "allocated_ha", "shortfall_ha", "pct_met",
-            "measure", "allocated", "shortfall"]
+            "measure", "allocated", "shortfall", "business_park_transformed_ha", "compensation_ha"]
     return out[cols]

@@ -47,6 +47,7 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
         "instance_hash": instance.content_hash(),
         "input_files": input_files(instance),
         "scenario": instance.scenario,
+        "units_dialect": instance.dialect.as_dict() if instance.dialect else None,  # how the units file was read
         "parameters": {
             "objective": instance.config.objective.model_dump(),
             "solver": {"name": opts.solver, "mip_rel_gap": opts.mip_rel_gap, "time_limit_s": opts.time_limit_s,

@@ -2,7 +2,8 @@
 
 Everything is written into a hidden sibling folder, then moved into place with one
 rename; a failed or killed run leaves only that hidden folder, which is removed on
-failure and never mistaken for a run.
+failure and never mistaken for a run. Parent folders made for the run
+(``results/<instance>/``) are removed again when it fails and they stayed empty.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def staging(out: Path):
     out = Path(out)
     if out.exists():
         raise InputError(f"{out}: the run folder exists already; --out must name a new folder")
+    made = [p for p in [out.parent, *out.parent.parents] if not p.exists()]  # deepest first
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out.parent)
     tmp = out.parent / f"{PARTIAL_PREFIX}{out.name}-{os.getpid()}"
@@ -48,8 +50,22 @@ def staging(out: Path):
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_empty(made)
         raise
-    os.replace(tmp, out)  # atomic on one filesystem; fails if out appeared meanwhile
+    try:
+        os.replace(tmp, out)  # atomic on one filesystem; fails if out appeared meanwhile
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(f"{out}: the run folder appeared while this run was writing; nothing was moved there") from None
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove these folders, deepest first, as long as they are empty (another run may have written beside us)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def remove_stale_partials(folder: Path) -> list[Path]:

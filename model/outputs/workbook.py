@@ -63,9 +63,13 @@ COLUMNS = {
     "objective_change": Column("Objective change", WHOLE),
     "shortfall_change_ha": Column("Shortfall change (ha)", HA),
     "gap": Column("Gap", PCT_GAP),
+    "business_park_transformed_ha": Column("Business park transformed (ha)", HA),
+    "compensation_ha": Column("Compensation (ha)", HA),
+    "current_use": Column("Current use"),
+    "transformed_ha": Column("Transformed (ha)", HA),
 }
 # the order people read a summary in: where, what, in which measure, then the figures
-ORDER = ["level", "region", "region_name", "zone", "rule", "rule_name", "layer", "claim", "claim_name", "family", "key", "measure",
+ORDER = ["level", "region", "region_name", "zone", "rule", "rule_name", "layer", "current_use", "claim", "claim_name", "family", "key", "measure",
          "demand_min", "demand_max", "allocated", "shortfall", "pct_met", "allocated_ha", "shortfall_ha"]
 
 

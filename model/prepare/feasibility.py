@@ -3,7 +3,9 @@
 Run on the prepared pairs, before any model is built:
 
 * **floors**: per demand floor, the eligible amount left after the hard rules (every
-  eligible unit of the region given to the claim, an upper bound); when it is below
+  eligible unit of the region with a positive amount given to the claim, an upper
+  bound: a unit whose measure is negative, demolished dwellings say, only lowers
+  the sum, so it is left out); when it is below
   the floor the shortfall is certain, and the message names the filters that removed
   the most land for that claim and region;
 * **woon-werk balance** (hard): meeting a region's housing floor needs ρ times as much
@@ -60,7 +62,7 @@ def floor_findings(prep: Prepared) -> list[Finding]:
         if d.lower is None or d.lower <= 0:
             continue
         _, coef = prep.demand_coefficients(d)
-        eligible = float(coef.sum())
+        eligible = float(coef[coef > 0].sum())  # an upper bound: allocating a negative amount never helps a floor
         if d.lower > eligible + 1e-9:
             unit = d.measure or "ha"
             removed = _removed_by(prep, d.claim, d.level, d.region_key) if not d.measure else ""
@@ -119,10 +121,14 @@ def locked_findings(prep: Prepared) -> list[Finding]:
         if d.upper is None:
             continue
         idx, coef = prep.demand_coefficients(d)
-        fixed = float(coef[is_locked[idx]].sum())
-        if fixed > d.upper + 1e-9:
+        locked_rows = is_locked[idx]
+        fixed = float(coef[locked_rows].sum())
+        relief = float(coef[~locked_rows & (coef < 0)].sum())  # every unlocked pair that lowers the amount
+        if fixed + relief > d.upper + 1e-9:
+            unit = d.measure or "ha"
+            also = f" (even with every eligible negative amount, {_fmt(relief, unit)})" if relief < 0 else ""
             out.append(Finding("locked", True, f"locked {d.claim} in {_region_name(d.level, d.region_key)} comes to "
-                                               f"{_fmt(fixed, d.measure or 'ha')}, above the ceiling of {_fmt(d.upper, d.measure or 'ha')}"))
+                                               f"{_fmt(fixed, unit)}, above the ceiling of {_fmt(d.upper, unit)}{also}"))
     for name, res in prep.config.resources.items():
         rate = pd.Series(res.per_ha, dtype=float).reindex(claims).fillna(0.0).to_numpy() * used
         zone = prep.units[res.zone_attr].astype(object).to_numpy()[units]

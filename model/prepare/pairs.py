@@ -5,16 +5,18 @@ Hard filters remove pairs before any variable exists (DESIGN.md §3), in this or
 1. hard layer and proximity rules (``effect: exclude``);
 2. ``protected`` units keep only ``protected_claims``;
 3. units whose ``budget.cost_attr`` exceeds ``max_relocation_eur_per_m2``;
-4. environmental zoning against *existing* uses (existing sensitive uses within the
-   distance of a new heavy claim; existing heavy categories within their distance
-   of a new sensitive claim; a unit counts against itself at distance 0);
+4. environmental zoning against *fixed* existing uses: an existing heavy category or
+   sensitive use on a unit that no allowed non-stacking pair can transform removes the
+   pairs within the distance (itself included); existing uses that can leave are
+   linked in the model instead (:mod:`.existing`);
 5. minimum site size: a unit whose connected eligible area for the claim is below
    ``min_site_ha`` can never be part of a large enough site;
 6. stacking claims need an allowed host claim on the same unit.
 
+Steps 4–6 repeat until no further existing unit loses its last non-stacking pair.
 Each filter's hectares are recorded per claim and region (gross, and the part no
-other filter removes). New–new zoning conflicts and adjacency are computed here
-with a spatial index; the formulation turns them into rows.
+other filter removes). New–new zoning conflicts, links to existing uses and adjacency
+are computed here with a spatial index; the formulation turns them into rows.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from ruimtepuzzel.model.errors import InfeasibleError
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.prepare.rules import rule_claims, rule_mask
 from ruimtepuzzel.model.inputs.schema import NATIONAL
+from ruimtepuzzel.model.prepare.existing import ExistingUses, exclusion_masks, existing_uses, links, transformable
 from ruimtepuzzel.model.prepare.feasibility import findings
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.prepare.spatial import adjacency, closer_than, components
@@ -49,36 +52,6 @@ def _column(instance: Instance, attr: str, what: str, warnings: list[str]) -> np
     return np.nan_to_num(values)
 
 
-def _existing_zoning_masks(instance: Instance, claims: list[str]) -> dict[str, np.ndarray]:
-    """Units a new heavy or sensitive claim may not use because of an existing use nearby."""
-    ez = instance.config.env_zoning
-    masks: dict[str, np.ndarray] = {}
-    if ez is None:
-        return masks
-    geometry, units, n = instance.geometry, instance.units, len(instance.units)
-    cfg = instance.config.claims
-    if ez.sensitive_uses:
-        sensitive = np.flatnonzero(units["current_use"].isin(ez.sensitive_uses).to_numpy())
-        for k in claims:
-            if cfg[k].env_category is None or len(sensitive) == 0:
-                continue
-            near, _ = closer_than(geometry, geometry[sensitive], ez.distance_m[cfg[k].env_category])
-            mask = np.zeros(n, bool)
-            mask[near] = True
-            masks[k] = mask
-    if ez.existing_category_attr:
-        cats = units[ez.existing_category_attr].to_numpy(dtype=object)
-        heavy_near = np.zeros(n, bool)
-        for cat in sorted({c for c in cats if isinstance(c, str)}):
-            sources = np.flatnonzero(cats == cat)
-            near, _ = closer_than(geometry, geometry[sources], ez.distance_m[cat])
-            heavy_near[near] = True
-        for k in claims:
-            if cfg[k].sensitive and heavy_near.any():
-                masks[k] = masks.get(k, np.zeros(n, bool)) | heavy_near
-    return masks
-
-
 def _primary_filters(instance: Instance) -> dict[str, list[tuple[str, np.ndarray]]]:
     cfg = instance.config
     units = instance.units
@@ -87,7 +60,7 @@ def _primary_filters(instance: Instance) -> dict[str, list[tuple[str, np.ndarray
     for rule in cfg.rules:
         if rule.effect != "exclude":
             continue
-        mask = rule_mask(units, rule)
+        mask = rule_mask(units, rule, cfg)
         for k in rule_claims(rule, claims):
             filters[k].append((rule.name, mask))
     if "protected" in units.columns:
@@ -102,9 +75,51 @@ def _primary_filters(instance: Instance) -> dict[str, list[tuple[str, np.ndarray
             too_dear = np.nan_to_num(cost, nan=-np.inf) > budget.max_relocation_eur_per_m2
         for k in claims:
             filters[k].append((RELOCATION, too_dear))
-    for k, mask in _existing_zoning_masks(instance, claims).items():
-        filters[k].append((ZONING_EXISTING, mask))
     return filters
+
+
+def _allowed(filters: dict, n: int) -> dict[str, np.ndarray]:
+    return {k: ~np.any([m for _, m in flist], axis=0) if flist else np.ones(n, bool) for k, flist in filters.items()}
+
+
+def _site_and_host_filters(instance: Instance, filters: dict, allowed: dict, areas: dict) -> tuple[dict, dict]:
+    """Minimum-site pruning and stacking without a host; updates ``filters`` and ``allowed``; returns site edges, reach."""
+    cfg = instance.config
+    site_edges, site_reach = {}, {}
+    order = [k for k in cfg.claims if not cfg.claims[k].stacking] + [k for k in cfg.claims if cfg.claims[k].stacking]
+    for k in order:
+        c = cfg.claims[k]
+        if c.stacking:
+            host_ok = np.any([allowed[h] for h in c.stacks_on], axis=0)
+            no_host = allowed[k] & ~host_ok
+            if no_host.any():
+                filters[k].append((NO_HOST, no_host))
+                allowed[k] &= host_ok
+        if c.min_site_ha is not None:
+            removed, edges, reach = _prune_small_sites(instance, k, allowed[k], areas[k])
+            if removed.any():
+                filters[k].append((MIN_SITE, removed))
+                allowed[k] &= ~removed
+            site_edges[k], site_reach[k] = edges, reach
+    return site_edges, site_reach
+
+
+def _filters(instance: Instance, areas: dict, existing: ExistingUses):
+    """The hard filters to their fixed point: (filters, allowed, site edges, site reach, fixed existing units)."""
+    n = len(instance.units)
+    primary = _primary_filters(instance)
+    non_stacking = [k for k, c in instance.config.claims.items() if not c.stacking]
+    fixed = existing.any & ~transformable(_allowed(primary, n), non_stacking, n)
+    while True:
+        filters = {k: list(flist) for k, flist in primary.items()}
+        for k, mask in exclusion_masks(instance, existing, fixed).items():
+            filters[k].append((ZONING_EXISTING, mask))
+        allowed = _allowed(filters, n)
+        site_edges, site_reach = _site_and_host_filters(instance, filters, allowed, areas)
+        now_fixed = existing.any & ~transformable(allowed, non_stacking, n)  # only ever grows
+        if not (now_fixed & ~fixed).any():
+            return filters, allowed, site_edges, site_reach, fixed
+        fixed |= now_fixed
 
 
 def _prune_small_sites(instance: Instance, claim: str, allowed: np.ndarray, area: np.ndarray):
@@ -157,7 +172,7 @@ def _soft_penalties(instance: Instance) -> dict[str, np.ndarray]:
     per_ha = {k: np.zeros(len(instance.units)) for k in claims}
     for rule in instance.config.rules:
         if rule.effect == "penalty":
-            weight = rule.per_ha * rule_mask(instance.units, rule)  # each rule evaluated once
+            weight = rule.per_ha * rule_mask(instance.units, rule, instance.config)  # each rule evaluated once
             for k in rule_claims(rule, claims):
                 per_ha[k] += weight
     return per_ha
@@ -197,7 +212,7 @@ def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.
         heavy = [k for k, c in cfg.claims.items() if c.env_category is not None]
         sensitive = [k for k, c in cfg.claims.items() if c.sensitive]
         for h in heavy:
-            dist = ez.distance_m[cfg.claims[h].env_category]
+            dist = ez.distance_of(cfg.claims[h].env_category)
             hi = np.flatnonzero(pair_of[h] >= 0)
             for s in sensitive:
                 sj = np.flatnonzero(pair_of[s] >= 0)
@@ -235,25 +250,8 @@ def prepare(instance: Instance) -> Prepared:
     claims = list(cfg.claims)
     warnings = list(instance.warnings)
     areas = {k: used_area(instance, k) for k in claims}
-    filters = _primary_filters(instance)
-    allowed = {k: ~np.any([m for _, m in filters[k]], axis=0) if filters[k] else np.ones(n, bool) for k in claims}
-
-    site_edges, site_reach = {}, {}
-    order = [k for k in claims if not cfg.claims[k].stacking] + [k for k in claims if cfg.claims[k].stacking]
-    for k in order:
-        c = cfg.claims[k]
-        if c.stacking:
-            host_ok = np.any([allowed[h] for h in c.stacks_on], axis=0)
-            no_host = allowed[k] & ~host_ok
-            if no_host.any():
-                filters[k].append((NO_HOST, no_host))
-                allowed[k] &= host_ok
-        if c.min_site_ha is not None:
-            removed, edges, reach = _prune_small_sites(instance, k, allowed[k], areas[k])
-            if removed.any():
-                filters[k].append((MIN_SITE, removed))
-                allowed[k] &= ~removed
-            site_edges[k], site_reach[k] = edges, reach
+    existing = existing_uses(instance)
+    filters, allowed, site_edges, site_reach, fixed = _filters(instance, areas, existing)
 
     pair_of = {}
     pairs = _pair_table(instance, allowed, areas, warnings)
@@ -271,6 +269,8 @@ def prepare(instance: Instance) -> Prepared:
         site_edges=site_edges, site_reach_ha=site_reach,
         locked_pairs=_locked(instance, pair_of, filters),
         warnings=warnings,
+        existing=existing,
+        links=links(instance, existing, existing.any & ~fixed, pair_of),
     )
     prep.findings = findings(prep)
     prep.warnings.extend(f.message for f in prep.findings)

@@ -5,12 +5,16 @@ What :func:`ruimtepuzzel.model.prepare.pairs.prepare` returns and every constrai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
 
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.inputs.schema import NATIONAL, Demand
+
+if TYPE_CHECKING:
+    from ruimtepuzzel.model.prepare.existing import ExistingUses
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Prepared:
     site_reach_ha: dict[str, np.ndarray]  # min-site claim -> eligible component area per unit (big-M)
     locked_pairs: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    existing: Optional["ExistingUses"] = None  # existing heavy categories and sensitive uses per unit
+    links: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["existing_unit", "side", "pair"]))  # see prepare.existing
     findings: list = field(default_factory=list)  # feasibility.Finding, found before any model is built
     _by_region: dict = field(default_factory=dict, repr=False, compare=False)  # level -> pairs grouped by claim × region
 

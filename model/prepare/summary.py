@@ -17,6 +17,8 @@ def validation_summary(folder: Path, scenario: Optional[str] = None) -> dict:
         "instance": instance.name,
         "scenario": scenario,
         "units": len(instance.units),
+        "units_dialect": instance.dialect.as_dict() if instance.dialect else None,
+        "units_read_as": instance.dialect.describe() if instance.dialect else None,
         "area_ha": float(instance.units["area_ha"].sum()),
         "regions": {lvl: int(instance.units[lvl].nunique()) for lvl in instance.levels},
         "pairs": len(pairs),
@@ -24,6 +26,7 @@ def validation_summary(folder: Path, scenario: Optional[str] = None) -> dict:
         "eligible_ha_per_claim": {str(k): float(v) for k, v in per_claim["used_ha"].sum().items()},
         "demand_rows": len(instance.config.demand),
         "zoning_conflicts": len(prep.zoning),
+        "existing_use_links": len(prep.links),
         "locked": len(prep.locked_pairs),
         "warnings": prep.warnings,
     }

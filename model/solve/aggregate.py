@@ -209,31 +209,54 @@ def _build(prep, prob, a, units, claims, unit_class, local_rows, n_pairs) -> Agg
 
 
 def disaggregate(agg: Aggregation, values: np.ndarray, prep) -> np.ndarray:
-    """A solution of the unit problem from one of the class problem: whole units first, then divisible shares."""
+    """A solution of the unit problem from one of the class problem.
+
+    Non-stacking claims first (whole units, then divisible shares poured into what is left of
+    each member), then stacking claims, each placed only on members that carry one of its
+    hosts and never above the host's share there (a stacking claim uses no share of its own).
+    """
     prob = agg.original
     out = np.zeros(prob.n_cols)
     n_rep = agg.problem.group("x").size
     out[agg.keep_cols[n_rep:]] = values[n_rep:]
     integer = agg.problem.integrality()[:n_rep]
     units = prep.pairs["unit"].to_numpy()
-    used = {}  # class -> share of each member already taken, filled in member order
+    claims = np.asarray(prep.claims, dtype=object)[prep.pairs["claim"].cat.codes.to_numpy()]
+    stacking = np.isin(claims[agg.keep_cols[:n_rep]], [k for k, c in prep.config.claims.items() if c.stacking])
+    taken = {}  # class -> share of each member already taken by non-stacking claims, filled in member order
     amounts = values[:n_rep]
-    order = np.concatenate([np.flatnonzero(integer), np.flatnonzero(~integer)])
-    for i in order:
+    order = [np.flatnonzero(integer & ~stacking), np.flatnonzero(~integer & ~stacking),
+             np.flatnonzero(integer & stacking), np.flatnonzero(~integer & stacking)]
+    for i in np.concatenate(order):
         amount = float(amounts[i])
         if amount <= 1e-9:
             continue
         cols = agg.members[agg.member_start[i]:agg.member_start[i + 1]]
-        cls = agg.unit_class[units[cols[0]]]
-        taken = used.setdefault(cls, np.zeros(len(cols)))
-        free = 1.0 - taken
-        if integer[i]:
-            count = int(round(amount))
-            pick = np.flatnonzero(free >= 1.0 - 1e-9)[:count]
-            out[cols[pick]] = 1.0
-            taken[pick] = 1.0
+        if stacking[i]:
+            room = np.minimum(1.0, _host_share(prep, out, units[cols], claims[cols[0]]))
         else:
-            share = np.minimum(free, np.maximum(0.0, amount - np.concatenate([[0.0], np.cumsum(free)[:-1]])))
-            out[cols] = share
-            taken += share
+            used = taken.setdefault(agg.unit_class[units[cols[0]]], np.zeros(len(cols)))
+            room = 1.0 - used
+        share = _place(amount, room, bool(integer[i]))
+        out[cols] = share
+        if not stacking[i]:
+            used += share
     return out
+
+
+def _host_share(prep, out: np.ndarray, units: np.ndarray, claim: str) -> np.ndarray:
+    """Per unit, the share its hosts of stacking ``claim`` hold in ``out``."""
+    share = np.zeros(len(units))
+    for host in prep.config.claims[claim].stacks_on:
+        cols = prep.pair_of[host][units]
+        share += np.where(cols >= 0, out[np.maximum(cols, 0)], 0.0)
+    return share
+
+
+def _place(amount: float, room: np.ndarray, whole: bool) -> np.ndarray:
+    """Shares per member: ``amount`` whole units on members with a whole unit of room, or poured into the room."""
+    if whole:
+        share = np.zeros(len(room))
+        share[np.flatnonzero(room >= 1.0 - 1e-9)[: int(round(amount))]] = 1.0
+        return share
+    return np.minimum(room, np.maximum(0.0, amount - np.concatenate([[0.0], np.cumsum(room)[:-1]])))

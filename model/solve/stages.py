@@ -14,6 +14,7 @@ from ruimtepuzzel import solvers
 from ruimtepuzzel.model.analysis import diagnose
 from ruimtepuzzel.model.errors import InfeasibleError, NoSolutionError, RuimtepuzzelError
 from ruimtepuzzel.model.formulation import SOFT_FAMILIES, objectives
+from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.solvers import SolveOptions, SolveResult
@@ -23,6 +24,11 @@ MIN_STAGE_FRACTION = 0.1  # max_min_fulfilment stage 2 gets at least this share 
 
 
 def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, threads=None, seed=None) -> SolveOptions:
+    """The instance's solver settings, with those given on the command line or to the API checked and put first."""
+    time_limit = settings.checked("--time-limit", settings.seconds, time_limit)
+    gap = settings.checked("--gap", settings.gap, gap)
+    threads = settings.checked("--threads", settings.threads, threads)
+    seed = settings.checked("--seed", settings.seed, seed)
     cfg = instance.config.solver
     return SolveOptions(
         solver=solver or cfg.name,
@@ -44,18 +50,32 @@ def finite(value):
 
 def solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable = lambda m: None,
                  solve: Optional[Callable] = None) -> SolveResult:
-    """One solve, or the two stages of ``max_min_fulfilment``; ``solve(problem, opts)`` is the solver call."""
+    """One solve, or the two stages of ``min_shortfall`` and ``max_min_fulfilment``; ``solve(problem, opts)`` is the solver call.
+
+    Both stages share the time limit (stage 2 gets at least ``MIN_STAGE_FRACTION`` of it). The
+    result carries stage 2's allocation; for ``min_shortfall`` its objective, bound and gap are
+    stage 1's (DESIGN.md §3: the reported objective is the first stage). When stage 2 finds no
+    allocation in its time, stage 1's stands.
+    """
     solve = solve or solvers.solve
-    result = solve(problem, opts)
-    if prep.config.objective.sense == "max_min_fulfilment" and result.has_solution:
-        t = float(result.values[problem.group(objectives.FULFILMENT).start])
-        progress(f"stage 1: smallest fulfilment ratio t = {t:.6f}; stage 2: best value with t held")
-        objectives.second_stage(prep, problem, t)
-        first = result
-        used = first.times.get("transfer", 0.0) + first.times.get("solve", 0.0)
-        remaining = max(opts.time_limit_s - used, MIN_STAGE_FRACTION * opts.time_limit_s)  # both stages share the limit
-        result = solve(problem, dataclasses.replace(opts, time_limit_s=remaining))
-        result.times = {k: first.times.get(k, 0) + result.times.get(k, 0) for k in set(first.times) | set(result.times)}
+    first = solve(problem, opts)
+    if prep.config.objective.sense not in objectives.TWO_STAGE or not first.has_solution:
+        return first
+    held = objectives.second_stage(prep, problem, first.values)
+    progress(f"stage 1: {held}; stage 2: the best {'value' if problem.sense == 'max' else 'cost'} with it held")
+    used = first.times.get("transfer", 0.0) + first.times.get("solve", 0.0)
+    remaining = max(opts.time_limit_s - used, MIN_STAGE_FRACTION * opts.time_limit_s)
+    second = solve(problem, dataclasses.replace(opts, time_limit_s=remaining))
+    times = {k: first.times.get(k, 0) + second.times.get(k, 0) for k in set(first.times) | set(second.times)}
+    if not second.has_solution:
+        progress(f"warning: stage 2 found no allocation ({second.message}); stage 1's allocation stands")
+        objectives.first_stage(prep, problem)
+        return dataclasses.replace(first, times=times)
+    result = dataclasses.replace(second, times=times)
+    if prep.config.objective.sense == "min_shortfall":
+        result.objective, result.bound, result.gap = first.objective, first.bound, first.gap
+        result.status = first.status if first.status != OPTIMAL else second.status
+        objectives.first_stage(prep, problem)  # the problem in the reported objective's terms (shadow prices)
     return result
 
 

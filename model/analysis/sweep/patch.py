@@ -25,7 +25,7 @@ from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import Problem
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
 
-PATCHABLE_SENSES = ("max_value", "min_cost", "min_shortfall")
+PATCHABLE_SENSES = ("max_value", "min_cost")  # the two-stage senses are solved afresh, both stages
 
 
 def _skeleton(cfg: InstanceConfig) -> dict:

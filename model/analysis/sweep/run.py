@@ -27,7 +27,7 @@ from ruimtepuzzel.model.solve.stages import solve_options
 from ruimtepuzzel.model.analysis.sweep.execute import run_dask, run_local
 from ruimtepuzzel.model.analysis.sweep.plots import heatmap, monte_carlo, tornado
 from ruimtepuzzel.model.analysis.sweep.spec import Point, SweepSpec, design_points, effective_data, load_spec, locate, parse_path
-from ruimtepuzzel.model.analysis.sweep.store import Store, scenario_key
+from ruimtepuzzel.model.analysis.sweep.store import Store, finished, scenario_key
 from ruimtepuzzel.model.analysis.sweep.table import change_interval, tables
 from ruimtepuzzel.model.analysis.sweep.worker import Context, Task
 
@@ -104,7 +104,19 @@ def sweep_instance(folder, spec_path, out: Optional[Path] = None, scenario: Opti
     out = Path(out) if out else Path(results_root) / instance.name / f"sweep-{Path(spec_path).stem}"
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
+    made = [p for p in [out / "scenarios", out, *out.parents] if not p.exists()]  # deepest first
     store = Store(out)
+    try:
+        return _sweep(start, spec, spec_path, instance, base, opts, points, configs, keys, out, store, workers, scheduler,
+                      reuse, quiet, progress, refine)
+    except BaseException:
+        if not finished(out):  # nothing solved is kept: leave no empty sweep folder behind
+            results.remove_empty(made)
+        raise
+
+
+def _sweep(start, spec, spec_path, instance, base, opts, points, configs, keys, out, store, workers, scheduler, reuse, quiet,
+           progress, refine) -> SweepOutcome:
     files_hash = instance.content_hash()
     base_point = Point("base", tuple([None] * len(spec.parameters)))
     base_key = _key(files_hash, instance.config, _solver_key(opts, spec))
@@ -210,10 +222,10 @@ def _execute(ctx, todo, workers, scheduler, store, failed, quiet) -> None:
 
 
 def _write_outputs(out: Path, spec: SweepSpec, spec_path, instance, frames) -> None:
-    results.write_csv(frames["sweep"], out / "sweep.csv")
+    _atomic(out / "sweep.csv", lambda p: results.write_csv(frames["sweep"], p))
     _atomic(out / "sweep.parquet", lambda p: frames["sweep"].to_parquet(p, index=False))
-    results.write_csv(frames["regions"], out / "sweep_regions.csv")
-    results.write_csv(frames["duals"], out / "sweep_duals.csv")
+    _atomic(out / "sweep_regions.csv", lambda p: results.write_csv(frames["regions"], p))
+    _atomic(out / "sweep_duals.csv", lambda p: results.write_csv(frames["duals"], p))
     _atomic(out / "sweep.yaml", lambda p: shutil.copyfile(spec_path, p))
     level = next((lv for lv in instance.levels if instance.units[lv].nunique() > 1), instance.levels[0])  # a regional instance: its COROPs
     title = f"{instance.name}: {spec.design} sweep"
@@ -246,5 +258,6 @@ def _write_manifest(out, spec, instance, opts, points, solved, stored, failed, w
                    "threads": opts.threads, "seed": opts.seed},
         "base": {k: (base_record or {}).get(k) for k in ("status", "objective", "bound", "gap")},
         "refined_at_gap_0": list(refined),
+        "units_dialect": instance.dialect.as_dict() if instance.dialect else None,
     }
     results.write_manifest(manifest, out / "manifest.json")

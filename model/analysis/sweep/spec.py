@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import format_validation_error, read_yaml
 from ruimtepuzzel.model.inputs.schema import repeated
+from ruimtepuzzel.model.inputs.values import number_or_none
 
 Scalar = Union[float, int, bool, str]
 
@@ -248,6 +249,8 @@ def assign(data: dict, param: Parameter, value) -> None:
             raise InputError(f"parameter {param.label!r}: nothing to scale at {param.path!r} (no matched item has a value there)")
         for container, key in present:
             base = container[key]
+            if isinstance(base, str):  # instance files are read by spelling: "150" is the number 150
+                base = number_or_none(base) if number_or_none(base) is not None else base
             if isinstance(base, bool) or not isinstance(base, (int, float)):
                 raise InputError(f"parameter {param.label!r}: cannot scale {base!r} at {param.path!r} (not a number)")
             container[key] = float(base) * float(value)

@@ -2,9 +2,10 @@
 
 ``<out>/scenarios/<key>.parquet`` holds the scenario's summary rows (level, region,
 claim, demand, allocated, shortfall); its scalars (status, objective, gap, times)
-and shadow prices ride along in the file's metadata. Files are written aside and
-renamed into place, so a killed sweep leaves whole files or none; a rerun solves
-only the keys that have no file. The key is a hash of everything that decides the
+and shadow prices ride along in the file's metadata. Files are written aside (as
+``.tmp-<key>-<pid>``, a name no ``*.parquet`` pattern matches) and renamed into place,
+so a killed sweep leaves whole files or none; a rerun solves only the keys that have
+no file. The key is a hash of everything that decides the
 answer: the input files, the effective configuration and the solver settings.
 """
 from __future__ import annotations
@@ -31,6 +32,12 @@ def scenario_key(files_hash: str, config_json: str, solver: dict) -> str:
     return h.hexdigest()[:24]
 
 
+def finished(out: Path) -> list[str]:
+    """The keys of the scenarios stored whole in the sweep folder ``out`` (files being written aside excluded)."""
+    folder = Path(out) / FOLDER
+    return sorted(p.stem for p in folder.glob("*.parquet") if not p.name.startswith(".")) if folder.is_dir() else []
+
+
 class Store:
     def __init__(self, out: Path):
         self.folder = Path(out) / FOLDER
@@ -48,9 +55,12 @@ class Store:
         table = pa.Table.from_pandas(answer["summary"].reset_index(drop=True), preserve_index=False)
         meta = {"record": answer["record"], "duals": answer["duals"].to_dict("records")}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), META: json.dumps(meta, default=_plain).encode()})
-        tmp = self.folder / f".tmp-{key}-{os.getpid()}.parquet"
-        pq.write_table(table, tmp)
-        os.replace(tmp, self.path(key))
+        tmp = self.folder / f".tmp-{key}-{os.getpid()}"
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, self.path(key))
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def get(self, key: str) -> Optional[dict]:
         if not self.has(key):

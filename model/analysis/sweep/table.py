@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel.model.analysis.sweep.spec import Parameter, Point, SweepSpec, locate
+from ruimtepuzzel.model.inputs.values import number_or_none
 
 SCALARS = ["status", "objective", "bound", "gap", "path", "setup_s", "transfer_s", "solve_s", "extract_s", "duals_s", "total_s"]
 KEY_DUAL_FAMILIES = ("demand_floor", "resources", "budget")
@@ -71,7 +72,10 @@ def base_value(param: Parameter, base: dict):
     if len(places) != 1:
         return np.nan
     container, key = places[0]
-    return container[key] if isinstance(container, list) or key in container else np.nan
+    value = container[key] if isinstance(container, list) or key in container else np.nan
+    if isinstance(value, str) and number_or_none(value) is not None:  # instance files are read by spelling: "1604" is 1604
+        return number_or_none(value)
+    return value
 
 
 def parameters_frame(spec: SweepSpec, points: list[Point], base: dict) -> pd.DataFrame:
