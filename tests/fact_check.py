@@ -163,11 +163,11 @@ def recompute(t: Tables, fact: dict):
         keys = {f"{name} {zone}" for name, r in (t.config.get("resources") or {}).items() for zone in inside[r["zone_attr"]].unique()
                 if zone in {str(z) for z in r["cap"]}}
         return len(regional) + int((nonzero["family"].eq("resources") & nonzero["key"].isin(keys)).sum())
-    if kind in ("dual", "dual_zone"):
+    if kind in ("dual", "dual_zone", "dual_key"):
         rows = t.duals[t.duals["key"] == w["key"]]
         rows = rows[rows["family"] == w["family"]] if "family" in w else rows
         assert len(rows) == 1, f"duals.csv has {len(rows)} rows for {w}"
-        return float(rows.iloc[0]["shadow_price"]) if kind == "dual" else rows.iloc[0]["zone"]
+        return {"dual": float(rows.iloc[0]["shadow_price"]), "dual_zone": rows.iloc[0]["zone"], "dual_key": rows.iloc[0]["key"]}[kind]
     if kind == "name":
         return t.region_name(w["level"], w["region"]) if w["of"] == "region" else t.claim_name(w["claim"])
     raise AssertionError(f"unknown fact kind {kind!r}")

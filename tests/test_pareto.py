@@ -57,6 +57,25 @@ def test_metrics_that_do_not_conflict_give_one_point_and_say_so(tmp_path):
     assert manifest["conflict"] is False and manifest["notes"] == [note]
 
 
+def test_no_conflict_is_claimed_only_as_far_as_the_solves_prove_it():
+    from types import SimpleNamespace as R
+
+    import numpy as np
+
+    from ruimtepuzzel.model.analysis.pareto import no_conflict_note
+
+    m = Metric("housing", np.array([1.0, 0.0]), 1.0, "housing (ha)", "the most housing")
+    n = Metric("business", np.array([0.0, 1.0]), 1.0, "business (ha)", "the most business")
+    values = np.array([2.0, 3.0])
+    proven = no_conflict_note(m, n, "demo", values, [R(status="optimal", gap=0.0)] * 4)
+    assert proven == "housing and business do not conflict in demo: one allocation has the most housing (2.0 ha) and the most business (3.0 ha); the front is that one point"
+    within = no_conflict_note(m, n, "demo", values, [R(status="optimal", gap=0.0), R(status="optimal", gap=0.008)])
+    assert "do not conflict in demo within the solver's gap (up to 0.80 %)" in within
+    stopped = no_conflict_note(m, n, "demo", values, [R(status="optimal", gap=0.0), R(status="time_limit", gap=0.6)])
+    assert stopped.startswith("no conflict between housing and business among the allocations found, but not proven")
+    assert "do not conflict" not in stopped and "longer --time-limit" in stopped
+
+
 def test_dominated_points_are_never_on_the_front():
     # what a solve stopped early can give: point 1 is beaten by point 2 on both metrics, point 3 repeats point 2
     m = Metric("housing", None, 1.0, "housing (ha)", "the most housing")

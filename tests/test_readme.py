@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from .conftest import README, cli_args, readme_commands
 
 
@@ -40,12 +42,14 @@ def test_every_command_shown_in_the_readme_is_an_example():
 def test_the_pareto_example_finds_a_front(readme_examples):
     _, examples = readme_examples
     (pareto,) = [ex for ex in examples if ex.args[0] == "pareto"]
-    assert "on_front" in pareto.output and "do not conflict" not in pareto.output
+    assert "on_front" in pareto.output and "conflict" not in pareto.output
+    cwd, _ = readme_examples
+    table = pd.read_csv(cwd / "runs" / "front" / "pareto.csv")
+    front = table[table["on_front"]]
+    assert len(front) >= 2 and (front["business@W-Z"].diff().dropna() < 0).all()  # more housing, less business
 
 
 def test_the_sweep_example_proves_effects_smaller_than_the_gap(readme_examples):
-    import pandas as pd
-
     cwd, _ = readme_examples
     table = pd.read_csv(cwd / "runs" / "zh-sweep" / "sweep.csv")
     assert table["change_resolved"].all() and table["refined"].any()

@@ -13,7 +13,9 @@ solves, so that no point is dominated by a better allocation with the same first
   x ≥ ε, then the most x with that y held.
 
 When the first end already has the most x, the two metrics do not conflict: one allocation is
-best for both, the front is that one point, and the result says so. With a gap above 0 a
+best for both, the front is that one point, and the result says so — proven only when every
+solve was optimal at gap 0, "within the gap" otherwise, and "not proven" when a solve stopped at
+its time limit (then a better allocation may still conflict). With a gap above 0 a
 point can still come out dominated by another (a solve stopped early); such points, and
 points equal to an earlier one, stay in the table with ``on_front`` false and a note saying
 which point beats them, and the plot shows them apart. A metric that does not depend on the
@@ -105,6 +107,22 @@ def _skipped(n: int) -> str:
     return "" if n <= 0 else f", so the {n} point{'s' if n > 1 else ''} between the ends {'were' if n > 1 else 'was'} not solved"
 
 
+def no_conflict_note(mx: Metric, my: Metric, instance: str, values: np.ndarray, results: list) -> str:
+    """What one end having both bests means: proven (every solve optimal at gap 0), within the gap, or only
+    of the allocations found (a solve stopped at its time limit: a better allocation may still conflict)."""
+    found = f"{mx.more} ({mx.format(mx.of(values))}) and {my.more} ({my.format(my.of(values))})"
+    if any(r.status != "optimal" for r in results):
+        stopped = sorted({r.status for r in results if r.status != "optimal"})
+        return (f"no conflict between {mx.name} and {my.name} among the allocations found, but not proven: a solve stopped "
+                f"before its gap ({', '.join(stopped)}); the allocation found with {found} is the only point, and a "
+                "longer --time-limit may still show a front")
+    worst = max((r.gap or 0.0) for r in results)
+    if worst > 1e-9:
+        return (f"{mx.name} and {my.name} do not conflict in {instance} within the solver's gap (up to {fmt.percent(worst)}): "
+                f"one allocation has {found}; the front is that one point")
+    return f"{mx.name} and {my.name} do not conflict in {instance}: one allocation has {found}; the front is that one point"
+
+
 def _tol(value: float) -> float:
     return REL_TOL * max(1.0, abs(value))
 
@@ -166,11 +184,12 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         progress(f"pareto point {k}/{points}, step 2 of 2: {second.more} with that held")
         r2 = solve(prob)
         r = r2 if r2.has_solution else r1
+        statuses.extend([r1, r2])
         progress(f"pareto point {k}/{points}: {mx.name} {mx.format(mx.of(r.values))}, {my.name} {my.format(my.of(r.values))} "
                  f"({r.status}, gap {fmt.percent(r.gap)})")
         return r
 
-    results = {}
+    results, statuses = {}, []
     end_y = lexicographic(my, mx, -INF, f"{my.more}")
     end_x = lexicographic(mx, my, -INF, f"{mx.more}")
     for r in (end_y, end_x):
@@ -181,9 +200,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
     conflict = bool(hi > lo + _tol(lo))
     results[0] = (end_y, None)
     if not conflict:
-        notes.append(f"{mx.name} and {my.name} do not conflict in {prep.config.name}: one allocation has {mx.more} "
-                     f"({mx.format(mx.of(end_y.values))}) and {my.more} ({my.format(my.of(end_y.values))}); "
-                     "the front is that one point" + _skipped(points - 2))
+        notes.append(no_conflict_note(mx, my, prep.config.name, end_y.values, statuses) + _skipped(points - 2))
     else:
         for i, epsilon in enumerate(np.linspace(lo, hi, points)[1:-1], start=1):
             results[i] = (lexicographic(my, mx, float(epsilon) - _tol(float(epsilon)),
@@ -227,7 +244,7 @@ def plot(front_: Front, mx_label: str, my_label: str, x_name: str, y_name: str, 
             ax.annotate(str(point), (xv, yv), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel(mx_label)
     ax.set_ylabel(my_label)
-    ax.set_title(title if front_.conflict else f"{title}\n(no conflict: one allocation is best for both)", fontsize=10)
+    ax.set_title(title if front_.conflict else f"{title}\n(one point, no conflict found: see the notes)", fontsize=10)
     ax.ticklabel_format(style="plain", useOffset=False)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

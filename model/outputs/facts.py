@@ -25,7 +25,8 @@ Fact kinds (``where`` keys in brackets; see the test for their independent recom
 - ``priced`` [level, region, scope]: how many rows of duals.csv have a non-zero shadow price
   (scope ``all``; or ``within``: rows of the region and its finer regions, and resource caps
   of zones with units in the region); ``priced_rows``: how many rows duals.csv has.
-- ``dual`` [family, key]: a shadow price from duals.csv; ``dual_zone`` [key]: the zone of a resource row.
+- ``dual`` [family, key]: a shadow price from duals.csv; ``dual_zone`` [key]: the zone of a resource row;
+  ``dual_key`` [family, key]: a row of a family the sentences have no words for, by its key.
 - ``name`` [of, level/region/claim/rule]: a display name from the instance configuration.
 """
 from __future__ import annotations
@@ -359,7 +360,9 @@ def describe_row(t: RunTables, row) -> tuple[str, list[Fact]]:
         return f"the {'woon-werk balance' if family == 'balance' else 'no-net-loss rule'} of {where}", facts
     if family == "resources":
         return f"the {row['key'].split(' ', 1)[0]} cap of zone {row['zone']}", [Fact("dual_zone", {"key": row["key"]}, str(row["zone"]))]
-    return "the budget", []
+    if family == "budget":
+        return "the budget", []
+    return f"the {family} row {row['key']}", [Fact("dual_key", {"family": family, "key": row["key"]}, str(row["key"]))]
 
 
 def _count(n: int, noun: str) -> str:
