@@ -63,6 +63,9 @@ def tornado(wide: pd.DataFrame, params: list[str], path: Path, title: str) -> No
 
 def _shortfall_by_region(regions: pd.DataFrame, level: str) -> pd.DataFrame:
     floors = regions[(regions["level"] == level) & regions["demand_min"].notna()]
+    if "region_name" in floors:  # people read names; the code stays beside a name that differs
+        names = floors["region_name"].astype(str)
+        floors = floors.assign(region=[n if n == r else f"{n} ({r})" for n, r in zip(names, floors["region"].astype(str))])
     return floors.pivot_table(index="region", columns="scenario", values="shortfall_ha", aggfunc="sum", fill_value=0.0)
 
 
