@@ -1,4 +1,4 @@
-"""ruimtepuzzel command line (DESIGN.md §5).
+"""ruimtepuzzel command line (docs/cli.md).
 
 Exit codes: 0 solved (optimal or within gap, or the best allocation at the time
 limit), 1 input error (a command-line usage error included), 2 infeasible hard
@@ -16,21 +16,7 @@ from pathlib import Path
 
 import click
 
-HERE = Path(__file__).resolve().parent
-INSTANCES = HERE / "instances"
-DEFAULT_INSTANCE = "nl-provinces"
-
-
-def resolve_instance(name_or_path: str | None) -> Path:
-    """A folder path, or the name of a built-in instance (default: the built-in default)."""
-    if name_or_path is None:
-        return INSTANCES / DEFAULT_INSTANCE
-    path = Path(name_or_path)
-    if path.is_dir() or path.exists():
-        return path
-    if (INSTANCES / name_or_path).is_dir():
-        return INSTANCES / name_or_path
-    return path  # the loader reports it as not found
+from ruimtepuzzel.model.inputs.builtin import DEFAULT_INSTANCE, INSTANCES, builtin_names, resolve_instance  # noqa: F401
 
 
 def _progress(quiet: bool):
@@ -79,7 +65,11 @@ SETTING = _settings()
 
 
 class Commands(click.Group):
-    """The command group; a usage error (unknown option, bad value) exits 1, an input error (DESIGN.md §5)."""
+    """The command group. A usage error (unknown option, bad value) exits 1, an input error (docs/cli.md);
+    a command whose optional dependency is missing ends with the extra to install, never a traceback (each
+    command checks its extras first, :mod:`ruimtepuzzel.model.optional`; this catches any import of an
+    optional package that slipped past those checks).
+    """
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -93,6 +83,18 @@ class Commands(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx):
+        from ruimtepuzzel.model.optional import EXTRA_OF, install_hint
+
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            extra = EXTRA_OF.get((exc.name or "").split(".")[0])
+            if extra is None:
+                raise
+            click.echo(f"error: {exc.name} is not installed: {install_hint(extra)}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -155,9 +157,10 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
     Exit code 4 when some scenarios failed (a crashed or killed worker); rerun to retry them.
     """
     from ruimtepuzzel.model.errors import RuimtepuzzelError
-    from ruimtepuzzel.model.analysis.sweep import sweep_instance
 
     try:
+        from ruimtepuzzel.model.analysis.sweep import sweep_instance  # needs the sweep extra: a message, not a traceback
+
         outcome = sweep_instance(resolve_instance(instance), spec_path, out, scenario=scenario, workers=workers,
                                  scheduler=scheduler, reuse=not no_reuse, quiet=quiet, progress=_progress(quiet),
                                  time_limit=time_limit, gap=gap, threads=threads, refine=refine)
@@ -262,10 +265,13 @@ def fetch_regions_cmd(year, out, base_url):
 def report(run_dir, instance_arg):
     """(Re)write report.html, factsheets.html and the maps of the solved run in RUN_DIR."""
     from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.optional import require_installed
     from ruimtepuzzel.model.outputs.report import instance_of_run, write_report
+    from ruimtepuzzel.model.pipeline import OPTIONAL_OUTPUTS
 
     progress = _progress(False)
     try:
+        require_installed(OPTIONAL_OUTPUTS["report.html"][0], extra="report", purpose="report")
         progress.begin(f"loading the instance of {run_dir}…")
         instance, warnings = instance_of_run(run_dir, instance_arg)
         for w in warnings:
@@ -367,6 +373,20 @@ def validate(instance, scenario, as_json):
                f"links to existing uses: {info['existing_use_links']:,}; locked pairs: {info['locked']}")
     for w in info["warnings"]:
         click.echo(f"  warning: {w}")
+
+
+@main.command("instances")
+def instances_cmd():
+    """List the built-in instances (to name in solve, validate, sweep…) and their scenarios."""
+    import yaml
+
+    for name in builtin_names():
+        folder = INSTANCES / name
+        description = (yaml.safe_load((folder / "instance.yaml").read_text()) or {}).get("description") or ""
+        scenarios = sorted(p.stem for p in (folder / "scenarios").glob("*.yaml"))
+        click.echo(f"{name}{' (default)' if name == DEFAULT_INSTANCE else ''}: {' '.join(str(description).split())}")
+        if scenarios:
+            click.echo(f"  scenarios: {', '.join(scenarios)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """ruimtepuzzel's model, laid out as the pipeline it implements (data flows one way):
 
-- :mod:`.inputs`      read and check an instance folder (DESIGN.md §4)
+- :mod:`.inputs`      read and check an instance folder (docs/instances.md)
 - :mod:`.prepare`     hard rules, allowed pairs, spatial relations, pre-solve findings
 - :mod:`.formulation` the labelled MIP: one module per constraint family, and the objectives
 - :mod:`.solve`       solve stages and exact aggregation (the solver adapters are :mod:`ruimtepuzzel.solvers`)

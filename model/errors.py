@@ -1,4 +1,4 @@
-"""Errors that the command line turns into exit codes (DESIGN.md §5)."""
+"""Errors that the command line turns into exit codes (docs/cli.md)."""
 
 
 class RuimtepuzzelError(Exception):

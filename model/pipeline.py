@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel import solvers
+from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
 from ruimtepuzzel.model.errors import InfeasibleError, InputError
@@ -36,9 +37,45 @@ from ruimtepuzzel.solvers.highs import fixed_integer_duals
 
 RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_only_ha"]
 
+# outputs beyond the base install's tables: file -> (the modules it needs, the extra that brings them)
+OPTIONAL_OUTPUTS = {
+    "allocation.gpkg": (("geopandas", "pyogrio"), "gis"),
+    "summary.xlsx": (("openpyxl",), "report"),
+    "report.html": (("geopandas", "pyogrio", "matplotlib"), "report"),
+}
+
+
+def skipped_outputs(with_report: bool = True) -> dict[str, str]:
+    """The optional outputs this install cannot write, each with the reason and the extra to install."""
+    skipped = {}
+    for name, (modules, extra) in OPTIONAL_OUTPUTS.items():
+        if name == "report.html" and not with_report:
+            continue
+        reason = optional.missing(modules, extra, name)
+        if reason is not None:
+            skipped[name] = reason
+    return skipped
+
 
 @dataclass
 class Run:
+    """One solved instance: the inputs, the model, the solver's answer and the result tables.
+
+    Attributes:
+        instance: the loaded instance.
+        prep: the prepared instance (allowed pairs, exclusions, spatial relations).
+        problem: the problem that was solved (the class problem when ``solver.aggregate`` is on).
+        result: the solver's answer: ``status``, ``objective``, ``bound``, ``gap``, ``values``, ``times``.
+        allocation: one row per allocated (``unit_id``, ``claim``) pair (``allocation.csv``).
+        summary: one row per level, region and claim (``summary.csv``).
+        manifest: the run's manifest (empty until a run folder is written).
+        out: the run folder, when one was written.
+        times: seconds per step (load, preprocess, build, transfer, solve, extract, duals, write).
+        duals: the shadow prices (``duals.csv``), or None when they could not be computed.
+        rule_costs: with ``--rule-costs``, the cost of each hard rule (``rule_costs.csv``).
+        aggregation: with ``solver.aggregate``, units, classes, columns and rows before and after.
+    """
+
     instance: Instance
     prep: Prepared
     problem: object
@@ -154,6 +191,9 @@ def solve_instance(
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)  # before any folder is made
     out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    skipped = skipped_outputs(with_report)
+    for reason in skipped.values():
+        progress(f"skipped: {reason}")
     infeasible = None
     with results.staging(out) as tmp:
         opts.log_path = tmp / "solver.log"
@@ -169,8 +209,8 @@ def solve_instance(
                 results.write_csv(costs, tmp / "rule_costs.csv")
                 run.rule_costs = costs
             begin(progress, "writing the result files…")
-            _write_solution(run, opts, overrides, times, tmp)
-            if with_report:
+            _write_solution(run, opts, overrides, times, tmp, skipped)
+            if with_report and "report.html" not in skipped:
                 from ruimtepuzzel.model.outputs.report import write_report
 
                 begin(progress, "writing the report and maps…")
@@ -188,16 +228,20 @@ def opts_for_variants(opts: SolveOptions) -> SolveOptions:
     return dataclasses.replace(opts, log_path=None)
 
 
-def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
-    """The result files; codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…)."""
+def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path, skipped: dict) -> None:
+    """The run's tables and manifest; the optional outputs in ``skipped`` (see :func:`skipped_outputs`) are left out.
+
+    Codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…).
+    """
     t = time.perf_counter()
     config = run.instance.config
     allocation = with_names(run.allocation, config)
     results.write_csv(allocation, tmp / "allocation.csv")
-    geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
-    results.write_allocation_gpkg(allocation, geometry, config.crs, tmp / "allocation.gpkg")
-    labels = {k: config.claim_name(k) for k in config.claims}
-    styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels, {k for k, c in config.claims.items() if c.stacking})
+    if "allocation.gpkg" not in skipped:
+        geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
+        results.write_allocation_gpkg(allocation, geometry, config.crs, tmp / "allocation.gpkg")
+        labels = {k: config.claim_name(k) for k in config.claims}
+        styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels, {k for k, c in config.claims.items() if c.stacking})
     summary = with_names(run.summary, config)
     results.write_csv(summary, tmp / "summary.csv")
     transformed = with_names(extract.transformation(run.prep, run.allocation), config)
@@ -210,7 +254,9 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: P
     if run.rule_costs is not None:
         sheets["rule_costs"] = with_names(run.rule_costs, config)
     run.manifest = manifest_of(run, opts, overrides)
-    write_workbook(sheets, tmp / "summary.xlsx", run.manifest)
+    run.manifest["skipped_outputs"] = skipped
+    if "summary.xlsx" not in skipped:
+        write_workbook(sheets, tmp / "summary.xlsx", run.manifest)
     times["write"] = time.perf_counter() - t
     run.manifest["times_s"]["write"] = round(times["write"], 4)
     results.write_manifest(run.manifest, tmp / "manifest.json")
@@ -264,10 +310,15 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
         mx, my = pareto.metric(prep, problem, x), pareto.metric(prep, problem, y)
         results.write_csv(found.table, tmp / "pareto.csv")
         results.write_csv(found.allocations, tmp / "pareto_allocations.csv")
-        pareto.plot(found, mx.label, my.label, x, y, tmp / "pareto.png", f"{instance.name}: {my.label} against {mx.label}")
+        unplotted = optional.missing(("matplotlib",), "report", "pareto.png")
+        if unplotted is None:
+            pareto.plot(found, mx.label, my.label, x, y, tmp / "pareto.png", f"{instance.name}: {my.label} against {mx.label}")
+        else:
+            progress(f"skipped: {unplotted}")
         results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": scenario,
                                 "x": x, "y": y, "points": points, "conflict": found.conflict, "notes": found.notes,
-                                "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap}, tmp / "manifest.json")
+                                "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap,
+                                "skipped_outputs": {"pareto.png": unplotted} if unplotted else {}}, tmp / "manifest.json")
     found.table.attrs["notes"] = found.notes
     progress(f"wrote {out}")
     return found.table, out

@@ -57,6 +57,8 @@ class Fixing:
 
 @dataclass
 class Problem:
+    """A labelled sparse MIP: variable groups (``groups``), row blocks per family (``blocks``), bounds and objective."""
+
     sense: str = "max"  # "max" or "min"
     groups: dict[str, VarGroup] = field(default_factory=dict)
     blocks: list[RowBlock] = field(default_factory=list)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.optional import require
 from ruimtepuzzel.model.problem import Problem
 
 from ruimtepuzzel.solvers import highs, pyomo_backend
@@ -23,6 +24,7 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
 def check_available(name: str) -> None:
     if name == "highs":
         return
+    require("pyomo", extra="pyomo", purpose=f"the solver {name!r}")
     if not pyomo_backend.available(name):
         raise InputError(f"solver {name!r} is not available to Pyomo on this machine (use 'highs' or 'pyomo-highs')")
 

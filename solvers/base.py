@@ -38,6 +38,8 @@ class SolveOptions:
 
 @dataclass
 class SolveResult:
+    """A solver's answer: ``status`` (optimal, time_limit, no_solution, infeasible…), the column ``values``, objective, bound, gap."""
+
     status: str
     values: Optional[np.ndarray] = None
     objective: Optional[float] = None

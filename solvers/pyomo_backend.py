@@ -148,11 +148,21 @@ def available(solver: str) -> bool:
 
 def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watch: Watch | None = None) -> SolveResult:
     """Solve in a forked worker; ``watch`` gets the elapsed time only (Pyomo solvers report nothing while they run)."""
-    import pyomo
-
     start = time.perf_counter()
     m, flat = build_pyomo(prob, skip)
     transfer = time.perf_counter() - start
+    result = solve_model(m, flat, prob, opts, watch)
+    result.times = {"transfer": transfer, **result.times}
+    return result
+
+
+def solve_model(m, flat: list, prob: Problem, opts: SolveOptions, watch: Watch | None = None) -> SolveResult:
+    """Solve a Pyomo model built by :func:`build_pyomo` (and perhaps extended since) in a guarded worker.
+
+    ``flat`` holds the model's variables in the problem's column order; the result's values follow it.
+    """
+    import pyomo
+
     poll = (lambda elapsed: watch(SolveProgress(elapsed))) if watch else None
     message, killed = run_in_worker(_worker, (m, flat, prob, opts), opts.deadline_s(), poll)
     result = SolveResult(status=NO_SOLUTION if killed else ERROR, solver=opts.solver, version=f"pyomo {pyomo.__version__}", killed=killed)
@@ -161,5 +171,4 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
             setattr(result, key, value)
     elif killed:
         result.message = f"{opts.solver} did not stop within {opts.deadline_s():.0f} s; the worker was killed"
-    result.times = {"transfer": transfer, **result.times}
     return result

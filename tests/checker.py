@@ -1,6 +1,6 @@
 """An independent checker of a solved allocation.
 
-It re-reads the rules of DESIGN.md §3 from the instance and checks an allocation
+It re-reads the rules of docs/model.md from the instance and checks an allocation
 against them with its own, deliberately plain code (per-unit loops, shapely
 distances, networkx components): none of the model's preprocessing or
 formulation code is used, so a bug there cannot hide itself here.

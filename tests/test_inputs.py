@@ -1,4 +1,4 @@
-"""Every bad input of DESIGN.md §4 is an InputError naming the file, key or column and value."""
+"""Every bad input of docs/instances.md is an InputError naming the file, key or column and value."""
 import geopandas as gpd
 import pandas as pd
 import pytest

@@ -102,3 +102,25 @@ def test_parcels_from_geopackage(tmp_path):
     assert allocated(run) == {("P1", "logistics"), ("P2", "logistics"), ("P3", "housing")}
     out = gpd.read_file(tmp_path / "run" / "allocation.gpkg", layer="allocation")
     assert out.crs.to_epsg() == 28992 and set(out.geom_type) == {"Polygon"} and len(out) == 3
+
+
+def test_a_lattice_finds_the_same_close_pairs_as_the_shapes():
+    # square cells on one lattice: the stencil of offsets gives exactly the pairs shapely's distances give
+    from ruimtepuzzel.model.prepare.spatial import closer_than, lattice_of
+
+    rng = np.random.default_rng(7)
+    cells = rng.choice(40 * 30, size=500, replace=False)
+    x, y = 50.0 + 100 * (cells // 30), 1050.0 + 100 * (cells % 30)
+    grid = {"x": x, "y": y, "cell_m": np.full(len(x), 100.0)}
+    boxes = shapely.box(x - 50, y - 50, x + 50, y + 50)
+    lattice = lattice_of(grid)
+    for distance in (10, 100, 150, 200, 500, 707.2, 1000):
+        sources, targets = rng.choice(500, 80, replace=False), rng.choice(500, 300, replace=False)
+        for a, b in ((sources, targets), (targets, sources)):
+            got = lattice.closer_than(a, b, distance)
+            want = closer_than(boxes[a], boxes[b], distance)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+    shifted = dict(grid, x=x + 0.3)  # one cell off the lattice: no lattice
+    shifted["x"][0] += 20
+    assert lattice_of(shifted) is None

@@ -1,4 +1,4 @@
-"""Build an instance folder from GIS layers (DESIGN.md §5 ``build SPEC.yaml --out DIR``).
+"""Build an instance folder from GIS layers (docs/cli.md ``build SPEC.yaml --out DIR``).
 
 Units are a square grid clipped to the regions of the first level (or user parcels);
 every level's code is the region holding the largest part of the unit; attributes come
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import read_yaml
+from ruimtepuzzel.model.optional import require_installed
 
 RASTER_HOW = {"mean", "max", "min", "majority"}
 VECTOR_HOW = {"intersects", "share", "majority", "distance_km"}
@@ -201,6 +202,7 @@ def vector_attribute(units: np.ndarray, frame, attr: Attribute) -> np.ndarray:
 
 
 def raster_attribute(units: np.ndarray, crs: str, path: Path, attr: Attribute) -> np.ndarray:
+    require_installed(("rasterio",), extra="gis", purpose="a raster attribute in build")
     import rasterio
     from rasterio import features
     from rasterio.crs import CRS
@@ -307,6 +309,7 @@ def starting_yaml(spec: Spec, units: pd.DataFrame, name: str) -> str:
 
 
 def build_instance(spec_path: Path, out: Path, progress=lambda m: None) -> tuple[Path, list[str]]:
+    require_installed(("geopandas", "pyogrio"), extra="gis", purpose="build")
     import geopandas as gpd
 
     from ruimtepuzzel.model.outputs.run_folder import staging

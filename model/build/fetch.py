@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from ruimtepuzzel.model.errors import RuimtepuzzelError
+from ruimtepuzzel.model.optional import require_installed
 
 BASE_URL = "https://service.pdok.nl/cbs/gebiedsindelingen/{year}/wfs/v1_0"
 LAYERS = {"provincie": "provincie_gegeneraliseerd", "corop": "coropgebied_gegeneraliseerd", "gemeente": "gemeente_gegeneraliseerd"}
@@ -52,6 +53,8 @@ def fetch_layer(url: str, timeout: float):
 
 def fetch_regions(year: int, out: Path, base_url: str = BASE_URL, timeout: float = 60.0, progress=lambda m: None) -> dict[str, int]:
     import os
+
+    require_installed(("geopandas", "pyogrio"), extra="gis", purpose="fetch-regions")
 
     out = Path(out)
     frames = {}

@@ -1,4 +1,4 @@
-"""The MIP, one module per constraint family (DESIGN.md §3).
+"""The MIP, one module per constraint family (docs/model.md).
 
 ``formulate(prep)`` creates the allocation variables x[u,k] for the allowed pairs
 only (column j is pair j), then lets each family emit its labelled rows, then sets

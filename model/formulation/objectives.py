@@ -1,4 +1,4 @@
-"""Objective senses (DESIGN.md §3, "Exact semantics").
+"""Objective senses (docs/model.md, "Objectives").
 
 - ``max_value``: maximise Σ value·x − Σ soft penalties·x − Σ π_g·s_g − Σ β·w
   (π_g = the row's ``shortfall_penalty`` or ``shortfall_penalty_per_ha``;

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
-from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, unit_ids
+from ruimtepuzzel.model.formulation.common import joined_claims, labels, pair_claims, pair_units, unit_ids
 
 FAMILY = "env_zoning"
 MERGE = True  # tests switch this off to compare with the edge form
@@ -44,7 +44,7 @@ def apply(prep: Prepared, prob: Problem) -> None:
     first = np.full(n_rows, -1)
     order = np.arange(len(row))[::-1]
     first[row[order]] = order  # the first conflict of each row names it
-    heavy_claims = pd.Series(claims[heavy]).groupby(row).agg(lambda s: "+".join(sorted(set(s)))).to_numpy()
+    heavy_claims = joined_claims(prep, row, n_rows, heavy)
     lab = labels(
         heavy_unit=unit_ids(prep, units[heavy[first]]), heavy_claim=heavy_claims,
         sensitive_unit=unit_ids(prep, units[sens[first]]), sensitive_claim=claims[sens[first]],

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, stacking_pairs, unit_ids
+from ruimtepuzzel.model.formulation.common import joined_claims, labels, pair_claims, pair_units, stacking_pairs, unit_ids
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
 
@@ -126,12 +126,6 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
 
 def _labels(prep, row, n_rows, linked, row_existing, row_side, row_unit, t_coef, links) -> pd.DataFrame:
     """existing_unit, existing (its category or use), side, unit_id (linked unit; empty when aggregated), claim, links."""
-    codes = pair_claims(prep)  # claim name per pair
-    names = np.asarray(prep.claims, dtype=object)
-    bit = pd.Categorical(codes[linked], categories=prep.claims).codes.astype(np.int64)
-    mask = np.zeros(n_rows, np.int64)
-    np.bitwise_or.at(mask, row, 1 << bit)
-    spelled = {m: "+".join(names[[i for i in range(len(names)) if m >> i & 1]]) for m in np.unique(mask)}
     sides = np.asarray(pd.Categorical(links["side"]).categories, dtype=object)[row_side]
     category = prep.existing.category[row_existing]
     use = prep.units["current_use"].to_numpy(dtype=object)[row_existing] if "current_use" in prep.units else None
@@ -140,6 +134,6 @@ def _labels(prep, row, n_rows, linked, row_existing, row_side, row_unit, t_coef,
     return labels(
         existing_unit=unit_ids(prep, row_existing), existing=existing, side=sides,
         unit_id=np.where(row_unit >= 0, ids[np.maximum(row_unit, 0)], ""),
-        claim=pd.Series(mask).map(spelled).to_numpy(dtype=object),
+        claim=joined_claims(prep, row, n_rows, linked),
         links=np.bincount(row, minlength=n_rows), t_coefficient=t_coef,
     )

@@ -1,1 +1,1 @@
-"""Reading and checking instance folders (DESIGN.md §4): YAML, units, cross-references."""
+"""Reading and checking instance folders (docs/instances.md): YAML, units, cross-references."""

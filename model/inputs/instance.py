@@ -1,4 +1,4 @@
-"""Load and validate an instance folder (DESIGN.md §4): the :class:`Instance` every later step reads.
+"""Load and validate an instance folder (docs/instances.md): the :class:`Instance` every later step reads.
 
 ``load_instance(folder, scenario)`` reads ``instance.yaml`` (:mod:`.config`), merges a
 scenario overlay onto it, validates it against :mod:`.schema`, reads the units

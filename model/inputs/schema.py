@@ -1,4 +1,4 @@
-"""The `instance.yaml` schema (DESIGN.md §4), as pydantic models.
+"""The `instance.yaml` schema (docs/instances.md), as pydantic models.
 
 Unknown keys are errors (``extra="forbid"``); rule operators are a closed set,
 never evaluated as code. Every scalar arrives as its spelling (:mod:`.values`) and is
@@ -247,7 +247,7 @@ class SolverConfig(Strict):
     threads: Annotated[int, _setting(settings.threads)] = 2
     seed: Annotated[int, _setting(settings.seed)] = 0
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
-    aggregate: Flag = False  # extension: merge interchangeable units into classes (exact; see model/aggregate.py)
+    aggregate: Flag = False  # extension: merge interchangeable units into classes (exact; see model/solve/aggregate.py)
     options: dict[str, SolverOption] = Field(default_factory=dict)  # extension: raw solver options
 
 

@@ -35,6 +35,7 @@ from ruimtepuzzel.model.inputs import cells as cl
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
 from ruimtepuzzel.model.inputs.table import COMMA_NUMBER, POINT_NUMBER, SPACES, Cells, Dialect, decimal_mark, read_cells
 from ruimtepuzzel.model.inputs.values import CSV_FALSE, CSV_TRUE, spelled, spells_boolean_word
+from ruimtepuzzel.model.optional import require_installed
 
 NUMBER, BOOLEAN, TEXT = "number", "boolean", "text"
 BOOLEAN_SPELLINGS = "true/false, 1/0, yes/no, ja/nee, j/n or waar/onwaar (any case), or empty for missing"
@@ -258,6 +259,7 @@ def cell_boxes(grid: dict) -> np.ndarray:
 
 
 def _read_gpkg_units(path: Path, crs: str) -> tuple[pd.DataFrame, np.ndarray]:
+    require_installed(("geopandas", "pyogrio"), extra="gis", purpose=f"reading {path.name}")
     import pyogrio
 
     try:

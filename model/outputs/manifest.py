@@ -1,4 +1,4 @@
-"""The run's manifest.json (DESIGN.md §6): what was solved, how, with which result, time and memory."""
+"""The run's manifest.json (docs/results.md): what was solved, how, with which result, time and memory."""
 from __future__ import annotations
 
 import hashlib

@@ -260,8 +260,8 @@ def instance_of_run(run_dir: Path, given=None) -> tuple[Instance, list[str]]:
     """The instance a run was solved on, with warnings: ``given`` (a folder or a built-in name) if set, else the
     folder the manifest names, else the built-in instance of the manifest's name. An instance folder that moved
     is an input error naming the folder the manifest gives; one of another name is an input error too."""
-    from ruimtepuzzel import __file__ as package_file
     from ruimtepuzzel.model.errors import InputError
+    from ruimtepuzzel.model.inputs.builtin import INSTANCES, resolve_instance
     from ruimtepuzzel.model.inputs.instance import load_instance
 
     run_dir = Path(run_dir)
@@ -269,14 +269,13 @@ def instance_of_run(run_dir: Path, given=None) -> tuple[Instance, list[str]]:
     if not manifest_path.exists() or not (run_dir / "summary.csv").exists():
         raise InputError(f"{run_dir}: not the folder of a solved run (no manifest.json or summary.csv)")
     manifest = json.loads(manifest_path.read_text())
-    builtin = Path(package_file).resolve().parent / "instances"
     warnings = []
     if given is not None:
-        folder = Path(given) if Path(given).exists() or not (builtin / str(given)).is_dir() else builtin / str(given)
+        folder = resolve_instance(str(given))
     else:
         folder = Path(manifest.get("instance_folder", ""))
         if not (folder / "instance.yaml").exists():
-            fallback = builtin / manifest["instance"]
+            fallback = INSTANCES / manifest["instance"]
             if not (fallback / "instance.yaml").exists():
                 raise InputError(f"{run_dir}: the instance folder its manifest names, {folder}, is not there (moved?); "
                                  "give the instance with --instance FOLDER")

@@ -1,4 +1,4 @@
-"""Write a run folder atomically (DESIGN.md §6).
+"""Write a run folder atomically (docs/results.md).
 
 Everything is written into a hidden sibling folder, then moved into place with one
 rename; a failed or killed run leaves only that hidden folder, which is removed on

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel.model.inputs.instance import Instance
-from ruimtepuzzel.model.prepare.spatial import closer_than
+from ruimtepuzzel.model.prepare.spatial import units_closer_than
 
 HEAVY, SENSITIVE = "existing heavy", "existing sensitive"
 LINK_COLUMNS = ("existing_unit", "side", "pair")
@@ -92,19 +92,20 @@ def exclusion_masks(instance: Instance, existing: ExistingUses, fixed: np.ndarra
     masks: dict[str, np.ndarray] = {}
     if ez is None or not fixed.any():
         return masks
-    geometry, n = instance.geometry, len(instance.units)
+    n = len(instance.units)
+    every = np.arange(n)
     cfg = instance.config.claims
     sources = np.flatnonzero(existing.sensitive & fixed)
     for category, claims in _heavy_categories(instance).items():
         if len(sources):
-            near, _ = closer_than(geometry, geometry[sources], ez.distance_of(category))
+            near, _ = units_closer_than(instance, every, sources, ez.distance_of(category))
             for k in claims:
                 masks.setdefault(k, np.zeros(n, bool))[near] = True
     heavy_near = np.zeros(n, bool)
     for category in existing.categories():
         heavy = existing.heavy_units(category, fixed)
         if len(heavy):
-            near, _ = closer_than(geometry, geometry[heavy], ez.distance_of(category))
+            near, _ = units_closer_than(instance, every, heavy, ez.distance_of(category))
             heavy_near[near] = True
     if heavy_near.any():
         for k, c in cfg.items():
@@ -123,27 +124,27 @@ def links(instance: Instance, existing: ExistingUses, movable: np.ndarray, pair_
     ez = instance.config.env_zoning
     frames = []
     if ez is not None and movable.any():
-        geometry, cfg = instance.geometry, instance.config.claims
+        cfg = instance.config.claims
         sensitive_claims = [k for k, c in cfg.items() if c.sensitive]
         if sensitive_claims:
             targets = np.flatnonzero(np.any([pair_of[s] >= 0 for s in sensitive_claims], axis=0))
             for category in existing.categories():
                 sources = existing.heavy_units(category, movable)
-                frames += _pairs_near(geometry, sources, targets, ez.distance_of(category), sensitive_claims, pair_of, HEAVY)
+                frames += _pairs_near(instance, sources, targets, ez.distance_of(category), sensitive_claims, pair_of, HEAVY)
         sources = np.flatnonzero(existing.sensitive & movable)
         for category, heavy_claims in _heavy_categories(instance).items():
             targets = np.flatnonzero(np.any([pair_of[h] >= 0 for h in heavy_claims], axis=0))
-            frames += _pairs_near(geometry, sources, targets, ez.distance_of(category), heavy_claims, pair_of, SENSITIVE)
+            frames += _pairs_near(instance, sources, targets, ez.distance_of(category), heavy_claims, pair_of, SENSITIVE)
     if not frames:
         return pd.DataFrame({"existing_unit": np.empty(0, np.int64), "side": np.empty(0, object), "pair": np.empty(0, np.int64)})
     out = pd.concat(frames, ignore_index=True).drop_duplicates()
     return out.sort_values(["existing_unit", "side", "pair"], ignore_index=True)
 
 
-def _pairs_near(geometry, sources, targets, distance, claims, pair_of, side) -> list[pd.DataFrame]:
+def _pairs_near(instance, sources, targets, distance, claims, pair_of, side) -> list[pd.DataFrame]:
     if len(sources) == 0 or len(targets) == 0:
         return []
-    i, j = closer_than(geometry[sources], geometry[targets], distance)
+    i, j = units_closer_than(instance, sources, targets, distance)
     e, u = sources[i], targets[j]
     other = e != u  # the unit itself: the link holds by itself
     e, u = e[other], u[other]

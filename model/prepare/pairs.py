@@ -1,6 +1,6 @@
 """Preprocessing: from a validated instance to allowed (unit, claim) pairs and spatial relations.
 
-Hard filters remove pairs before any variable exists (DESIGN.md §3), in this order:
+Hard filters remove pairs before any variable exists (docs/model.md), in this order:
 
 1. hard layer and proximity rules (``effect: exclude``);
 2. ``protected`` units keep only ``protected_claims``;
@@ -30,7 +30,7 @@ from ruimtepuzzel.model.inputs.schema import NATIONAL
 from ruimtepuzzel.model.prepare.existing import ExistingUses, exclusion_masks, existing_uses, links, transformable
 from ruimtepuzzel.model.prepare.feasibility import findings
 from ruimtepuzzel.model.prepare.prepared import Prepared
-from ruimtepuzzel.model.prepare.spatial import adjacency, closer_than, components
+from ruimtepuzzel.model.prepare.spatial import components, units_adjacency, units_closer_than
 
 RELOCATION = "budget-relocation"
 PROTECTED = "protected"
@@ -110,23 +110,25 @@ def _filters(instance: Instance, areas: dict, existing: ExistingUses):
     primary = _primary_filters(instance)
     non_stacking = [k for k, c in instance.config.claims.items() if not c.stacking]
     fixed = existing.any & ~transformable(_allowed(primary, n), non_stacking, n)
+    excluded: dict[str, np.ndarray] = {}
+    newly_fixed = fixed
     while True:
-        filters = {k: list(flist) for k, flist in primary.items()}
-        for k, mask in exclusion_masks(instance, existing, fixed).items():
-            filters[k].append((ZONING_EXISTING, mask))
+        for k, mask in exclusion_masks(instance, existing, newly_fixed).items():  # only the units fixed since last time
+            excluded[k] = excluded[k] | mask if k in excluded else mask
+        filters = {k: list(flist) + ([(ZONING_EXISTING, excluded[k])] if k in excluded else []) for k, flist in primary.items()}
         allowed = _allowed(filters, n)
         site_edges, site_reach = _site_and_host_filters(instance, filters, allowed, areas)
-        now_fixed = existing.any & ~transformable(allowed, non_stacking, n)  # only ever grows
-        if not (now_fixed & ~fixed).any():
+        newly_fixed = existing.any & ~transformable(allowed, non_stacking, n) & ~fixed  # fixed only ever grows
+        if not newly_fixed.any():
             return filters, allowed, site_edges, site_reach, fixed
-        fixed |= now_fixed
+        fixed = fixed | newly_fixed
 
 
 def _prune_small_sites(instance: Instance, claim: str, allowed: np.ndarray, area: np.ndarray):
     """Remove units whose connected eligible area is below min_site_ha; return (removed, edges, reach)."""
     minimum = instance.config.claims[claim].min_site_ha
     idx = np.flatnonzero(allowed)
-    u, v = adjacency(instance.geometry, instance.grid, idx)
+    u, v = units_adjacency(instance, idx)
     pos = np.full(len(allowed), -1)
     pos[idx] = np.arange(len(idx))
     label = components(len(idx), pos[u], pos[v])
@@ -208,7 +210,6 @@ def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.
     ez = cfg.env_zoning
     frames = []
     if ez is not None:
-        geometry = instance.geometry
         heavy = [k for k, c in cfg.claims.items() if c.env_category is not None]
         sensitive = [k for k, c in cfg.claims.items() if c.sensitive]
         for h in heavy:
@@ -216,7 +217,7 @@ def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.
             hi = np.flatnonzero(pair_of[h] >= 0)
             for s in sensitive:
                 sj = np.flatnonzero(pair_of[s] >= 0)
-                i, j = closer_than(geometry[hi], geometry[sj], dist)
+                i, j = units_closer_than(instance, hi, sj, dist)
                 i, j = hi[i], sj[j]
                 if not (cfg.claims[h].stacking or cfg.claims[s].stacking):
                     keep = i != j  # same unit: single use already forbids both

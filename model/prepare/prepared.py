@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Prepared:
+    """The instance after the hard rules: one row per allowed pair (pair j is column j of the problem)."""
+
     instance: Instance
     claims: list[str]
     pairs: pd.DataFrame  # one row per allowed pair (= x column): unit, claim, used_ha, value, penalty, cost_eur

@@ -6,11 +6,17 @@ from typing import Optional
 
 from ruimtepuzzel.model.inputs.instance import load_instance
 from ruimtepuzzel.model.prepare.pairs import prepare
+from ruimtepuzzel.model.prepare.prepared import Prepared
 
 
 def validation_summary(folder: Path, scenario: Optional[str] = None) -> dict:
-    instance = load_instance(folder, scenario)
-    prep = prepare(instance)
+    """Load and preprocess the instance folder, and summarise it (see :func:`summarise`)."""
+    return summarise(prepare(load_instance(folder, scenario)))
+
+
+def summarise(prep: Prepared) -> dict:
+    """Units, regions, allowed pairs and eligible hectares per claim, demand rows, zoning conflicts, locked pairs, warnings."""
+    instance, scenario = prep.instance, prep.instance.scenario
     pairs = prep.pairs
     per_claim = pairs.groupby("claim", observed=False)
     return {

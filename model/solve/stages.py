@@ -1,6 +1,6 @@
 """Solving a formulated problem: solver options from the instance, the stages of an objective, status errors.
 
-``max_min_fulfilment`` solves twice (DESIGN.md §3): the smallest fulfilment ratio first,
+``max_min_fulfilment`` solves twice (docs/model.md): the smallest fulfilment ratio first,
 then the best value with it held. A status that is not a solution becomes the error the
 command line turns into its exit code (2 infeasible with a diagnosis, 3 no solution).
 """

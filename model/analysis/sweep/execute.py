@@ -18,6 +18,7 @@ from typing import Callable
 from ruimtepuzzel.solvers.base import _die_with_parent
 
 from ruimtepuzzel.model.analysis.sweep.worker import Context, Task, solve_task
+from ruimtepuzzel.model.optional import require
 
 Done = Callable[[Task, dict], None]
 Failed = Callable[[Task, str], None]
@@ -111,7 +112,8 @@ def _dask_task(ctx: Context, task: Task) -> dict:
 
 def run_dask(ctx: Context, tasks: list[Task], scheduler, done: Done, failed: Failed) -> None:
     """Solve ``tasks`` on a Dask cluster: ``scheduler`` is an address or a ``distributed.Client``/cluster."""
-    from distributed import Client, as_completed
+    distributed = require("distributed", extra="sweep", purpose="sweep --scheduler (a Dask cluster)")
+    Client, as_completed = distributed.Client, distributed.as_completed
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:

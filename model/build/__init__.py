@@ -1,0 +1,1 @@
+"""Instances from GIS layers (``build``) and the CBS region boundaries (``fetch-regions``)."""
