@@ -57,7 +57,7 @@ def with_changes(wide: pd.DataFrame, records: dict, base: Optional[dict]) -> pd.
     out = wide.copy()
     ref = base["objective"] if base and base.get("objective") is not None else np.nan
     changes = [change_interval(records.get(s), base) for s in out["scenario"]]
-    out["objective_change"] = out["objective"].astype(float) - ref
+    out["objective_change"] = out["objective"].astype(float) - ref + 0.0  # + 0.0: never −0.0
     out["change_low"] = [c[0] if c else np.nan for c in changes]
     out["change_high"] = [c[1] if c else np.nan for c in changes]
     out["change_resolved"] = [c[2] if c else pd.NA for c in changes]
