@@ -154,6 +154,9 @@ def _aggregation(prep: Prepared, problem, progress: Callable, times: dict):
     if prep.config.objective.sense in objectives.TWO_STAGE:
         progress(f"warning: solver.aggregate is ignored for {prep.config.objective.sense} (its second stage works on units)")
         return None
+    if prep.config.periods:
+        progress("warning: solver.aggregate does not support periods yet; the units are solved one by one")
+        return None
     t = time.perf_counter()
     agg = aggregate.aggregate(prep, problem)
     times["aggregate"] = time.perf_counter() - t
@@ -292,6 +295,9 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
         raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
     begin(progress, f"loading {folder}…")
     instance = load_instance(folder, scenario)
+    if instance.config.periods:
+        raise InputError(f"{instance.folder}: pareto does not support phased instances (periods) yet; "
+                         "solve one period at a time, or remove 'periods' in a scenario")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)
     begin(progress, "preprocessing and building the model…")

@@ -25,6 +25,7 @@ class VarGroup:
     size: int
     labels: pd.DataFrame
     integer: bool
+    copies: int = 1  # phased problems: the group's columns repeat once per period, year after year
 
     @property
     def slice(self) -> slice:
@@ -55,9 +56,24 @@ class Fixing:
     value: float
 
 
+@dataclass(frozen=True)
+class Periods:
+    """The periods of a phased problem: group ``x`` holds ``n_pairs`` columns per year, year after year."""
+
+    years: tuple
+    n_pairs: int
+
+    def index(self, year) -> int:
+        return self.years.index(year)
+
+
 @dataclass
 class Problem:
-    """A labelled sparse MIP: variable groups (``groups``), row blocks per family (``blocks``), bounds and objective."""
+    """A labelled sparse MIP: variable groups (``groups``), row blocks per family (``blocks``), bounds and objective.
+
+    ``periods`` is None for one period; for a phased problem every group except the
+    once-only ones (shortfall, fulfilment) holds one block of columns per year.
+    """
 
     sense: str = "max"  # "max" or "min"
     groups: dict[str, VarGroup] = field(default_factory=dict)
@@ -70,15 +86,26 @@ class Problem:
     cost: Optional[np.ndarray] = None
     n_cols: int = 0
     n_rows: int = 0
+    periods: Optional[Periods] = None
 
     # ------------------------------------------------------------------ building
 
-    def add_vars(self, name: str, labels: pd.DataFrame, lower, upper, integer: bool) -> np.ndarray:
-        """Add a group of columns; returns their global indices."""
+    def x_cols(self, pairs: np.ndarray, year=None) -> np.ndarray:
+        """The columns of allocation pairs in the period ``year`` (the pairs themselves for one period)."""
+        if self.periods is None:
+            return np.asarray(pairs)
+        return np.asarray(pairs) + self.periods.index(year) * self.periods.n_pairs
+
+    def period_blocks(self, group: str) -> int:
+        """How many period blocks of columns ``group`` holds: one per year, or 1 (once-only, or one period)."""
+        return self.groups[group].copies
+
+    def add_vars(self, name: str, labels: pd.DataFrame, lower, upper, integer: bool, copies: int = 1) -> np.ndarray:
+        """Add a group of columns; returns their global indices (``copies``: period blocks, see :class:`Periods`)."""
         if name in self.groups:
             raise ValueError(f"variable group {name!r} exists")
         size = len(labels)
-        self.groups[name] = VarGroup(name, self.n_cols, size, labels.reset_index(drop=True), integer)
+        self.groups[name] = VarGroup(name, self.n_cols, size, labels.reset_index(drop=True), integer, copies)
         self._lb.append(np.broadcast_to(np.asarray(lower, float), (size,)).copy())
         self._ub.append(np.broadcast_to(np.asarray(upper, float), (size,)).copy())
         self._int.append(np.full(size, integer))

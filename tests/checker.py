@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import defaultdict
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -76,19 +77,81 @@ def _fail(problems: list, msg: str) -> None:
     problems.append(msg)
 
 
+@dataclass(frozen=True)
+class _Row:
+    unit_id: str
+    claim: str
+    share: float
+    used_ha: float
+
+
 def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, objective: float | None = None) -> dict:
-    """Raise CheckFailed listing every violated rule; return recomputed figures."""
+    """Raise CheckFailed listing every violated rule; return recomputed figures.
+
+    A phased allocation (``period`` and ``share_<year>`` columns) is checked period by period:
+    shares never shrink, every family holds on each period's state, each demand row in its
+    own period, and the objective is the contract's phased one.
+    """
     cfg = instance.config
     units = instance.units.set_index("unit_id", drop=False)
     geom = dict(zip(instance.units["unit_id"], instance.geometry))
     claims = cfg.claims
     problems: list[str] = []
-    rows = list(alloc.itertuples(index=False))
+    years = list(cfg.periods) if cfg.periods else [None]
 
     def used(uid, k, share=1.0):
         f = claims[k].area_factor if claims[k].stacking else 1.0
         return float(units.at[uid, "area_ha"]) * f * share
 
+    for r in alloc.itertuples(index=False):
+        if abs(r.used_ha - used(r.unit_id, r.claim, r.share)) > 1e-4:
+            _fail(problems, f"({r.unit_id}, {r.claim}) used_ha {r.used_ha} != {used(r.unit_id, r.claim, r.share)}")
+    if cfg.periods:
+        shares = alloc[[f"share_{y}" for y in years]].to_numpy(float)
+        for r, row in zip(alloc.itertuples(index=False), shares):
+            if (np.diff(row) < -TOL).any():
+                _fail(problems, f"({r.unit_id}, {r.claim}) shrinks over the periods: {row.tolist()}")
+            first = years[int(np.argmax(row > TOL))]
+            if r.period != first:
+                _fail(problems, f"({r.unit_id}, {r.claim}) period {r.period}, but first allocated in {first}")
+            if abs(row[-1] - r.share) > TOL:
+                _fail(problems, f"({r.unit_id}, {r.claim}) share {r.share} is not its last period's {row[-1]}")
+
+    totals = {"max_value": 0.0, "min_cost": 0.0, "min_shortfall": 0.0, "value": 0.0, "cost": 0.0}
+    for t, year in enumerate(years):
+        if year is None:
+            rows = [_Row(r.unit_id, r.claim, r.share, r.used_ha) for r in alloc.itertuples(index=False)]
+        else:
+            rows = [_Row(r.unit_id, r.claim, float(getattr(r, f"share_{year}")), used(r.unit_id, r.claim, float(getattr(r, f"share_{year}"))))
+                    for r in alloc.itertuples(index=False) if getattr(r, f"share_{year}") > TOL]
+        demands = [d for d in cfg.demand if year is None or cfg.demand_period(d) == year]
+        block = summary if summary is None or year is None else summary[summary["period"] == year]
+        limit = cfg.budget.limit(year) if cfg.budget else None
+        for lk in cfg.locked:
+            if year is None or cfg.locked_period(lk) <= year:
+                if not any(r.unit_id == lk.unit_id and r.claim == lk.claim for r in rows):
+                    _fail(problems, f"locked ({lk.unit_id}, {lk.claim}) is not allocated" + (f" in {year}" if year else ""))
+        fig = _check_state(instance, units, geom, rows, demands, limit, block, problems, used)
+        w = cfg.objective.weight(year)
+        last = t == len(years) - 1
+        totals["max_value"] += w * (fig["value"] - fig["penalty"] - fig["balance_cost"]) - fig["shortfall_cost"]
+        totals["min_cost"] += w * (fig["penalty"] + fig["balance_cost"]) + fig["shortfall_cost"] + (fig["cost"] if last else 0.0)
+        totals["min_shortfall"] += fig["rel_shortfall"]
+        totals["value"] += w * fig["value"]
+        totals["cost"] = fig["cost"]
+    sense = cfg.objective.sense
+    key = "max_value" if sense == "max_min_fulfilment" else sense
+    if objective is not None and abs(totals[key] - objective) > 1e-5 * max(1.0, abs(objective)):
+        _fail(problems, f"objective {objective} differs from the recomputed {key} {totals[key]}")
+    if problems:
+        raise CheckFailed("\n".join(problems))
+    return totals
+
+
+def _check_state(instance, units, geom, rows, demands, budget_limit, summary, problems, used) -> dict:
+    """Every family on one state of the allocation; returns its value, penalty, cost, shortfall and balance figures."""
+    cfg = instance.config
+    claims = cfg.claims
     # --- pairs are unique, single use, stacking hosts
     seen = set()
     share_sum = defaultdict(float)
@@ -102,8 +165,6 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
             share_sum[r.unit_id] += r.share
         if not claims[r.claim].divisible and abs(r.share - 1) > TOL:
             _fail(problems, f"({r.unit_id}, {r.claim}) has share {r.share} but the claim is not divisible")
-        if abs(r.used_ha - used(r.unit_id, r.claim, r.share)) > 1e-4:
-            _fail(problems, f"({r.unit_id}, {r.claim}) used_ha {r.used_ha} != {used(r.unit_id, r.claim, r.share)}")
     for uid, total in share_sum.items():
         if total > 1 + TOL:
             _fail(problems, f"unit {uid} is used {total:.3f} times by non-stacking claims")
@@ -130,11 +191,6 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
             c = units.at[r.unit_id, cfg.budget.cost_attr]
             if not _missing(c) and c > cfg.budget.max_relocation_eur_per_m2:
                 _fail(problems, f"unit {r.unit_id} costs {c} €/m², above the relocation limit, but got {r.claim}")
-
-    # --- locked
-    for lk in cfg.locked:
-        if (lk.unit_id, lk.claim) not in seen:
-            _fail(problems, f"locked ({lk.unit_id}, {lk.claim}) is not allocated")
 
     # --- environmental zoning: new-new pairs, and existing uses until their unit is transformed
     ez = cfg.env_zoning
@@ -190,7 +246,7 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
         return "NL" if level == "national" else units.at[uid, level]
 
     demand_amount = []
-    for d in cfg.demand:
+    for d in demands:
         amount = 0.0
         for r in rows:
             if r.claim == d.claim and region_of(r.unit_id, d.level) == d.region_key:
@@ -252,8 +308,8 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
         if attr:
             v = units.at[r.unit_id, attr]
             total_cost += 10_000 * r.used_ha * (0.0 if _missing(v) else float(v))
-    if cfg.budget and cfg.budget.max_eur is not None and total_cost > cfg.budget.max_eur * (1 + 1e-9) + 1e-3:
-        _fail(problems, f"budget: cost {total_cost:,.0f} > {cfg.budget.max_eur:,.0f}")
+    if budget_limit is not None and total_cost > budget_limit * (1 + 1e-9) + 1e-3:
+        _fail(problems, f"budget: cost {total_cost:,.0f} > {budget_limit:,.0f}")
 
     # --- summary.csv adds up
     if summary is not None:
@@ -265,7 +321,7 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
             want = by.get((s.level, str(s.region), s.claim), 0.0)
             if abs(s.allocated_ha - want) > 1e-4:
                 _fail(problems, f"summary: {s.level} {s.region} {s.claim} allocated_ha {s.allocated_ha} != {want}")
-        for d, amount in zip(cfg.demand, demand_amount):
+        for d, amount in zip(demands, demand_amount):
             match = summary[(summary.level == d.level) & (summary.region.astype(str) == d.region_key)
                             & (summary.claim == d.claim) & (summary.measure == (d.measure or "ha"))]
             if len(match) != 1:
@@ -290,24 +346,12 @@ def check(instance, alloc: pd.DataFrame, summary: pd.DataFrame | None = None, ob
                 if rule_matches(units.at[r.unit_id, rule.attr], rule.op, rule.value):
                     penalty += rule.per_ha * r.used_ha
     shortfall_cost, rel_shortfall = 0.0, 0.0
-    for d, amount in zip(cfg.demand, demand_amount):
+    for d, amount in zip(demands, demand_amount):
         if d.lower:
             short = max(0.0, d.lower - amount)
             pi = d.shortfall_penalty if d.shortfall_penalty is not None else cfg.objective.shortfall_penalty_per_ha
             shortfall_cost += pi * short
             rel_shortfall += d.weight * short / d.lower
     balance_cost = sum(b.penalty_per_ha * gap for b, gap in balance_gap if b.penalty_per_ha is not None)
-    figures = {
-        "max_value": value - penalty - shortfall_cost - balance_cost,
-        "min_cost": total_cost + penalty + shortfall_cost + balance_cost,
-        "min_shortfall": rel_shortfall,
-        "value": value,
-        "cost": total_cost,
-    }
-    sense = cfg.objective.sense
-    key = "max_value" if sense == "max_min_fulfilment" else sense
-    if objective is not None and abs(figures[key] - objective) > 1e-5 * max(1.0, abs(objective)):
-        _fail(problems, f"objective {objective} differs from the recomputed {key} {figures[key]}")
-    if problems:
-        raise CheckFailed("\n".join(problems))
-    return figures
+    return {"value": value, "penalty": penalty, "cost": total_cost, "shortfall_cost": shortfall_cost,
+            "rel_shortfall": rel_shortfall, "balance_cost": balance_cost}

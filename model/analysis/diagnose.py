@@ -31,6 +31,7 @@ PLAIN = {
     "budget": "the acquisition budget",
     "locked": "locked plans (fixed allocations)",
     "fulfilment": "the fair-share fulfilment level",
+    "phasing": "what is allocated in one period stays allocated in the next",
 }
 MAX_KEYS = 8
 IIS_STRATEGY = 4  # HiGHS: find a true IIS (its default, a light test, can return an empty set for an infeasible LP)
@@ -140,7 +141,13 @@ def _num(v: float) -> str:
 
 
 def describe_row(block, local: int) -> str:
+    """One row in planner's words (a phased row says its period)."""
     lab = block.labels.iloc[local].to_dict()
+    text = _describe(block, lab, local)
+    return f"{text} (in {lab['period']})" if "period" in lab and block.family != "phasing" else text
+
+
+def _describe(block, lab: dict, local: int) -> str:
     hi = block.upper[local]
     family = block.family
     if family == "single_use":
@@ -166,6 +173,8 @@ def describe_row(block, local: int) -> str:
         return f"the budget of € {_num(hi)}"
     if family == "stacking":
         return f"stacking claim {lab['claim']} on unit {lab['unit_id']} needs a host claim on the same unit"
+    if family == "phasing":
+        return f"{lab['claim']} on unit {lab['unit_id']}, allocated in {lab['period']}, stays allocated in {lab['next_period']}"
     if family == "min_site":
         where = lab.get("unit_id") or f"{lab.get('from_unit')}→{lab.get('to_unit')}"
         return f"the minimum site size of {lab['claim']} around unit {where} ({block.name})"

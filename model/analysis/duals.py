@@ -2,7 +2,7 @@
 
 For each demand floor and ceiling, woon-werk balance, no-net-loss row, resource cap and
 budget, ``duals.csv`` gives the change in the objective per unit of the row's right-hand
-side: per extra hectare (or dwelling) demanded, per extra hectare allowed under a ceiling,
+side (a phased instance: per period, with a ``period`` column): per extra hectare (or dwelling) demanded, per extra hectare allowed under a ceiling,
 per extra MW of grid capacity. The duals hold for small changes that keep the integer
 decisions as they are.
 """
@@ -51,14 +51,17 @@ def shadow_prices(prep: Prepared, problem: Problem, duals: np.ndarray, activity:
             for local, lab in enumerate(block.labels.to_dict("records")):
                 r = offset + local
                 key, unit, side = _row_meaning(block, lab, prep)
+                if "period" in lab:
+                    key = f"{key} {lab['period']}"
                 rhs = block.lower[local] if side == "lower" else block.upper[local]
                 dual = float(duals[r]) + 0.0
                 dual = 0.0 if abs(dual) < TOL else dual
                 rows.append({
+                    **({"period": lab["period"]} if "period" in lab else {}),
                     "family": block.family, "key": key, "level": lab.get("level"), "region": lab.get("region"),
                     "claim": lab.get("claim") or lab.get("housing_claim"), "zone": lab.get("zone"),
                     "shadow_price": dual, "unit": unit, "activity": float(activity[r]), "rhs": float(rhs),
                     "binding": bool(abs(activity[r] - rhs) <= 1e-6 * max(1.0, abs(rhs))),
                 })
         offset += block.size
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=(["period"] if problem.periods is not None else []) + COLUMNS)

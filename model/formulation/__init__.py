@@ -2,7 +2,8 @@
 
 ``formulate(prep)`` creates the allocation variables x[u,k] for the allowed pairs
 only (column j is pair j), then lets each family emit its labelled rows, then sets
-the objective. Adding a family means adding a module and listing it in FAMILIES.
+the objective. Adding a family means adding a module and listing it in FAMILIES. A phased
+instance (``periods``) is formulated once and expanded into period blocks (:mod:`.phasing`).
 """
 from __future__ import annotations
 
@@ -38,5 +39,9 @@ def formulate(prep: Prepared, sense: str | None = None) -> Problem:
     assert len(x) == 0 or x[0] == 0, "x must be the first column group: column j is pair j"
     for family in FAMILIES:
         family.apply(prep, prob)
+    if prep.config.periods:
+        from ruimtepuzzel.model.formulation.phasing import expand
+
+        prob = expand(prep, prob)
     apply_objective(prep, prob, sense or prep.config.objective.sense)
     return prob

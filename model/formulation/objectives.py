@@ -41,27 +41,49 @@ def _shortfall_penalties(prep: Prepared) -> np.ndarray:
     return np.array([d.shortfall_penalty if d.shortfall_penalty is not None else default for d in _floor_rows(prep)])
 
 
-def max_value_cost(prep: Prepared, prob: Problem) -> np.ndarray:
-    cost = np.zeros(prob.n_cols)
-    cost[prob.group("x").slice] = prep.pairs["value"].to_numpy() - prep.pairs["penalty"].to_numpy()
-    if prob.has("shortfall"):
-        cost[prob.group("shortfall").slice] = -_shortfall_penalties(prep)
+def _put(cost: np.ndarray, prep: Prepared, prob: Problem, group: str, values, when: str = "each") -> None:
+    """Add ``values`` (one per column of one period) to ``group``'s costs.
+
+    ``when``: ``each`` period weighted by ``objective.period_weights``, only the ``last`` period's
+    state, or ``once`` (a group that is not repeated per period). One period: all the same.
+    """
+    g = prob.group(group)
+    copies = prob.period_blocks(group)
+    if copies == 1:
+        cost[g.slice] += values
+        return
+    years = prob.periods.years
+    size = g.size // copies
+    for t, year in enumerate(years):
+        weight = prep.config.objective.weight(year) if when == "each" else float(t == len(years) - 1)
+        cost[g.start + t * size: g.start + (t + 1) * size] += weight * np.asarray(values)
+
+
+def _balance_slacks(prep: Prepared, prob: Problem):
     for i, b in enumerate(prep.config.balance):
         name = f"balance_slack[{i}]"
         if prob.has(name):
-            cost[prob.group(name).slice] = -b.penalty_per_ha
+            yield name, b.penalty_per_ha
+
+
+def max_value_cost(prep: Prepared, prob: Problem) -> np.ndarray:
+    cost = np.zeros(prob.n_cols)
+    _put(cost, prep, prob, "x", prep.pairs["value"].to_numpy() - prep.pairs["penalty"].to_numpy())
+    if prob.has("shortfall"):
+        _put(cost, prep, prob, "shortfall", -_shortfall_penalties(prep), "once")
+    for name, penalty in _balance_slacks(prep, prob):
+        _put(cost, prep, prob, name, -penalty)
     return cost
 
 
 def min_cost_cost(prep: Prepared, prob: Problem) -> np.ndarray:
     cost = np.zeros(prob.n_cols)
-    cost[prob.group("x").slice] = prep.pairs["cost_eur"].to_numpy() + prep.pairs["penalty"].to_numpy()
+    _put(cost, prep, prob, "x", prep.pairs["cost_eur"].to_numpy(), "last")  # each pair is paid for once
+    _put(cost, prep, prob, "x", prep.pairs["penalty"].to_numpy())
     if prob.has("shortfall"):
-        cost[prob.group("shortfall").slice] = _shortfall_penalties(prep)
-    for i, b in enumerate(prep.config.balance):
-        name = f"balance_slack[{i}]"
-        if prob.has(name):
-            cost[prob.group(name).slice] = b.penalty_per_ha
+        _put(cost, prep, prob, "shortfall", _shortfall_penalties(prep), "once")
+    for name, penalty in _balance_slacks(prep, prob):
+        _put(cost, prep, prob, name, penalty)
     return cost
 
 
@@ -69,7 +91,7 @@ def min_shortfall_cost(prep: Prepared, prob: Problem) -> np.ndarray:
     cost = np.zeros(prob.n_cols)
     if prob.has("shortfall"):
         rows = _floor_rows(prep)
-        cost[prob.group("shortfall").slice] = np.array([d.weight / d.lower for d in rows])
+        _put(cost, prep, prob, "shortfall", np.array([d.weight / d.lower for d in rows]), "once")
     return cost
 
 
@@ -77,11 +99,20 @@ def add_fulfilment(prep: Prepared, prob: Problem) -> None:
     """t ∈ [0,1] with Σ q·x − D_g·t ≥ 0 for every floor g."""
     which = demand.floors(prep)
     t = prob.add_vars(FULFILMENT, labels(name=["t"]), 0.0, 1.0, integer=False)
-    parts = [prep.demand_coefficients(prep.config.demand[i]) for i in which]
+    parts = [_period_coefficients(prep, prob, prep.config.demand[i]) for i in which]
     rows = np.concatenate([np.full(len(idx) + 1, r) for r, (idx, _) in enumerate(parts)]) if parts else np.empty(0)
     cols = np.concatenate([np.append(idx, t[0]) for idx, _ in parts]) if parts else np.empty(0)
     vals = np.concatenate([np.append(coef, -prep.config.demand[i].lower) for i, (_, coef) in zip(which, parts)]) if parts else np.empty(0)
-    prob.add_rows(FULFILMENT, FULFILMENT, demand.demand_labels(prep, which), rows, cols, vals, 0.0, INF)
+    lab = demand.demand_labels(prep, which)
+    if prob.periods is not None:
+        lab["period"] = [prep.config.demand_period(prep.config.demand[i]) for i in which]
+    prob.add_rows(FULFILMENT, FULFILMENT, lab, rows, cols, vals, 0.0, INF)
+
+
+def _period_coefficients(prep: Prepared, prob: Problem, d) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, coefficients) of a demand row's allocated amount, in the state of the row's period."""
+    idx, coef = prep.demand_coefficients(d)
+    return prob.x_cols(idx, prep.config.demand_period(d)), coef
 
 
 def add_held_shortfall(prep: Prepared, prob: Problem) -> None:
@@ -116,7 +147,7 @@ def floor_fulfilment(prep: Prepared, prob: Problem, values: np.ndarray) -> tuple
     integer = prob.integrality()
     x[integer] = np.round(x[integer])
     rows = [prep.config.demand[i] for i in demand.floors(prep)]
-    allocated = np.array([coef @ x[idx] for idx, coef in (prep.demand_coefficients(d) for d in rows)])
+    allocated = np.array([coef @ x[cols] for cols, coef in (_period_coefficients(prep, prob, d) for d in rows)])
     return allocated, np.array([d.lower for d in rows])
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.values import (
-    Code, Flag, Number, Refused, number_or_none, read_flag, read_number, spelled,
+    Code, Count, Flag, Number, Refused, number_or_none, read_flag, read_number, spelled,
 )
 
 RULE_OPS = (">", ">=", "<", "<=", "==", "!=")
@@ -83,6 +83,7 @@ class Demand(Strict):
     max: Optional[Number] = Field(default=None, ge=0)
     shortfall_penalty: Optional[Number] = Field(default=None, ge=0)
     weight: Number = Field(default=1.0, ge=0)
+    period: Optional[Count] = None  # phasing: the year whose state meets it (default the last of periods)
     name: Optional[str] = None  # extension: label in reports
 
     @model_validator(mode="after")
@@ -194,14 +195,21 @@ class Resource(Strict):
 
 class Budget(Strict):
     cost_attr: Optional[str] = None
-    max_eur: Optional[Number] = Field(default=None, ge=0)
+    max_eur: Optional[Union[Number, dict[Count, Number]]] = None  # phasing: a mapping from year to euros
     max_relocation_eur_per_m2: Optional[Number] = None
 
     @model_validator(mode="after")
     def _needs_attr(self):
         if self.max_relocation_eur_per_m2 is not None and self.cost_attr is None:
             raise ValueError("'max_relocation_eur_per_m2' needs 'cost_attr'")
+        amounts = self.max_eur.values() if isinstance(self.max_eur, dict) else [self.max_eur]
+        if any(a is not None and a < 0 for a in amounts):
+            raise ValueError(f"max_eur must be ≥ 0: {self.max_eur}")
         return self
+
+    def limit(self, year: Optional[int] = None) -> Optional[float]:
+        """The budget of ``year`` (one amount for every period unless ``max_eur`` maps years to euros)."""
+        return self.max_eur[year] if isinstance(self.max_eur, dict) else self.max_eur
 
 
 SENSES = ("max_value", "min_cost", "min_shortfall", "max_min_fulfilment")
@@ -210,6 +218,10 @@ SENSES = ("max_value", "min_cost", "min_shortfall", "max_min_fulfilment")
 class Objective(Strict):
     sense: Literal["max_value", "min_cost", "min_shortfall", "max_min_fulfilment"] = "max_value"
     shortfall_penalty_per_ha: Number = Field(default=1000.0, ge=0)
+    period_weights: dict[Count, Number] = Field(default_factory=dict)  # phasing: w[t] per year (default 1)
+
+    def weight(self, year: Optional[int]) -> float:
+        return self.period_weights.get(year, 1.0) if year is not None else 1.0
 
 
 def _solver_option(value):
@@ -254,6 +266,7 @@ class SolverConfig(Strict):
 class Locked(Strict):
     unit_id: Code
     claim: Code
+    period: Optional[Count] = None  # phasing: fixed from this year on (default the first of periods)
 
 
 class InstanceConfig(Strict):
@@ -275,6 +288,47 @@ class InstanceConfig(Strict):
     locked: list[Locked] = Field(default_factory=list)
     protected_claims: list[Code] = Field(default_factory=lambda: ["business"])
     region_names: dict[str, dict[Code, str]] = Field(default_factory=dict)  # extension: display names per level and code
+    periods: Optional[list[Count]] = None  # phasing: strictly increasing years; absent: one period
+
+    @model_validator(mode="after")
+    def _periods(self):
+        if self.periods is None:
+            where = ([f"demand[{i}].period" for i, d in enumerate(self.demand) if d.period is not None]
+                     + [f"locked[{i}].period" for i, lk in enumerate(self.locked) if lk.period is not None]
+                     + (["objective.period_weights"] if self.objective.period_weights else [])
+                     + (["budget.max_eur (a mapping of years)"] if self.budget and isinstance(self.budget.max_eur, dict) else []))
+            if where:
+                raise ValueError(f"{where[0]} needs 'periods' (the years of a phased instance)")
+            return self
+        if not self.periods or any(b <= a for a, b in zip(self.periods, self.periods[1:])):
+            raise ValueError(f"periods must be strictly increasing years, got {self.periods}")
+        known = set(self.periods)
+        for i, d in enumerate(self.demand):
+            if d.period is not None and d.period not in known:
+                raise ValueError(f"demand[{i}].period: {d.period} is not one of periods {self.periods}")
+        for i, lk in enumerate(self.locked):
+            if lk.period is not None and lk.period not in known:
+                raise ValueError(f"locked[{i}].period: {lk.period} is not one of periods {self.periods}")
+        unknown = sorted(set(self.objective.period_weights) - known)
+        if unknown:
+            raise ValueError(f"objective.period_weights: years {unknown} are not in periods {self.periods}")
+        if any(w < 0 for w in self.objective.period_weights.values()):
+            raise ValueError("objective.period_weights must be ≥ 0")
+        if self.budget and isinstance(self.budget.max_eur, dict) and set(self.budget.max_eur) != known:
+            raise ValueError(f"budget.max_eur: give an amount for every period {self.periods} (it has {sorted(self.budget.max_eur)})")
+        return self
+
+    @property
+    def years(self) -> list:
+        """The periods, or [None] for an instance of one period."""
+        return list(self.periods) if self.periods else [None]
+
+    def demand_period(self, demand: Demand) -> Optional[int]:
+        """The year whose state a demand row is met by (its ``period``, default the last)."""
+        return demand.period if demand.period is not None else self.years[-1]
+
+    def locked_period(self, locked: Locked) -> Optional[int]:
+        return locked.period if locked.period is not None else self.years[0]
 
     @model_validator(mode="after")
     def _names(self):

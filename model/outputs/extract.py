@@ -7,6 +7,11 @@ the allocation, so the accounting adds up by construction and can be checked —
 with a no-net-loss rule, the business-park land transformed to the claim and the
 compensation found in it. ``transformation``: per level and region, which existing
 uses were transformed to which claim (DESIGN.md §3, *Transformation*).
+
+A phased instance (``periods``) has one state per period: ``allocation`` holds the pairs of
+the last state with ``period`` (the first year the pair is allocated) and ``share_<year>``
+per period, and ``summary`` and ``transformation`` hold one block per period (column
+``period``), each demand row in the block of its own period.
 """
 from __future__ import annotations
 
@@ -20,14 +25,35 @@ BINARY_THRESHOLD = 0.5
 SHARE_TOLERANCE = 1e-6
 
 
-def allocation(prep: Prepared, values: np.ndarray) -> pd.DataFrame:
-    pairs = prep.pairs
-    x = values[: len(pairs)]
-    claim_codes = pairs["claim"].cat.codes.to_numpy()  # categorical: no per-row string conversion
-    claim_names = np.asarray(pairs["claim"].cat.categories, dtype=object)
+def shares(prep: Prepared, values: np.ndarray) -> np.ndarray:
+    """Per period and pair the allocated share (periods × pairs; one row for one period): whole units rounded."""
+    n = len(prep.pairs)
+    n_periods = len(prep.config.years)
+    x = values[: n * n_periods].reshape(n_periods, n)
+    claim_codes = prep.pairs["claim"].cat.codes.to_numpy()  # categorical: no per-row string conversion
+    claim_names = np.asarray(prep.pairs["claim"].cat.categories, dtype=object)
     divisible = np.isin(claim_names, [k for k, c in prep.config.claims.items() if c.divisible])[claim_codes]
     share = np.where(divisible, np.clip(x, 0.0, 1.0), (x > BINARY_THRESHOLD).astype(float))
-    share = np.where(divisible & (share < SHARE_TOLERANCE), 0.0, share)
+    return np.where(divisible & (share < SHARE_TOLERANCE), 0.0, share)
+
+
+def allocation(prep: Prepared, values: np.ndarray) -> pd.DataFrame:
+    """One row per allocated pair (in the last period): unit_id, claim, region codes, used_ha, share (+ period, share_<year>)."""
+    share = shares(prep, values)
+    out = _pairs_frame(prep, share[-1])
+    take = out.attrs["pair_index"]
+    if prep.config.periods:
+        years = np.asarray(prep.config.periods)
+        out.insert(2, "period", years[np.argmax(share[:, take] > 0, axis=0)])
+        for year, row in zip(years, share):
+            out[f"share_{year}"] = row[take]
+    return out
+
+
+def _pairs_frame(prep: Prepared, share: np.ndarray) -> pd.DataFrame:
+    pairs = prep.pairs
+    claim_codes = pairs["claim"].cat.codes.to_numpy()
+    claim_names = np.asarray(pairs["claim"].cat.categories, dtype=object)
     take = np.flatnonzero(share > 0)
     units = pairs["unit"].to_numpy()[take]
     out = pd.DataFrame({
@@ -38,8 +64,33 @@ def allocation(prep: Prepared, values: np.ndarray) -> pd.DataFrame:
         out[level] = prep.instance.region_codes(level)[units]
     out["used_ha"] = pairs["used_ha"].to_numpy()[take] * share[take]
     out["share"] = share[take]
+    out = out.reset_index(drop=True)
     out.attrs["unit_index"] = units
-    return out.reset_index(drop=True)
+    out.attrs["pair_index"] = take
+    return out
+
+
+def state(prep: Prepared, alloc: pd.DataFrame, year) -> pd.DataFrame:
+    """The allocation as it stands in period ``year`` (the allocation itself for one period)."""
+    if not prep.config.periods:
+        return alloc
+    share = alloc[f"share_{year}"].to_numpy(float)
+    keep = share > 0
+    out = alloc.loc[keep, ["unit_id", "claim", *prep.instance.levels]].reset_index(drop=True)
+    full = alloc["used_ha"].to_numpy(float) / np.where(alloc["share"].to_numpy(float) > 0, alloc["share"].to_numpy(float), 1.0)
+    out["used_ha"] = full[keep] * share[keep]
+    out["share"] = share[keep]
+    out.attrs["unit_index"] = alloc.attrs["unit_index"][keep]
+    return out
+
+
+def _per_period(prep: Prepared, alloc: pd.DataFrame, table) -> pd.DataFrame:
+    """``table(prep, state, year)`` for every period, with a leading ``period`` column when phased."""
+    if not prep.config.periods:
+        return table(prep, alloc, None)
+    frames = [table(prep, state(prep, alloc, year), year) for year in prep.config.periods]
+    return pd.concat([f.assign(period=year)[["period", *f.columns]] for f, year in zip(frames, prep.config.periods)],
+                     ignore_index=True)
 
 
 def _keys(prep: Prepared, alloc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -68,8 +119,8 @@ def _allocated_by_region(prep: Prepared, alloc: pd.DataFrame, keys: tuple) -> pd
     return pd.concat(frames, ignore_index=True)
 
 
-def _demand_rows(prep: Prepared, alloc: pd.DataFrame, keys: tuple) -> pd.DataFrame:
-    """Each demand row's allocated amount, from one sum per (level, measure) rather than a scan per row."""
+def _demand_rows(prep: Prepared, alloc: pd.DataFrame, keys: tuple, year=None) -> pd.DataFrame:
+    """Each demand row of period ``year``, with its allocated amount from one sum per (level, measure)."""
     units = keys[0]
     claim_at = {k: i for i, k in enumerate(prep.claims)}
     totals: dict = {}
@@ -87,7 +138,7 @@ def _demand_rows(prep: Prepared, alloc: pd.DataFrame, keys: tuple) -> pd.DataFra
 
     rows = [{"level": d.level, "region": d.region_key, "claim": d.claim, "measure": d.measure or "ha",
              "demand_min": d.lower, "demand_max": d.upper, "allocated": allocated(d.level, d.measure, d.region_key, d.claim)}
-            for d in prep.config.demand]
+            for d in prep.config.demand if year is None or prep.config.demand_period(d) == year]
     cols = ["level", "region", "claim", "measure", "demand_min", "demand_max", "allocated"]
     if not rows:
         return pd.DataFrame(columns=cols)
@@ -119,6 +170,10 @@ def _compensation_columns(prep: Prepared, alloc: pd.DataFrame, keys: tuple, base
 
 def transformation(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
     """level, region, current_use, claim, transformed_ha: non-stacking allocations on units with a current use."""
+    return _per_period(prep, alloc, _transformation)
+
+
+def _transformation(prep: Prepared, alloc: pd.DataFrame, year=None) -> pd.DataFrame:
     cols = ["level", "region", "current_use", "claim", "transformed_ha"]
     if "current_use" not in prep.units.columns or alloc.empty:
         return pd.DataFrame(columns=cols)
@@ -138,11 +193,15 @@ def transformation(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
 
 def summary(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
     """level, region, claim, demand_min, demand_max, allocated_ha, shortfall_ha, pct_met (+ measure, allocated, shortfall,
-    business_park_transformed_ha, compensation_ha)."""
+    business_park_transformed_ha, compensation_ha); a phased instance: a block per ``period``."""
+    return _per_period(prep, alloc, _summary)
+
+
+def _summary(prep: Prepared, alloc: pd.DataFrame, year=None) -> pd.DataFrame:
     keys = _keys(prep, alloc)
     base = _allocated_by_region(prep, alloc, keys)
     _compensation_columns(prep, alloc, keys, base)
-    demand = _demand_rows(prep, alloc, keys)
+    demand = _demand_rows(prep, alloc, keys, year)
     out = base.merge(demand, on=["level", "region", "claim"], how="left")
     floor = out["demand_min"].astype(float)
     out["shortfall"] = np.where(floor.notna(), np.maximum(0.0, floor - out["allocated"].astype(float)), np.nan)

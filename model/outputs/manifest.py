@@ -65,6 +65,7 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "size": {"units": len(instance.units), "pairs": len(run.prep.pairs), **run.problem.size()},
         "aggregation": run.aggregation,
+        "periods": instance.config.periods,
         "warnings": run.prep.warnings,
         "shadow_prices": run.duals is not None,  # false: the fixed-integer LP failed, duals.csv is empty
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -52,7 +52,8 @@ class Context:
 
     @property
     def keeps_model(self) -> bool:
-        return self.reuse and self.opts.solver == "highs" and self.instance.config.objective.sense in PATCHABLE_SENSES
+        cfg = self.instance.config
+        return self.reuse and self.opts.solver == "highs" and cfg.objective.sense in PATCHABLE_SENSES and not cfg.periods
 
 
 @dataclass
