@@ -137,9 +137,13 @@ def recompute(t: Tables, fact: dict):
             value = value.get(part) if isinstance(value, dict) else None
         if w.get("prefix"):
             return fact["value"] if str(value).startswith(fact["value"]) else value
+        if w.get("last"):
+            return value[-1]
         return value * w.get("scale", 1.0) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
     if kind == "summary":
         rows = t.summary[(t.summary["level"] == w["level"]) & (t.summary["region"] == w["region"]) & (t.summary["claim"] == w["claim"])]
+        if "period" in w:
+            rows = rows[rows["period"] == w["period"]]
         assert len(rows) == 1, f"summary.csv has {len(rows)} rows for {w}"
         value = rows.iloc[0][w["column"]]
         return None if isinstance(value, float) and math.isnan(value) else value
@@ -167,6 +171,8 @@ def recompute(t: Tables, fact: dict):
         rows = t.duals[t.duals["key"] == w["key"]]
         rows = rows[rows["family"] == w["family"]] if "family" in w else rows
         assert len(rows) == 1, f"duals.csv has {len(rows)} rows for {w}"
+        if kind == "dual" and w.get("column", "shadow_price") != "shadow_price":
+            return int(rows.iloc[0][w["column"]])
         return {"dual": float(rows.iloc[0]["shadow_price"]), "dual_zone": rows.iloc[0]["zone"], "dual_key": rows.iloc[0]["key"]}[kind]
     if kind == "name":
         return t.region_name(w["level"], w["region"]) if w["of"] == "region" else t.claim_name(w["claim"])

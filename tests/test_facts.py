@@ -110,6 +110,24 @@ def test_measures_are_never_added_together(tmp_path):
     assert check_report(run.out, folder) > 5
 
 
+def test_a_phased_run_says_which_period_each_floor_is_of(tmp_path):
+    # housing asks 3 ha by 2030 of 4 cells, but a 2050 ceiling of 2 ha and a 2050 business floor of 2 ha: what is
+    # allocated stays allocated, so housing stops at 2 ha in 2030 and is 1 ha short there
+    config = {"claims": {"housing": {"value_per_ha": 10, "label": "Woningbouw"}, "business": {"value_per_ha": 6}},
+              "periods": [2030, 2050],
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 3, "period": 2030},
+                         {"level": "province", "region": "A", "claim": "business", "min_ha": 2, "period": 2050},
+                         {"level": "province", "region": "A", "claim": "housing", "max_ha": 2, "period": 2050}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(4))
+    run = solve_instance(folder, out=tmp_path / "run", gap=0.0, with_report=True)
+    text = sheet_text(run)
+    assert "A is asked 2 floors: Woningbouw 3.0 ha (2030); business 2.0 ha (2050)." in text
+    assert "Woningbouw in A (2030): 2.0 ha of 3.0 ha, 1.0 ha short (66.7 % met)." in text
+    assert "A gets 4.0 ha of land in 2050, the last period." in text
+    assert "the Woningbouw floor of A in 2030: \u22121,000 value per extra ha demanded." in text
+    assert check_report(run.out, folder) > 10
+
+
 def test_the_checker_catches_a_false_sentence(tmp_path):
     folder, run = nested(tmp_path, shortfall_in_corop=True)
     t = Tables(run.out, folder)

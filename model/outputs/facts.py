@@ -169,9 +169,23 @@ class RunTables:
         return label, Fact("name", {"of": "claim", "claim": claim}, label)
 
 
+def _period(row) -> Optional[int]:
+    """The row's period (a year) in a phased run, else None."""
+    value = row.get("period") if hasattr(row, "get") else None
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def _cell(row, column: str) -> Fact:
-    return Fact("summary", {"level": row["level"], "region": str(row["region"]), "claim": row["claim"], "column": column},
-                _plain(row[column]))
+    where = {"level": row["level"], "region": str(row["region"]), "claim": row["claim"], "column": column}
+    if _period(row) is not None:
+        where["period"] = _period(row)
+    return Fact("summary", where, _plain(row[column]))
+
+
+def _when(row) -> tuple[str, list[Fact]]:
+    """' (2030)' and its fact for a row of a phased run; nothing for one period."""
+    year = _period(row)
+    return ("", []) if year is None else (f" ({year})", [_cell(row, "period")])
 
 
 def _manifest(key: str, value, scale: float = 1.0) -> Fact:
@@ -236,6 +250,10 @@ def land_overview(t: RunTables, level: str = NATIONAL, region: str = "NL", subje
     where = {"level": level, "region": str(region)}
     text = f"{subject} {fmt.amount(land)} of land"
     facts = [Fact("land_ha", where, land)]
+    periods = t.manifest.get("periods")
+    if periods:  # allocation.csv holds the last period's state
+        text += f" in {periods[-1]}, the last period"
+        facts.append(Fact("manifest", {"key": "periods", "last": True}, int(periods[-1])))
     if t.stacking:
         names = [t.config.claim_name(k) for k in sorted(t.stacking)]
         text += f", with {fmt.amount(stacked)} of stacked use on it ({', '.join(names)})"
@@ -275,8 +293,9 @@ def sheet_asked(t: RunTables, level: str, region: str) -> list[Statement]:
         parts, facts = [], [name_fact, Fact("floors", {**where, "scope": "own"}, len(own))]
         for _, row in own.iterrows():
             claim, claim_fact = t.claim(row["claim"])
-            parts.append(f"{claim} {fmt.amount(row['demand_min'], row['measure'], measure_name(row['measure']))}")
-            facts += [claim_fact, _cell(row, "demand_min"), _cell(row, "measure")]
+            when, when_facts = _when(row)
+            parts.append(f"{claim} {fmt.amount(row['demand_min'], row['measure'], measure_name(row['measure']))}{when}")
+            facts += [claim_fact, _cell(row, "demand_min"), _cell(row, "measure")] + when_facts
         out.append(Statement(f"{label} is asked {_count(len(own), 'floor')}: {'; '.join(parts)}.", facts))
     finer = t.finer(level)
     if finer:
@@ -319,10 +338,12 @@ def short_floor(t: RunTables, row) -> Statement:
     claim, claim_fact = t.claim(row["claim"])
     where, where_fact = t.name(row["level"], row["region"])
     m = measure_name(row["measure"])
-    text = (f"{claim} in {where}: {fmt.amount(row['allocated'], row['measure'], m)} of "
+    when, when_facts = _when(row)
+    text = (f"{claim} in {where}{when}: {fmt.amount(row['allocated'], row['measure'], m)} of "
             f"{fmt.amount(row['demand_min'], row['measure'], m)}, "
             f"{fmt.amount(row['shortfall'], row['measure'], m)} short ({fmt.number(row['pct_met'], 1)} % met).")
     facts = [claim_fact, where_fact] + [_cell(row, c) for c in ("allocated", "demand_min", "shortfall", "pct_met", "measure")]
+    facts += when_facts
     return Statement(text, facts)
 
 
@@ -348,7 +369,16 @@ def price_line(t: RunTables, row) -> Statement:
 
 
 def describe_row(t: RunTables, row) -> tuple[str, list[Fact]]:
-    """A duals.csv row in words: 'the Woningbouw floor of Noord-Brabant (PV30)', 'the grid_mw cap of zone ZW'."""
+    """A duals.csv row in words: 'the Woningbouw floor of Noord-Brabant (PV30)', 'the grid_mw cap of zone ZW'
+    (with ' in 2030' in a phased run)."""
+    what, facts = _describe_row(t, row)
+    year = _period(row)
+    if year is None:
+        return what, facts
+    return f"{what} in {year}", facts + [Fact("dual", {"family": row["family"], "key": row["key"], "column": "period"}, year)]
+
+
+def _describe_row(t: RunTables, row) -> tuple[str, list[Fact]]:
     family = row["family"]
     if family in ("demand_floor", "demand_ceiling", "balance", "compensation") and isinstance(row.get("level"), str):
         where, where_fact = t.name(row["level"], row["region"] if row["level"] != NATIONAL else "NL")

@@ -119,6 +119,8 @@ def _demand_table(t: F.RunTables, rows: pd.DataFrame, with_region: bool) -> str:
     })
     if with_region:
         out.insert(0, "Region", [region_label(t.config, lv, r) for lv, r in zip(rows["level"], rows["region"])])
+    if "period" in rows.columns and rows["period"].notna().any():  # a phased run: each row is of one period
+        out.insert(0, "Period", rows["period"].astype("Int64").astype(str).to_numpy())
     decimals = {c: [fmt.measure_decimals(m, v if v == v else 0.0) for m, v in zip(measure, out[c])]
                 for c in ("Floor", "Ceiling", "Allocated", "Shortfall")}
     return _table(out, {**decimals, "% met": 1, "Land used (ha)": 1})
@@ -139,6 +141,13 @@ def _section_shortfall(t: F.RunTables, extras: dict) -> str:
     return "\n".join(parts)
 
 
+def _last_period(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last period in a phased run (its state is allocation.csv); all rows otherwise."""
+    if "period" not in summary.columns or summary["period"].isna().all():
+        return summary
+    return summary[summary["period"] == summary["period"].max()]
+
+
 def _section_national(t: F.RunTables, extras: dict) -> str:
     national = t.summary[t.summary["level"] == NATIONAL]
     return "\n".join([_static("What is allocated"), F.land_overview(t).html(), _demand_table(t, national, with_region=False)])
@@ -146,12 +155,16 @@ def _section_national(t: F.RunTables, extras: dict) -> str:
 
 def _section_per_region(t: F.RunTables, extras: dict) -> str:
     level = t.config.regions[0]
-    rows = t.summary[t.summary["level"] == level]
+    rows = _last_period(t.summary[t.summary["level"] == level])
     pivot = rows.pivot_table(index="region", columns="claim", values="allocated_ha", aggfunc="sum", sort=True).fillna(0.0)
     pivot = pivot[[k for k in t.config.claims if k in pivot.columns]]
     pivot.columns = [t.config.claim_name(k) for k in pivot.columns]
     pivot.insert(0, capital(plural(level_name(level))), [region_label(t.config, level, r) for r in pivot.index])
-    return "\n".join([_static(f"Allocated hectares per {level_name(level)} (used area, ha)"), _table(pivot.reset_index(drop=True), {})])
+    heading = F.Statement(f"Allocated hectares per {level_name(level)} (used area, ha)", [])
+    periods = t.manifest.get("periods")
+    if periods:
+        heading = F.Statement(f"{heading.text[:-1]}, in {periods[-1]})", [F.Fact("manifest", {"key": "periods", "last": True}, int(periods[-1]))])
+    return "\n".join([heading.html("h2"), _table(pivot.reset_index(drop=True), {})])
 
 
 def _section_prices(t: F.RunTables, extras: dict) -> str:

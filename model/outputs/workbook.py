@@ -32,6 +32,7 @@ class Column:
 
 
 COLUMNS = {
+    "period": Column("Period"),
     "level": Column("Level"),
     "region": Column("Region code"),
     "region_name": Column("Region"),
@@ -69,7 +70,7 @@ COLUMNS = {
     "transformed_ha": Column("Transformed (ha)", HA),
 }
 # the order people read a summary in: where, what, in which measure, then the figures
-ORDER = ["level", "region", "region_name", "zone", "rule", "rule_name", "layer", "current_use", "claim", "claim_name", "family", "key", "measure",
+ORDER = ["period", "level", "region", "region_name", "zone", "rule", "rule_name", "layer", "current_use", "claim", "claim_name", "family", "key", "measure",
          "demand_min", "demand_max", "allocated", "shortfall", "pct_met", "allocated_ha", "shortfall_ha"]
 
 
