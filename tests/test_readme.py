@@ -35,7 +35,8 @@ def test_every_command_shown_in_the_readme_is_an_example():
     prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
     shown = [c for c in re.findall(r"`([^`\n]+)`", prose) if cli_args(c) and "[" not in c and "…" not in c
              and not re.search(r"\b[A-Z]{2,}\b", c)]  # SPEC, RUN_DIR…: a syntax line, not an example
-    missing = [c for c in shown if c not in examples]
+    run = {tuple(cli_args(c)) for c in examples}  # `ruimtepuzzel X` and `python cli.py X` are the same command
+    missing = [c for c in shown if tuple(cli_args(c)) not in run]
     assert not missing, f"README commands that no example runs: {missing}"
 
 
