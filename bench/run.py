@@ -177,7 +177,7 @@ def measure(n: int, mode: str, solve: bool = True) -> dict:
 def national(folder: Path, repeats: int) -> None:
     """The whole country at 100 m (instances: nl-100m): the full pipeline through the command line."""
     if not (folder / "instance.yaml").exists():
-        print(f"generating nl-100m into {folder} (about 3 minutes)", flush=True)
+        print(f"building nl-100m into {folder} (instances/make_nl.py: the build of instances/specs/nl-100m.yaml; long)", flush=True)
         subprocess.run([sys.executable, str(ROOT / "instances" / "make_nl.py"), "nl-100m", "--out", str(folder)], check=True)
     keys = ("load", "preprocess", "build", "aggregate", "transfer", "solve", "extract", "duals", "write")
     print("| run | units | pairs | classes | columns (classes) | rows | status | gap | " + " | ".join(keys) + " | total | peak RSS MB |")

@@ -54,8 +54,8 @@ def test_the_sweep_example_proves_effects_smaller_than_the_gap(readme_examples):
     cwd, _ = readme_examples
     table = pd.read_csv(cwd / "runs" / "zh-sweep" / "sweep.csv")
     assert table["change_resolved"].all() and table["refined"].any()
-    halved = table[(table["varied"] == "peat_penalty") & (table["peat_penalty"] == 0.5)]
-    assert halved["objective_change"].item() > 0  # a lighter peat penalty is worth something, and it shows
+    halved = table[(table["varied"] == "land_take") & (table["land_take"] == 0.5)]
+    assert halved["objective_change"].item() >= 0  # a lighter penalty cannot cost anything; refined, the sign is sure
     assert (table.loc[table["varied"] == "business_x", "status"] == "optimal").all()  # the group factor applies
 
 

@@ -396,5 +396,5 @@ def test_cli_sweep_on_a_built_in_instance(tmp_path):
                              "--out", str(tmp_path / "zh"), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(tmp_path / "zh" / "sweep.csv")
-    assert list(table["grid"]) == [1604.0, 800.0] and (table["status"] == "optimal").all()
+    assert list(table["grid"]) == [1888.0, 800.0] and (table["status"] == "optimal").all()
     assert table["objective"].iloc[1] < table["objective"].iloc[0]  # less grid capacity cannot be worth more

@@ -80,8 +80,9 @@ def rule_value(config: InstanceConfig, units: pd.DataFrame, rule: Rule, dialect:
     if number_or_none(text) is not None:  # a number against text: refused if some cells are numbers (n.v.t. among 0/1)
         codes, uniques = pd.factorize(col)
         numeric = np.array([isinstance(v, str) and number_or_none(v) is not None for v in uniques], dtype=bool)
-        if numeric.any():
-            i = int(np.flatnonzero((codes >= 0) & ~numeric[np.maximum(codes, 0)])[0])
+        text_cells = np.flatnonzero((codes >= 0) & ~numeric[np.maximum(codes, 0)])
+        if numeric.any() and len(text_cells):  # every cell a number spelled as text ("5.3") is not a mix
+            i = int(text_cells[0])
             line = dialect.where(i) if dialect is not None else f"unit_id {units['unit_id'].iloc[i]!r}"
             raise InputError(f"{where}: a number, but column {rule.attr!r} mixes numbers and text: {line} has "
                              f"{col.iloc[i]!r} (leave a missing value empty, or write NA)")
