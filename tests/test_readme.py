@@ -50,13 +50,13 @@ def test_the_pareto_example_finds_a_front(readme_examples):
     assert len(front) >= 2 and (front["business@W-Z"].diff().dropna() < 0).all()  # more housing, less business
 
 
-def test_the_sweep_example_proves_effects_smaller_than_the_gap(readme_examples):
+def test_the_sweep_example_resolves_every_change_from_the_base(readme_examples):
     cwd, _ = readme_examples
-    table = pd.read_csv(cwd / "runs" / "zh-sweep" / "sweep.csv")
-    assert table["change_resolved"].all() and table["refined"].any()
-    halved = table[(table["varied"] == "land_take") & (table["land_take"] == 0.5)]
-    assert halved["objective_change"].item() >= 0  # a lighter penalty cannot cost anything; refined, the sign is sure
-    assert (table.loc[table["varied"] == "business_x", "status"] == "optimal").all()  # the group factor applies
+    table = pd.read_csv(cwd / "runs" / "zh-sweep" / "sweep.csv").set_index("varied")
+    assert table["change_resolved"].all()  # each change is known in sign, at the gap or refined
+    assert table.loc["land_take", "objective_change"] > 0  # a lighter penalty on taking open land is worth something
+    assert table.loc["business_x", "objective_change"] < 0  # higher floors cost something (every business floor scaled)
+    assert table.loc["base", "objective_change"] == 0
 
 
 def test_the_readme_shows_the_sweep_spec_the_example_runs():

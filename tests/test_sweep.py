@@ -237,7 +237,7 @@ def test_changes_hidden_by_the_gap_are_refined_or_marked(tmp_path, monkeypatch):
         {"path": "claims.business.value_per_ha", "name": "business_value", "values": [4.1]},  # +0.4 of 76: within 1 %
         {"path": "resources.grid_mw.cap.Z1", "name": "cap", "values": [1]}]})  # 60 + 4 − 100: far outside it
     plain = sweep_instance(folder, spec, tmp_path / "plain", quiet=True, refine=False, gap=0.01).table.set_index("scenario")
-    assert list(plain["change_resolved"]) == [False, False, True] and not plain["refined"].any()
+    assert list(plain["change_resolved"]) == [True, False, True] and not plain["refined"].any()  # S0000 is the base
     assert plain.loc["S0001", "change_low"] < 0 < plain.loc["S0001", "change_high"]  # the sign is unknown
     assert (tmp_path / "plain" / "tornado.png").exists()
 

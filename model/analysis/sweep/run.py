@@ -133,7 +133,7 @@ def _sweep(start, spec, spec_path, instance, base, opts, points, configs, keys, 
     refined: list[str] = []
     base_record = answers.get(base_key, {}).get("record")
     if refine and opts.mip_rel_gap > 0:
-        hidden = [pt for pt, key in zip(points, keys) if key in answers
+        hidden = [pt for pt, key in zip(points, keys) if key in answers and key != base_key  # the base itself changes nothing
                   and (c := change_interval(answers[key]["record"], base_record)) is not None and not c[2]]
         if hidden:
             exact = dataclasses.replace(opts, mip_rel_gap=0.0)
@@ -150,11 +150,18 @@ def _sweep(start, spec, spec_path, instance, base, opts, points, configs, keys, 
             base0 = store.get(base_key0)
             if base0 is not None:
                 answers[base_key0], base_record = base0, base0["record"]
+                for pt, key in zip(points, keys):
+                    if key == base_key:  # a point that is the base shows the base as refined
+                        chosen[pt.scenario] = base_key0
+                        refined.append(pt.scenario)
                 for pt, _, key in jobs0[:-1]:
                     if (a := store.get(key)) is not None:
                         answers[key], chosen[pt.scenario] = a, key
                         refined.append(pt.scenario)
-    frames = tables(spec, points, [chosen[pt.scenario] for pt in points], answers, base, base_record, refined, instance.config)
+                order = {pt.scenario: i for i, pt in enumerate(points)}
+                refined.sort(key=order.get)
+    same = {pt.scenario for pt, key in zip(points, keys) if key == base_key}
+    frames = tables(spec, points, [chosen[pt.scenario] for pt in points], answers, base, base_record, refined, instance.config, same)
     _write_outputs(out, spec, spec_path, instance, frames)
     wall = time.perf_counter() - start
     _write_manifest(out, spec, instance, opts, points, run.solved, stored, run.failed, wall, reuse, workers, scheduler,

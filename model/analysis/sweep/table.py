@@ -52,12 +52,14 @@ def change_interval(record: Optional[dict], base: Optional[dict]) -> Optional[tu
     return low, high, bool(resolved)
 
 
-def with_changes(wide: pd.DataFrame, records: dict, base: Optional[dict]) -> pd.DataFrame:
-    """``wide`` with objective_change, change_low, change_high and change_resolved (``records``: scenario → record)."""
+def with_changes(wide: pd.DataFrame, records: dict, base: Optional[dict], same=()) -> pd.DataFrame:
+    """``wide`` with objective_change, change_low, change_high and change_resolved (``records``: scenario → record;
+    ``same``: scenarios whose configuration is the base's, so their change is 0 by definition)."""
     out = wide.copy()
     ref = base["objective"] if base and base.get("objective") is not None else np.nan
-    changes = [change_interval(records.get(s), base) for s in out["scenario"]]
+    changes = [(0.0, 0.0, True) if s in same and records.get(s) else change_interval(records.get(s), base) for s in out["scenario"]]
     out["objective_change"] = out["objective"].astype(float) - ref + 0.0  # + 0.0: never −0.0
+    out.loc[out["scenario"].isin(set(same)), "objective_change"] = 0.0
     out["change_low"] = [c[0] if c else np.nan for c in changes]
     out["change_high"] = [c[1] if c else np.nan for c in changes]
     out["change_resolved"] = [c[2] if c else pd.NA for c in changes]
@@ -89,7 +91,7 @@ def parameters_frame(spec: SweepSpec, points: list[Point], base: dict) -> pd.Dat
 
 
 def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict, base: dict, base_record: Optional[dict] = None,
-           refined=(), config=None) -> dict[str, pd.DataFrame]:
+           refined=(), config=None, same=()) -> dict[str, pd.DataFrame]:
     """``answers``: key → stored answer; ``keys``: the answer each point reads (a refined one where re-solved at gap 0);
     ``base_record``: the base's record, for the objective change. Returns ``sweep`` (wide), ``regions`` and ``duals``
     (long; with region and claim names when ``config`` is given)."""
@@ -110,7 +112,7 @@ def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict,
     long_duals = pd.concat(prices, ignore_index=True) if prices else pd.DataFrame(columns=["scenario"])
     wide = params.merge(scalars, on="scenario", how="left")
     by_scenario = {pt.scenario: answers[key]["record"] for pt, key in zip(points, keys) if key in answers}
-    wide = with_changes(wide, by_scenario, base_record)
+    wide = with_changes(wide, by_scenario, base_record, set(same))
     wide["refined"] = wide["scenario"].isin(set(refined))
     if len(long_regions):
         floors = long_regions[long_regions["demand_min"].notna()]
