@@ -29,6 +29,7 @@ class SolveOptions:
     threads: int = 2
     seed: int = 0
     presolve: str = "light"
+    strategy: str = "auto"  # auto | direct | lp_first (solvers/lp_first.py)
     options: dict = field(default_factory=dict)
     log_path: Optional[Path] = None
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ruimtepuzzel.model.problem import Problem
 
+from ruimtepuzzel.solvers import lp_first
 from ruimtepuzzel.solvers.base import (ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveProgress,
                                        SolveResult, Watch, run_in_worker)
 
@@ -159,6 +160,14 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None) -> di
 
 def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), incumbent=None, state=None) -> dict:
     """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards."""
+    if lp_first.wanted(prob, opts):
+        def run(h, stage_opts, columns):
+            h.setOptionValue("time_limit", h.getRunTime() + stage_opts.time_limit_s)
+            h.setOptionValue("mip_rel_gap", stage_opts.mip_rel_gap)
+            whole = columns is prob  # a sub-MIP's columns are not the problem's: its incumbents are not shared
+            return _run(h, columns, stage_opts, incumbent if whole else None, state if whole else None)
+
+        return lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts))
     start = time.perf_counter()
     h = _new_highs(opts)
     pass_model(h, prob, skip)
@@ -166,6 +175,15 @@ def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(),
     answer = _run(h, prob, opts, incumbent, state)
     answer["times"]["transfer"] = transfer
     return answer
+
+
+def _logger(opts: SolveOptions):
+    """Lines of our own in the solver log (solver.log), between HiGHS's."""
+    def log(message: str) -> None:
+        if opts.log_path:
+            with open(opts.log_path, "a") as f:
+                f.write(f"ruimtepuzzel: {message}\n")
+    return log
 
 
 def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):

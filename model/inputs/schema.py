@@ -259,6 +259,7 @@ class SolverConfig(Strict):
     threads: Annotated[int, _setting(settings.threads)] = 2
     seed: Annotated[int, _setting(settings.seed)] = 0
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
+    strategy: Literal["auto", "direct", "lp_first"] = "auto"  # extension: LP relaxation first on large models (solvers/lp_first.py)
     aggregate: Flag = False  # extension: merge interchangeable units into classes (exact; see model/solve/aggregate.py)
     options: dict[str, SolverOption] = Field(default_factory=dict)  # extension: raw solver options
 

@@ -37,6 +37,7 @@ def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, th
         threads=threads if threads is not None else cfg.threads,
         seed=seed if seed is not None else cfg.seed,
         presolve=cfg.presolve,
+        strategy=cfg.strategy,
         options=dict(cfg.options),
     )
 

@@ -1,0 +1,272 @@
+"""An LP-first strategy for large allocation MIPs: relaxation, a sub-MIP around it, then the full MIP.
+
+On large instances the LP relaxation of the allocation model is nearly integral (Zuid-Holland at
+100 m: 252 fractional integers of 140,747) and its bound close to the optimum, while HiGHS's own
+heuristics can take minutes to find a first allocation. So, in the solver's worker process:
+
+1. solve the LP relaxation of the **full** problem (dual simplex). The pairwise zoning families
+   (``LAZY``: millions of rows at 100 m, few of which bind) are added as they are violated: the
+   relaxation starts without them, and every round adds the rows the current LP solution
+   violates and re-solves from the last basis, until none is violated. The result is the
+   optimum of the full relaxation, a proven bound of the MIP; an infeasible relaxation proves
+   the MIP infeasible;
+2. if every integer column is integral there, that is the optimum (gap 0);
+3. else fix the integer columns that are integral in the relaxation and solve that sub-MIP
+   (RENS, "relaxation enforced neighbourhood search") over the rows that still have a free
+   column: any allocation it finds is feasible for the full problem (checked against every
+   row). If its gap to the relaxation's bound is within ``mip_rel_gap``, stop: the gap is
+   proven against the full problem;
+4. else solve the full MIP with that allocation as a MIP start; the bound reported is the
+   better of HiGHS's and the relaxation's.
+
+Every bound and gap reported is one of the full problem. :func:`wanted` decides when the
+strategy applies (``solver.strategy``: ``auto`` uses it from ``AUTO_MIN_INTEGERS`` integer
+columns on, ``lp_first`` always, ``direct`` never).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from ruimtepuzzel.model.problem import Problem
+from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
+
+AUTO_MIN_INTEGERS = 50_000
+LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
+SUB_MIP_SHARE = 0.4  # of the time left after the relaxation
+INTEGRAL = 1e-6
+FEASIBLE = 1e-6  # row violation that brings a lazy row into the relaxation
+
+
+def wanted(prob: Problem, opts: SolveOptions) -> bool:
+    strategy = getattr(opts, "strategy", "auto")
+    if strategy == "direct":
+        return False
+    n_integer = int(prob.integrality().sum())
+    return n_integer > 0 and (strategy == "lp_first" or n_integer >= AUTO_MIN_INTEGERS)
+
+
+def gap_of(objective: float, bound: float) -> float:
+    if objective == bound:
+        return 0.0
+    return abs(bound - objective) / abs(objective) if objective else float("inf")
+
+
+@dataclasses.dataclass
+class Model:
+    """The full problem as arrays: CSR matrix with row bounds, column bounds, costs, integrality, lazy rows."""
+
+    a: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    cost: np.ndarray
+    integer: np.ndarray
+    lazy: np.ndarray  # bool per row
+
+    @classmethod
+    def of(cls, prob: Problem, skip: frozenset) -> "Model":
+        a, row_lo, row_hi = prob.matrix(skip, fmt="csr")
+        lazy = np.concatenate([np.full(b.size, b.family in LAZY) for b in prob.blocks if b.family not in skip]
+                              or [np.empty(0, bool)])
+        lb, ub = prob.bounds(skip)
+        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), lazy)
+
+    def violated(self, x: np.ndarray, among: np.ndarray) -> np.ndarray:
+        """Rows of ``among`` that ``x`` violates by more than FEASIBLE."""
+        activity = self.a[among] @ x
+        return among[(activity > self.row_hi[among] + FEASIBLE) | (activity < self.row_lo[among] - FEASIBLE)]
+
+
+def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable, skip: frozenset = frozenset(),
+          log=lambda msg: None) -> dict:
+    """The LP-first solve of ``prob``.
+
+    ``new_highs(opts)`` returns a configured, empty Highs; ``run(h, opts, columns)`` runs a loaded MIP
+    under ``opts.time_limit_s`` and returns the answer dict of :func:`ruimtepuzzel.solvers.highs.solve`
+    (``columns``: ``prob`` itself, or the columns of a sub-MIP).
+    """
+    start = time.monotonic()
+    deadline = start + opts.time_limit_s
+
+    def remaining() -> float:
+        return max(deadline - time.monotonic(), 1.0)
+
+    m = Model.of(prob, skip)
+    idx = np.flatnonzero(m.integer)
+    relaxed = _relaxation(prob, m, opts, new_highs, remaining, log)
+    if relaxed["status"] != "optimal":
+        if relaxed["status"] == "infeasible":
+            return _answer(INFEASIBLE, None, None, None, start, "infeasible (LP relaxation)")
+        log(f"LP relaxation {relaxed['status']}; solving the MIP directly")
+        return _timed(_full(prob, m, opts, new_highs, run, remaining(), None), start)
+    lp, bound = relaxed["x"], relaxed["objective"]
+    fractional = idx[np.abs(lp[idx] - np.round(lp[idx])) > INTEGRAL]
+    log(f"{len(fractional):,} of {len(idx):,} integer columns fractional in the relaxation")
+    if len(fractional) == 0:
+        values = lp.copy()
+        values[idx] = np.round(lp[idx])
+        return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
+
+    best = _neighbourhood(prob, m, lp, fractional, opts, new_highs, run, SUB_MIP_SHARE * remaining())
+    if best is not None:
+        gap = gap_of(best["objective"], bound)
+        log(f"sub-MIP around the relaxation: {best['objective']:,.6g}, gap {gap:.4%} to the relaxation's bound")
+        if gap <= opts.mip_rel_gap:
+            return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
+                              f"optimal within the gap (against the LP bound; {len(fractional):,} columns free in the sub-MIP)"),
+                    "gap": gap}
+    full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"])
+    if full["values"] is None and best is not None:
+        full = {**full, "values": best["values"], "objective": best["objective"], "status": TIME_LIMIT}
+    if full["values"] is not None:
+        tighter = min if prob.sense == "max" else max
+        full["bound"] = tighter(full["bound"], bound) if full["bound"] is not None else bound
+        full["gap"] = gap_of(full["objective"], full["bound"])
+        if full["gap"] <= opts.mip_rel_gap:
+            full["status"] = OPTIMAL
+    return _timed(full, start)
+
+
+def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remaining, log) -> dict:
+    """The LP relaxation of the full problem, lazy rows added as they are violated."""
+    import highspy
+
+    h = new_highs(dataclasses.replace(opts, presolve="off"))
+    h.setOptionValue("solver", "simplex")
+    active = np.flatnonzero(~m.lazy)
+    _pass(h, prob, m, active, m.lb, m.ub, integer=False)
+    waiting = np.flatnonzero(m.lazy)
+    t, rounds = time.perf_counter(), 0
+    while True:
+        h.setOptionValue("time_limit", h.getRunTime() + remaining())
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return {"status": "infeasible"}
+        if status != highspy.HighsModelStatus.kOptimal:
+            return {"status": h.modelStatusToString(status)}
+        x = np.asarray(h.getSolution().col_value)
+        new = m.violated(x, waiting) if len(waiting) else waiting
+        rounds += 1
+        if len(new) == 0:
+            break
+        _add_rows(h, m, new)
+        waiting = np.setdiff1d(waiting, new, assume_unique=True)
+    objective = h.getInfo().objective_function_value
+    lazy_in = int(m.lazy.sum()) - len(waiting)
+    log(f"LP relaxation: bound {objective:,.6g} after {rounds} round(s), {lazy_in:,} of {int(m.lazy.sum()):,} zoning rows "
+        f"needed, {len(m.row_lo) - int(m.lazy.sum()):,} other rows ({time.perf_counter() - t:.1f} s)")
+    return {"status": "optimal", "x": x, "objective": objective}
+
+
+@dataclasses.dataclass
+class _Columns:
+    """What :func:`ruimtepuzzel.solvers.highs._run` needs to know of a model: its columns."""
+
+    integer: np.ndarray
+    offset: float
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.integer)
+
+    def integrality(self) -> np.ndarray:
+        return self.integer
+
+
+def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds) -> dict | None:
+    """RENS: the integer columns integral in the relaxation fixed and substituted out; only rows a free
+    column could still break are passed (the others hold whatever the sub-MIP does)."""
+    free = ~m.integer.copy()
+    free[fractional] = True
+    value = np.where(free, 0.0, np.round(lp))
+    rows = _binding_rows(m, free, np.where(free, m.lb, value), np.where(free, m.ub, value))
+    cols = np.flatnonzero(free)
+    a = m.a[rows]
+    shift = a @ value
+    sub = a[:, cols].tocsc()
+    offset = float(prob.offset + m.cost @ value)
+    h = new_highs(opts)
+    import highspy
+
+    sense = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
+    h.passModel(len(cols), len(rows), int(sub.nnz), int(highspy.MatrixFormat.kColwise), int(sense), offset,
+                np.ascontiguousarray(m.cost[cols], float), np.ascontiguousarray(m.lb[cols], float),
+                np.ascontiguousarray(m.ub[cols], float), np.ascontiguousarray(m.row_lo[rows] - shift, float),
+                np.ascontiguousarray(m.row_hi[rows] - shift, float), np.ascontiguousarray(sub.indptr[:-1], np.int32),
+                np.ascontiguousarray(sub.indices, np.int32), np.ascontiguousarray(sub.data, float),
+                np.ascontiguousarray(m.integer[cols], np.int32))
+    answer = run(h, dataclasses.replace(opts, time_limit_s=seconds, mip_rel_gap=opts.mip_rel_gap / 2),
+                 _Columns(m.integer[cols], offset))
+    if answer["values"] is None:
+        return None
+    values = value.copy()
+    values[cols] = answer["values"]
+    if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
+        return None
+    return {**answer, "values": values}
+
+
+def _binding_rows(m: Model, free: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Rows that some values of the free columns (within their bounds) could violate, the fixed ones held.
+
+    The others hold whatever the sub-MIP does (most zoning rows: their housing column is fixed at 0).
+    """
+    a = m.a
+    entry_col = a.indices
+    row_of_entry = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    is_free = free[entry_col]
+    fixed_part = np.bincount(row_of_entry[~is_free], weights=a.data[~is_free] * lb[entry_col[~is_free]], minlength=a.shape[0])
+    low, high = a.data[is_free] * lb[entry_col[is_free]], a.data[is_free] * ub[entry_col[is_free]]
+    with np.errstate(invalid="ignore"):
+        most = np.bincount(row_of_entry[is_free], weights=np.fmax(low, high), minlength=a.shape[0])
+        least = np.bincount(row_of_entry[is_free], weights=np.fmin(low, high), minlength=a.shape[0])
+    can_break = (fixed_part + most > m.row_hi + FEASIBLE) | (fixed_part + least < m.row_lo - FEASIBLE)
+    return np.flatnonzero(can_break | np.isnan(most) | np.isnan(least))
+
+
+def _full(prob, m: Model, opts, new_highs, run, seconds, start_values) -> dict:
+    h = new_highs(opts)
+    _pass(h, prob, m, np.arange(len(m.row_lo)), m.lb, m.ub, integer=True)
+    if start_values is not None:
+        idx = np.flatnonzero(m.integer).astype(np.int32)
+        h.setSolution(len(idx), idx, np.round(start_values[idx]).astype(float))
+    return run(h, dataclasses.replace(opts, time_limit_s=seconds), prob)
+
+
+def _pass(h, prob: Problem, m: Model, rows: np.ndarray, lb, ub, integer: bool) -> None:
+    import highspy
+
+    a = m.a[rows].tocsc()
+    sense = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
+    kinds = m.integer.astype(np.int32) if integer else np.zeros(len(lb), np.int32)
+    h.passModel(int(a.shape[1]), int(a.shape[0]), int(a.nnz), int(highspy.MatrixFormat.kColwise), int(sense),
+                float(prob.offset), np.ascontiguousarray(m.cost, float), np.ascontiguousarray(lb, float),
+                np.ascontiguousarray(ub, float), np.ascontiguousarray(m.row_lo[rows], float),
+                np.ascontiguousarray(m.row_hi[rows], float), np.ascontiguousarray(a.indptr[:-1], np.int32),
+                np.ascontiguousarray(a.indices, np.int32), np.ascontiguousarray(a.data, float),
+                np.ascontiguousarray(kinds, np.int32))
+
+
+def _add_rows(h, m: Model, rows: np.ndarray) -> None:
+    a = m.a[rows]
+    h.addRows(len(rows), np.ascontiguousarray(m.row_lo[rows], float), np.ascontiguousarray(m.row_hi[rows], float),
+              int(a.nnz), np.ascontiguousarray(a.indptr[:-1], np.int32), np.ascontiguousarray(a.indices, np.int32),
+              np.ascontiguousarray(a.data, float))
+
+
+def _answer(status, values, objective, bound, start, message) -> dict:
+    gap = gap_of(objective, bound) if objective is not None and bound is not None else None
+    return {"status": status, "values": values, "objective": objective, "bound": bound, "gap": gap,
+            "times": {"solve": time.monotonic() - start}, "message": message}
+
+
+def _timed(answer: dict, start: float) -> dict:
+    answer["times"] = {**answer.get("times", {}), "solve": time.monotonic() - start}
+    return answer

@@ -1,0 +1,69 @@
+"""The LP-first strategy (solvers/lp_first.py) proves the same optima as the direct MIP solve."""
+import copy
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from ruimtepuzzel.model.errors import InfeasibleError
+from ruimtepuzzel.model.inputs.instance import load_instance
+from ruimtepuzzel.model.pipeline import compute, solve_instance
+from ruimtepuzzel.model.solve.stages import solve_options
+
+from .checker import check
+from .helpers import row_units, solve, write_instance
+from .test_properties import instances
+
+
+def lp_first(config: dict) -> dict:
+    return {**config, "solver": {**config.get("solver", {}), "strategy": "lp_first"}}
+
+
+def solver_lines(run) -> list[str]:
+    return [line for line in (run.out / "solver.log").read_text().splitlines() if line.startswith("ruimtepuzzel:")]
+
+
+def test_an_integral_relaxation_is_the_optimum(tmp_path):
+    # housing worth 10 on each of 3 cells, a floor of 2 ha and a ceiling of 3: the relaxation is integral (30)
+    config = lp_first({"claims": {"housing": {"value_per_ha": 10}},
+                       "demand": [{"level": "national", "claim": "housing", "min_ha": 2, "max_ha": 3}]})
+    run = solve(tmp_path, config, row_units(3))
+    assert run.result.objective == pytest.approx(30) and run.result.gap == 0
+    assert "0 of 3 integer columns fractional in the relaxation" in solver_lines(run)[1]
+
+
+def test_a_fractional_relaxation_goes_through_the_sub_mip_or_the_full_mip(tmp_path):
+    # a ceiling of 1.5 ha on 1 ha cells: the relaxation takes 1.5 cells (15); the optimum is 1 cell (10)
+    config = lp_first({"claims": {"housing": {"value_per_ha": 10}},
+                       "demand": [{"level": "national", "claim": "housing", "max_ha": 1.5}]})
+    run = solve(tmp_path, config, row_units(3))
+    assert run.result.objective == pytest.approx(10) and run.result.status == "optimal"
+    assert run.result.bound == pytest.approx(10)  # the full MIP proved it; the relaxation alone says 15
+    assert "1 of 3 integer columns fractional in the relaxation" in solver_lines(run)[1]
+
+
+def test_an_infeasible_relaxation_is_diagnosed(tmp_path):
+    config = lp_first({"claims": {"industry": {"value_per_ha": 1}},
+                       "resources": {"grid": {"zone_attr": "zone", "per_ha": {"industry": 3}, "cap": {"Z": 1}, "unit": "MW"}},
+                       "locked": [{"unit_id": "u1", "claim": "industry"}]})
+    folder = write_instance(tmp_path / "inst", config, row_units(2, zone="Z"))
+    with pytest.raises(InfeasibleError, match="the grid cap of 1.0 MW in zone Z"):
+        solve_instance(folder, out=tmp_path / "run", time_limit=30)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(instances(senses=("max_value", "min_cost", "min_shortfall", "max_min_fulfilment")))
+def test_the_same_optimum_as_the_direct_solve(case):
+    config, units = case
+    optima = []
+    for strategy in ("direct", "lp_first"):
+        changed = copy.deepcopy(config)
+        changed["solver"] = {**changed.get("solver", {}), "strategy": strategy}
+        with tempfile.TemporaryDirectory() as tmp:
+            inst = load_instance(write_instance(Path(tmp) / "inst", changed, units))
+            run = compute(inst, solve_options(inst, gap=0.0, time_limit=60))
+            assert run.result.status == "optimal"
+            check(run.instance, run.allocation, run.summary, run.result.objective)
+            optima.append(run.result.objective)
+    assert optima[1] == pytest.approx(optima[0], abs=1e-6, rel=1e-9)
