@@ -20,9 +20,10 @@ from ruimtepuzzel.model.inputs.builtin import DEFAULT_INSTANCE, INSTANCES, built
 
 
 def _progress(quiet: bool):
-    if quiet:
-        return lambda msg: None
-    return lambda msg: click.echo(msg, err=True)
+    """Progress on stderr (a live status line on a terminal); nothing with --quiet."""
+    from ruimtepuzzel.model.outputs.progress import Progress, quiet as silent
+
+    return silent if quiet else Progress()
 
 
 def _fail(exc) -> None:
@@ -147,8 +148,10 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
 @click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per scenario, in seconds.")
 @click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per scenario, a fraction in [0, 1).")
 @click.option("--threads", type=SETTING["threads"], help="Solver threads per scenario (default 1: workers share the cores).")
+@click.option("--refine/--no-refine", default=True, show_default=True,
+              help="Re-solve at gap 0 the scenarios whose objective change from the base is smaller than the gap can show.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")
-def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time_limit, gap, threads, quiet):
+def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time_limit, gap, threads, refine, quiet):
     """Sensitivity runs on INSTANCE: one row per scenario in sweep.csv/.parquet, with plots.
 
     Exit code 4 when some scenarios failed (a crashed or killed worker); rerun to retry them.
@@ -160,12 +163,19 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 
         outcome = sweep_instance(resolve_instance(instance), spec_path, out, scenario=scenario, workers=workers,
                                  scheduler=scheduler, reuse=not no_reuse, quiet=quiet, progress=_progress(quiet),
-                                 time_limit=time_limit, gap=gap, threads=threads)
+                                 time_limit=time_limit, gap=gap, threads=threads, refine=refine)
     except RuimtepuzzelError as exc:
         _fail(exc)
     if not quiet:
+        from ruimtepuzzel.model.outputs import numbers as fmt
+
         click.echo(f"{outcome.scenarios} scenarios: {outcome.solved} solved now, {outcome.stored} from the store, "
-                   f"{len(outcome.failed)} failed ({outcome.wall_s:.1f} s)")
+                   f"{len(outcome.failed)} failed ({fmt.seconds(outcome.wall_s)})")
+        table = outcome.table
+        if "change_resolved" in table and (table["change_resolved"] == False).any():  # noqa: E712
+            hidden = table.loc[table["change_resolved"] == False, "scenario"].tolist()  # noqa: E712
+            click.echo(f"note: the objective change of {', '.join(hidden)} is smaller than the gap can show "
+                       "(change_resolved false in sweep.csv)")
         click.echo(f"results: {outcome.out}")
     if outcome.failed:
         sys.exit(4)
@@ -192,8 +202,21 @@ def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap,
     except RuimtepuzzelError as exc:
         _fail(exc)
     if not quiet:
-        click.echo(table.to_string(index=False))
+        _print_front(table, x_metric, y_metric)
         click.echo(f"results: {folder}")
+
+
+def _print_front(table, x_metric: str, y_metric: str) -> None:
+    from ruimtepuzzel.model.outputs import numbers as fmt
+
+    shown = table.copy()
+    for column in (x_metric, y_metric, "epsilon"):
+        shown[column] = [fmt.number(v, 1) if v == v else "" for v in shown[column]]
+    shown["gap"] = [fmt.percent(g) if g == g and g is not None else "" for g in shown["gap"]]
+    shown["on_front"] = shown["on_front"].map({True: "yes", False: "no"})
+    click.echo(shown.drop(columns=["note"]).to_string(index=False))
+    for note in table.attrs.get("notes", []):
+        click.echo(f"note: {note}")
 
 
 @main.command()
@@ -238,26 +261,27 @@ def fetch_regions_cmd(year, out, base_url):
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(run_dir):
+@click.option("--instance", "instance_arg", help="The run's instance folder (or a built-in name), if it moved since the run.")
+def report(run_dir, instance_arg):
     """(Re)write report.html, factsheets.html and the maps of the solved run in RUN_DIR."""
-    from ruimtepuzzel.model.errors import InputError, RuimtepuzzelError
-    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.optional import require_installed
-    from ruimtepuzzel.model.outputs.report import write_report
+    from ruimtepuzzel.model.outputs.report import instance_of_run, write_report
     from ruimtepuzzel.model.pipeline import OPTIONAL_OUTPUTS
 
+    progress = _progress(False)
     try:
         require_installed(OPTIONAL_OUTPUTS["report.html"][0], extra="report", purpose="report")
-        manifest_path = run_dir / "manifest.json"
-        if not manifest_path.exists() or not (run_dir / "summary.csv").exists():
-            raise InputError(f"{run_dir}: not the folder of a solved run (no manifest.json or summary.csv)")
-        manifest = json.loads(manifest_path.read_text())
-        instance = load_instance(Path(manifest["instance_folder"]), manifest.get("scenario"))
-        if instance.content_hash() != manifest["instance_hash"]:
-            click.echo(f"warning: {manifest['instance_folder']} changed since this run; maps use its current geometry", err=True)
+        progress.begin(f"loading the instance of {run_dir}…")
+        instance, warnings = instance_of_run(run_dir, instance_arg)
+        for w in warnings:
+            progress(f"warning: {w}")
+        progress.begin("writing the report and maps…")
         path = write_report(run_dir, instance)
     except RuimtepuzzelError as exc:
+        progress.close()
         _fail(exc)
+    progress.close()
     click.echo(f"wrote {path}")
 
 
@@ -281,6 +305,7 @@ def compare(run_a, run_b, out, quiet):
                 if not (run / name).exists():
                     raise InputError(f"{run}: no {name}; is this a run folder of a solved run?")
                 tables[run, name] = pd.read_csv(run / name, dtype={"unit_id": str, "region": str})
+        identity = cmp.same_instance(run_a, run_b)
         changes = cmp.summary_changes(tables[run_a, "summary.csv"], tables[run_b, "summary.csv"])
         units = cmp.unit_changes(tables[run_a, "allocation.csv"], tables[run_b, "allocation.csv"])
         if out:
@@ -289,20 +314,35 @@ def compare(run_a, run_b, out, quiet):
                 write_csv(units, tmp / "changed_units.csv")
     except RuimtepuzzelError as exc:
         _fail(exc)
+    for line in identity:
+        click.echo(f"warning: {line}", err=True)
     if not quiet:
         click.echo("\n".join(cmp.headline(changes, units)))
 
 
 def _print_run(run) -> None:
-    m = run.manifest
-    click.echo(f"{m['instance']}: {m['status']}, objective {m['objective']:.6g}, gap {m['gap'] if m['gap'] is not None else 'n/a'}")
-    short = run.summary[(run.summary["demand_min"].notna()) & (run.summary["shortfall"] > 1e-6)]
+    from ruimtepuzzel.model.outputs import numbers as fmt
+    from ruimtepuzzel.model.outputs.facts import is_short
+    from ruimtepuzzel.model.outputs.names import level_name, measure_name, region_label
+
+    m, config = run.manifest, run.instance.config
+    gap = f", gap {fmt.percent(m['gap'])}" if m["gap"] is not None else ""
+    click.echo(f"{m['instance']}: {m['status']}, objective {fmt.objective(m['objective'])}{gap}")
+    floors = run.summary[run.summary["demand_min"].notna()]
+    short = floors[[is_short(s, f) for s, f in zip(floors["shortfall"], floors["demand_min"])]]
     if len(short):
-        click.echo("shortfall:")
+        click.echo(f"shortfall on {len(short)} of {len(floors)} floors:")
         for r in short.itertuples():
-            click.echo(f"  {r.level} {r.region} {r.claim}: {r.allocated:,.1f} of {r.demand_min:,.1f} {r.measure} ({r.pct_met:.1f} % met)")
+            unit = measure_name(r.measure)
+            where = region_label(config, r.level, r.region)
+            where = where if r.level == "national" else f"{level_name(r.level)} {where}"
+            click.echo(f"  {where}, {config.claim_name(r.claim)}: "
+                       f"{fmt.amount(r.allocated, r.measure, unit)} of {fmt.amount(r.demand_min, r.measure, unit)} "
+                       f"({fmt.number(r.pct_met, 1)} % met)")
+    elif len(floors):
+        click.echo(f"every demand floor is met ({len(floors)} floors)")
     else:
-        click.echo("every demand floor is met")
+        click.echo("the instance sets no demand floor")
     click.echo(f"results: {run.out}")
 
 

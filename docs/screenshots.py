@@ -1,42 +1,29 @@
-"""Render the default instance's report and a fact sheet in headless Chromium, for the README.
+"""Refresh the README's screenshots from the tests' own renderings.
 
-    python docs/screenshots.py            # needs chromium (Debian: apt-get install chromium)
+    python docs/screenshots.py        # needs Chromium and QGIS (Debian: apt-get install chromium python3-qgis)
 
-Writes docs/report.png and docs/factsheet.png.
+Runs tests/test_rendering.py with RUIMTEPUZZEL_SCREENSHOTS=docs: the default instance is solved
+by the README's first example, its report and one fact sheet are rendered in headless Chromium
+and its allocation.gpkg in QGIS, and the tests copy report.png, factsheet.png and qgis.png here.
+A screenshot is therefore always of a rendering the tests checked.
 """
-import shutil
+import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-from ruimtepuzzel.model.pipeline import solve_instance  # noqa: E402
 
-REGION = "PV30"  # Noord-Brabant: the province with shortfalls and a priced grid cap
-
-
-def shoot(url: str, png: Path, width: int, height: int) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not browser:
-        sys.exit("no chromium on PATH")
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--window-size={width},{height}", f"--screenshot={png}", url], check=True, capture_output=True, timeout=120)
-
-
-def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run = solve_instance(HERE.parent / "instances" / "nl-provinces", out=Path(tmp) / "run", with_report=True)
-        single = run.out / "factsheet.html"  # one sheet on its own page, so the screenshot starts at it
-        text = (run.out / "factsheets.html").read_text()
-        start, end = text.index(f"<section class='sheet' id='{REGION}'>"), None
-        end = text.index("</section>", start) + len("</section>")
-        single.write_text(text[:text.index("<body>") + 6] + text[start:end] + "</body></html>\n")
-        shoot((run.out / "report.html").as_uri(), HERE / "report.png", 1150, 1500)
-        shoot(single.as_uri(), HERE / "factsheet.png", 900, 560)
-    print("wrote docs/report.png and docs/factsheet.png")
+def main() -> int:
+    env = {**os.environ, "RUIMTEPUZZEL_SCREENSHOTS": str(HERE)}
+    tests = ["tests/test_rendering.py::test_report_renders_in_headless_chromium_with_its_maps",
+             "tests/test_rendering.py::test_allocation_opens_in_qgis_styled_by_claim"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", *tests], cwd=HERE.parent, env=env)
+    if done.returncode == 0:
+        print("wrote docs/report.png, docs/factsheet.png and docs/qgis.png")
+    return done.returncode
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

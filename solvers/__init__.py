@@ -14,10 +14,11 @@ from ruimtepuzzel.solvers import highs, pyomo_backend
 from ruimtepuzzel.solvers.base import SolveOptions, SolveResult
 
 
-def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:
+def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watch=None) -> SolveResult:
+    """``watch(SolveProgress)``, if given, is called about twice a second while the solver runs."""
     if opts.solver == "highs":
-        return highs.solve(prob, opts, skip)
-    return pyomo_backend.solve(prob, opts, skip)
+        return highs.solve(prob, opts, skip, watch)
+    return pyomo_backend.solve(prob, opts, skip, watch)
 
 
 def check_available(name: str) -> None:

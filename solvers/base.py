@@ -57,12 +57,27 @@ class SolveResult:
         return self.values is not None
 
 
-def run_in_worker(target: Callable, args: tuple, deadline_s: float) -> tuple[Optional[dict], bool]:
+@dataclass
+class SolveProgress:
+    """What a running solve has found so far (objective and bound in the problem's own sense; None until known)."""
+
+    elapsed_s: float
+    objective: Optional[float] = None  # the incumbent's objective
+    bound: Optional[float] = None
+    gap: Optional[float] = None  # relative, as the solver computes it
+
+
+Watch = Callable[[SolveProgress], None]
+
+
+def run_in_worker(target: Callable, args: tuple, deadline_s: float,
+                  poll: Optional[Callable[[float], None]] = None) -> tuple[Optional[dict], bool]:
     """Run ``target(conn, *args)`` in a forked process; return (its message, killed).
 
     The worker inherits the model arrays by fork (nothing is pickled on the way in)
     and sends one dict back. If it is still running at the deadline it is killed,
     so no solver phase (presolve, clique tables) can overrun the wall-clock limit.
+    ``poll(elapsed_s)`` is called about twice a second while the worker runs (progress).
     """
     ctx = mp.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
@@ -71,8 +86,11 @@ def run_in_worker(target: Callable, args: tuple, deadline_s: float) -> tuple[Opt
     send.close()
     message, killed = None, False
     try:
-        end = time.monotonic() + deadline_s
+        start = time.monotonic()
+        end = start + deadline_s
         while True:
+            if poll is not None:
+                poll(time.monotonic() - start)
             if receive.poll(min(0.5, max(0.0, end - time.monotonic()))):
                 message = receive.recv()
                 break

@@ -16,7 +16,11 @@ import numpy as np
 from ruimtepuzzel.model.problem import Problem
 
 from ruimtepuzzel.solvers import lp_first
-from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
+from ruimtepuzzel.solvers.base import (ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveProgress,
+                                       SolveResult, Watch, run_in_worker)
+
+# the shared state a solving worker updates for its parent: incumbent objective, bound, has-incumbent (0/1), gap
+STATE = 4
 
 PRESOLVE = {  # ours -> (presolve, presolve_mode); measured: full presolve stalls on large assignment models
     "off": ("off", 0),
@@ -111,6 +115,8 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None) -> di
             state[0], state[1], state[2] = e.data_out.objective_function_value, e.data_out.mip_dual_bound, 1.0
 
     def interrupt(e):
+        if state is not None:  # the bound moves between incumbents: the parent shows it as progress
+            state[1], state[3] = e.data_out.mip_dual_bound, e.data_out.mip_gap
         if time.monotonic() > deadline:
             e.interrupt()
 
@@ -184,10 +190,27 @@ def _worker(conn, prob: Problem, opts: SolveOptions, skip, incumbent, state):
     conn.send(solve_here(prob, opts, skip, incumbent, state))
 
 
-def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:
+def _progress(state) -> SolveProgress:
+    """The shared state as progress: the incumbent once there is one, the bound and gap once finite."""
+    def known(v):
+        return float(v) if np.isfinite(v) and abs(v) < 1e300 else None
+
+    has = state[2] == 1.0
+    return SolveProgress(0.0, known(state[0]) if has else None, known(state[1]), known(state[3]) if has else None)
+
+
+def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watch: Watch | None = None) -> SolveResult:
+    """Solve in a forked worker; ``watch(SolveProgress)`` gets the incumbent, bound and gap about twice a second."""
     incumbent = mp.RawArray("d", prob.n_cols)
-    state = mp.RawArray("d", 3)  # objective, bound, has-incumbent
-    message, killed = run_in_worker(_worker, (prob, opts, skip, incumbent, state), opts.deadline_s())
+    state = mp.RawArray("d", STATE)
+    state[1] = state[3] = np.inf
+
+    def poll(elapsed: float) -> None:
+        progress = _progress(state)
+        progress.elapsed_s = elapsed
+        watch(progress)
+
+    message, killed = run_in_worker(_worker, (prob, opts, skip, incumbent, state), opts.deadline_s(), poll if watch else None)
     result = SolveResult(status=ERROR, solver="highs", version=version(), killed=killed)
     if message is not None:
         for key, value in message.items():

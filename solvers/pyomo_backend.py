@@ -14,7 +14,7 @@ import numpy as np
 
 from ruimtepuzzel.model.problem import Problem
 
-from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveResult, run_in_worker
+from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveProgress, SolveResult, Watch, run_in_worker
 
 ALIASES = {"pyomo-highs": "appsi_highs"}
 
@@ -146,23 +146,25 @@ def available(solver: str) -> bool:
         return False
 
 
-def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset()) -> SolveResult:
+def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watch: Watch | None = None) -> SolveResult:
+    """Solve in a forked worker; ``watch`` gets the elapsed time only (Pyomo solvers report nothing while they run)."""
     start = time.perf_counter()
     m, flat = build_pyomo(prob, skip)
     transfer = time.perf_counter() - start
-    result = solve_model(m, flat, prob, opts)
+    result = solve_model(m, flat, prob, opts, watch)
     result.times = {"transfer": transfer, **result.times}
     return result
 
 
-def solve_model(m, flat: list, prob: Problem, opts: SolveOptions) -> SolveResult:
+def solve_model(m, flat: list, prob: Problem, opts: SolveOptions, watch: Watch | None = None) -> SolveResult:
     """Solve a Pyomo model built by :func:`build_pyomo` (and perhaps extended since) in a guarded worker.
 
     ``flat`` holds the model's variables in the problem's column order; the result's values follow it.
     """
     import pyomo
 
-    message, killed = run_in_worker(_worker, (m, flat, prob, opts), opts.deadline_s())
+    poll = (lambda elapsed: watch(SolveProgress(elapsed))) if watch else None
+    message, killed = run_in_worker(_worker, (m, flat, prob, opts), opts.deadline_s(), poll)
     result = SolveResult(status=NO_SOLUTION if killed else ERROR, solver=opts.solver, version=f"pyomo {pyomo.__version__}", killed=killed)
     if message is not None:
         for key, value in message.items():

@@ -48,7 +48,7 @@ def test_same_inputs_same_bytes_across_runs(tmp_path):
 
 def test_time_limit_without_a_feasible_allocation_is_exit_3_with_the_bound(tmp_path, monkeypatch):
     folder = write_instance(tmp_path / "inst", CONFIG, row_units(3))
-    monkeypatch.setattr(solvers, "solve", lambda prob, opts, skip=frozenset(): SolveResult(NO_SOLUTION, bound=42.5, solver="highs"))
+    monkeypatch.setattr(solvers, "solve", lambda prob, opts, skip=frozenset(), watch=None: SolveResult(NO_SOLUTION, bound=42.5, solver="highs"))
     res = CliRunner().invoke(main, ["solve", str(folder), "--out", str(tmp_path / "run"), "--time-limit", "1"])
     assert res.exit_code == 3
     assert "time limit of 1 s reached without a feasible allocation; best bound 42.5" in res.output

@@ -49,7 +49,7 @@ def test_duals_csv_is_written(tmp_path):
     config = {"claims": {"housing": {"value_per_ha": 10}}, "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 1}]}
     run = solve(tmp_path, config, row_units(2))
     text = (run.out / "duals.csv").read_text().splitlines()
-    assert text[0] == "family,key,level,region,claim,zone,shadow_price,unit,activity,rhs,binding" and len(text) == 2
+    assert text[0] == "family,key,level,region,claim,zone,shadow_price,unit,activity,rhs,binding,region_name,claim_name" and len(text) == 2
 
 
 def test_rule_costs_by_hand(tmp_path):

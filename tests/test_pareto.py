@@ -1,36 +1,102 @@
-"""Pareto fronts: monotone, and every point a feasible allocation."""
+"""Pareto fronts: every front point undominated, repeated and dominated points marked with the point that beats
+them, no-conflict said plainly, a constant metric refused, honest progress, every point a feasible allocation."""
+import json
+
 import pandas as pd
 import pytest
 
+from ruimtepuzzel.model.analysis.pareto import Metric, _dominance
+from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.instance import load_instance
 from ruimtepuzzel.model.pipeline import pareto_instance
 
 from .checker import check
 from .helpers import row_units, write_instance
 
+ZONED = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True}, "business": {"value_per_ha": 6, "env_category": "4.1"}},
+         "env_zoning": {"distance_m": {"4.1": 150}}}
+
 
 def test_housing_against_business_front_by_hand(tmp_path):
     # 4 cells of 1 ha; a unit takes one claim; zoning keeps business (4.1, 150 m) away from housing.
     # Cells are 100 m wide, so business must be 2+ cells from housing: housing 1 ha leaves business only u4 (1 ha);
     # housing 2 ha (u1, u2) leaves none, and then housing on all 4 dominates. The front: (0, 4), (1, 1), (4, 0).
-    config = {"claims": {"housing": {"value_per_ha": 10, "sensitive": True}, "business": {"value_per_ha": 6, "env_category": "4.1"}},
-              "env_zoning": {"distance_m": {"4.1": 150}}}
-    folder = write_instance(tmp_path / "inst", config, row_units(4))
-    table, out = pareto_instance(folder, "housing", "business", points=5, out=tmp_path / "front", gap=0.0)
+    folder = write_instance(tmp_path / "inst", ZONED, row_units(4))
+    said = []
+    table, out = pareto_instance(folder, "housing", "business", points=5, out=tmp_path / "front", gap=0.0, progress=said.append)
     assert list(table["status"].unique()) == ["optimal"]
     assert table["housing"].tolist() == pytest.approx([0, 1, 4, 4, 4])  # ε = 0, 1, 2, 3, 4 ha of housing
     assert table["business"].tolist() == pytest.approx([4, 1, 0, 0, 0])
-    assert (table["business"].diff().dropna() <= 1e-9).all()  # monotone
+    assert table["on_front"].tolist() == [True, True, True, False, False]
+    assert table["note"].tolist()[3:] == ["the same figures as point 2"] * 2
+    front = table[table["on_front"]]
+    assert (front["business"].diff().dropna() < 0).all() and (front["housing"].diff().dropna() > 0).all()
     assert (out / "pareto.png").stat().st_size > 1000 and (out / "pareto.csv").exists()
+    assert said[0] == "pareto point 1/5, step 1 of 2: the most business"
+    results = [m for m in said if m.startswith("pareto point") and "step" not in m]
+    assert [m.split(":")[0] for m in results] == [f"pareto point {k}/5" for k in range(1, 6)]  # five points, not six
+    assert results[0] == "pareto point 1/5: housing 0.0 ha, business 4.0 ha (optimal, gap 0 %)"
     inst = load_instance(folder)
     allocations = pd.read_csv(out / "pareto_allocations.csv", dtype={"unit_id": str})
     for point, alloc in allocations.groupby("point"):
         check(inst, alloc.drop(columns="point").reset_index(drop=True))  # every point is feasible
 
 
-def test_unknown_metric_is_an_input_error(tmp_path):
-    from ruimtepuzzel.model.errors import InputError
+def test_metrics_that_do_not_conflict_give_one_point_and_say_so(tmp_path):
+    # housing only on u1-u2 (a rule), business only on u3-u4: both can have the most at once
+    config = {"claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 6}},
+              "rules": [{"name": "h", "claims": ["housing"], "attr": "zone", "op": "==", "value": "b", "effect": "exclude"},
+                        {"name": "b", "claims": ["business"], "attr": "zone", "op": "==", "value": "h", "effect": "exclude"}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(4, zone=["h", "h", "b", "b"]))
+    table, out = pareto_instance(folder, "housing", "business", points=5, out=tmp_path / "front", gap=0.0)
+    assert len(table) == 1 and table.loc[0, "housing"] == 2 and table.loc[0, "business"] == 2
+    (note,) = table.attrs["notes"]
+    assert note.startswith("housing and business do not conflict in test: one allocation has the most housing (2.0 ha)")
+    assert "the 3 points between the ends were not solved" in note
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["conflict"] is False and manifest["notes"] == [note]
 
+
+def test_no_conflict_is_claimed_only_as_far_as_the_solves_prove_it():
+    from types import SimpleNamespace as R
+
+    import numpy as np
+
+    from ruimtepuzzel.model.analysis.pareto import no_conflict_note
+
+    m = Metric("housing", np.array([1.0, 0.0]), 1.0, "housing (ha)", "the most housing")
+    n = Metric("business", np.array([0.0, 1.0]), 1.0, "business (ha)", "the most business")
+    values = np.array([2.0, 3.0])
+    proven = no_conflict_note(m, n, "demo", values, [R(status="optimal", gap=0.0)] * 4)
+    assert proven == "housing and business do not conflict in demo: one allocation has the most housing (2.0 ha) and the most business (3.0 ha); the front is that one point"
+    within = no_conflict_note(m, n, "demo", values, [R(status="optimal", gap=0.0), R(status="optimal", gap=0.008)])
+    assert "do not conflict in demo within the solver's gap (up to 0.80 %)" in within
+    stopped = no_conflict_note(m, n, "demo", values, [R(status="optimal", gap=0.0), R(status="time_limit", gap=0.6)])
+    assert stopped.startswith("no conflict between housing and business among the allocations found, but not proven")
+    assert "do not conflict" not in stopped and "longer --time-limit" in stopped
+
+
+def test_dominated_points_are_never_on_the_front():
+    # what a solve stopped early can give: point 1 is beaten by point 2 on both metrics, point 3 repeats point 2
+    m = Metric("housing", None, 1.0, "housing (ha)", "the most housing")
+    n = Metric("business", None, 1.0, "business (ha)", "the most business")
+    rows = [{"point": 0, "x": 0.0, "y": 4.0, "status": "optimal"}, {"point": 1, "x": 1.0, "y": 1.0, "status": "time_limit"},
+            {"point": 2, "x": 2.0, "y": 1.5, "status": "optimal"}, {"point": 3, "x": 2.0, "y": 1.5, "status": "optimal"},
+            {"point": 4, "status": "no_solution"}]
+    _dominance(rows, m, n)
+    assert [r["on_front"] for r in rows] == [True, False, True, False, False]
+    assert rows[1]["note"] == "dominated by point 2 (housing 2.0 ha against 1.0 ha, business 1.5 ha against 1.0 ha)"
+    assert rows[3]["note"] == "the same figures as point 2" and rows[4]["note"] == "no allocation (no_solution)"
+
+
+def test_a_metric_no_allocation_can_move_is_refused(tmp_path):
+    folder = write_instance(tmp_path / "inst", {"claims": {"housing": {"value_per_ha": 1}}}, row_units(2))
+    with pytest.raises(InputError, match="'cost' is 0 for every allocation of test .no claim names a cost_attr"):
+        pareto_instance(folder, "housing", "cost", out=tmp_path / "f")
+    assert not (tmp_path / "f").exists()
+
+
+def test_unknown_metric_is_an_input_error(tmp_path):
     folder = write_instance(tmp_path / "inst", {"claims": {"housing": {"value_per_ha": 1}}}, row_units(2))
     with pytest.raises(InputError, match="neither 'value', 'cost' nor a claim"):
         pareto_instance(folder, "housing", "nature", out=tmp_path / "f")

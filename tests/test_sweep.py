@@ -3,6 +3,7 @@ ones, the store resumes, a crashed worker loses only its own scenario, and Dask 
 same table as local workers."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -183,6 +184,73 @@ def test_structural_changes_are_not_patched(tmp_path, path, value):
 
 
 # --------------------------------------------------------------------------- end to end
+
+
+def test_a_group_parameter_changes_the_items_that_have_the_field():
+    # the README's example: business floors in two provinces and a national business ceiling without a floor
+    base = {"demand": [{"level": "province", "region": "A", "claim": "business", "min_ha": 100},
+                       {"level": "province", "region": "B", "claim": "business", "min_ha": 50, "max_ha": 80},
+                       {"level": "national", "claim": "business", "max_ha": 500}]}
+    scale = SweepSpec.model_validate({"design": "oat", "parameters": [{"path": "demand[claim=business].min_ha", "factors": [1.2]}]})
+    (_, point) = design_points(scale)
+    assert [d.get("min_ha") for d in effective_data(base, scale, point)["demand"]] == [120.0, 60.0, None]  # "cannot scale None" before
+    put = SweepSpec.model_validate({"design": "oat", "parameters": [{"path": "demand[claim=business].min_ha", "values": [70]}]})
+    (_, point) = design_points(put)
+    assert [d.get("min_ha") for d in effective_data(base, put, point)["demand"]] == [70, 70, None]  # no floor added to the ceiling
+    nothing = SweepSpec.model_validate({"design": "oat", "parameters": [{"path": "demand[claim=business].max_ha", "factors": [2]},
+                                                                         {"path": "demand[region=A].max_ha", "name": "a", "factors": [2]}]})
+    points = design_points(nothing)
+    assert [d.get("max_ha") for d in effective_data(base, nothing, points[1])["demand"]] == [None, 160.0, 1000.0]
+    with pytest.raises(InputError, match="parameter 'a': nothing to scale at 'demand\\[region=A\\].max_ha'"):
+        effective_data(base, nothing, points[2])
+
+
+def test_objective_changes_are_known_within_both_gaps():
+    from ruimtepuzzel.model.analysis.sweep.table import change_interval
+
+    base = {"status": "optimal", "objective": 100.0, "bound": 101.0}
+    low, high, resolved = change_interval({"status": "optimal", "objective": 100.5, "bound": 101.2}, base)
+    assert (low, high, resolved) == (pytest.approx(-0.5), pytest.approx(1.2), False)  # the gap hides the sign
+    assert change_interval({"status": "optimal", "objective": 103.0, "bound": 103.5}, base)[2]  # above the base's bound
+    exact = {"status": "optimal", "objective": 100.0, "bound": 100.0}
+    assert change_interval(exact, exact) == (0.0, 0.0, True)  # both proven: no effect, proven
+    assert change_interval({"status": "no_solution", "objective": None}, base) is None
+
+
+def _stopping_at_the_gap(original):
+    """solve_task as HiGHS answers on a large instance at a gap above 0: a bound 1 % above the objective."""
+    def solve_task(ctx, task):
+        answer = original(ctx, task)
+        record = answer["record"]
+        if ctx.opts.mip_rel_gap > 0 and record["objective"] is not None:
+            record["bound"], record["gap"] = record["objective"] * 1.0099, 0.0098
+        return answer
+    return solve_task
+
+
+def test_changes_hidden_by_the_gap_are_refined_or_marked(tmp_path, monkeypatch):
+    import ruimtepuzzel.model.analysis.sweep.execute as execute
+
+    monkeypatch.setattr(execute, "solve_task", _stopping_at_the_gap(execute.solve_task))
+    folder = small(tmp_path)
+    spec = write_spec(tmp_path / "oat.yaml", {"design": "oat", "parameters": [
+        {"path": "claims.business.value_per_ha", "name": "business_value", "values": [4.1]},  # +0.4 of 76: within 1 %
+        {"path": "resources.grid_mw.cap.Z1", "name": "cap", "values": [1]}]})  # 60 + 4 − 100: far outside it
+    plain = sweep_instance(folder, spec, tmp_path / "plain", quiet=True, refine=False, gap=0.01).table.set_index("scenario")
+    assert list(plain["change_resolved"]) == [True, False, True] and not plain["refined"].any()  # S0000 is the base
+    assert plain.loc["S0001", "change_low"] < 0 < plain.loc["S0001", "change_high"]  # the sign is unknown
+    assert (tmp_path / "plain" / "tornado.png").exists()
+
+    refined = sweep_instance(folder, spec, tmp_path / "refined", quiet=True, gap=0.01)
+    table = refined.table.set_index("scenario")
+    assert list(table["refined"]) == [True, True, False] and refined.refined == 2
+    assert table["change_resolved"].all()
+    assert table.loc["S0001", "objective_change"] == pytest.approx(0.4) and table.loc["S0001", "gap"] == 0  # proven at gap 0
+    assert table.loc["S0000", "objective_change"] == pytest.approx(0.0)
+    manifest = json.loads((tmp_path / "refined" / "manifest.json").read_text())
+    assert manifest["refined_at_gap_0"] == ["S0000", "S0001"] and manifest["base"]["objective"] == pytest.approx(76)
+    again = sweep_instance(folder, spec, tmp_path / "refined", quiet=True, gap=0.01)
+    assert again.solved == 0  # refined answers are stored under their own keys
 
 
 def test_grid_sweep_matches_hand_values_and_fresh_solves(tmp_path):

@@ -1,8 +1,11 @@
 """The run's manifest.json (docs/results.md): what was solved, how, with which result, time and memory."""
 from __future__ import annotations
 
+import hashlib
 import platform
 import resource
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 from ruimtepuzzel import __version__
@@ -28,12 +31,21 @@ def _versions() -> dict:
     return out
 
 
+def input_files(instance) -> list[dict]:
+    """Each input file with its role (instance, scenario, units) and SHA-256: what ``compare`` matches two runs by."""
+    files = list(instance.files)
+    roles = ["instance"] + ["scenario"] * (len(files) - 2) + ["units"]
+    return [{"role": role, "file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for role, path in zip(roles, files)]
+
+
 def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
     instance, result = run.instance, run.result
     return {
         "instance": instance.name,
-        "instance_folder": str(instance.folder),
+        "instance_folder": str(Path(instance.folder).resolve()),
         "instance_hash": instance.content_hash(),
+        "input_files": input_files(instance),
         "scenario": instance.scenario,
         "units_dialect": instance.dialect.as_dict() if instance.dialect else None,  # how the units file was read
         "parameters": {
@@ -55,4 +67,6 @@ def manifest_of(run, opts: SolveOptions, overrides: Optional[dict]) -> dict:
         "aggregation": run.aggregation,
         "periods": instance.config.periods,
         "warnings": run.prep.warnings,
+        "shadow_prices": run.duals is not None,  # false: the fixed-integer LP failed, duals.csv is empty
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

@@ -95,6 +95,8 @@ def _json_default(value):
         return int(value)
     if isinstance(value, (np.floating,)):
         return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
     if isinstance(value, Path):
         return str(value)
     raise TypeError(type(value).__name__)

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ruimtepuzzel.model.outputs import numbers as fmt
+
 
 def _plt():
     import matplotlib
@@ -18,13 +20,18 @@ def _plt():
 
 
 def tornado(wide: pd.DataFrame, params: list[str], path: Path, title: str) -> None:
-    """Per parameter, how far its range moves the objective and the total shortfall from the base."""
+    """Per parameter, how far its range moves the objective and the total shortfall from the base.
+
+    A parameter whose objective change the gap could not resolve (``change_resolved`` false) is drawn hatched and
+    labelled "within the gap"; one proven to leave the objective as it is is labelled "no effect".
+    """
     plt = _plt()
     base = wide[wide["varied"] == "base"]
     if base.empty:
         return
     metrics = [("objective", "objective"), ("total_shortfall_ha", "total shortfall (ha)")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 0.6 * len(params) + 1.8), squeeze=False)
+    resolved = wide["change_resolved"] if "change_resolved" in wide else pd.Series(True, index=wide.index)
     for ax, (col, label) in zip(axes[0], metrics):
         if col not in wide:
             ax.set_visible(False)
@@ -32,17 +39,21 @@ def tornado(wide: pd.DataFrame, params: list[str], path: Path, title: str) -> No
         ref = float(base[col].iloc[0])
         spans = []
         for p in params:
-            moved = wide.loc[wide["varied"] == p, col].astype(float) - ref
-            spans.append((p, moved.min() if len(moved) else 0.0, moved.max() if len(moved) else 0.0))
+            mine = wide["varied"] == p
+            moved = wide.loc[mine, col].astype(float) - ref
+            hidden = col == "objective" and bool((resolved[mine] == False).any())  # noqa: E712 (pd.NA is neither)
+            spans.append((p, moved.min() if len(moved) else 0.0, moved.max() if len(moved) else 0.0, hidden))
         spans.sort(key=lambda s: abs(s[2] - s[1]))
         y = np.arange(len(spans))
         lo = np.array([min(0.0, s[1]) for s in spans])
         hi = np.array([max(0.0, s[2]) for s in spans])
-        ax.barh(y, hi, color="#2b8cbe", label="above base")
-        ax.barh(y, lo, color="#e34a33", label="below base")
-        ax.set_yticks(y, [s[0] for s in spans], fontsize=8)
+        hatch = ["///" if s[3] else "" for s in spans]
+        ax.barh(y, hi, color=["#bbbbbb" if s[3] else "#2b8cbe" for s in spans], hatch=hatch, label="above base")
+        ax.barh(y, lo, color=["#bbbbbb" if s[3] else "#e34a33" for s in spans], hatch=hatch, label="below base")
+        names = [f"{s[0]}\n(within the gap)" if s[3] else f"{s[0]}\n(no effect)" if s[1] == s[2] == 0 else s[0] for s in spans]
+        ax.set_yticks(y, names, fontsize=8)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel(f"change in {label} from the base ({ref:,.6g})")
+        ax.set_xlabel(f"change in {label} from the base ({fmt.objective(ref) if col == 'objective' else fmt.amount(ref)})")
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -52,6 +63,9 @@ def tornado(wide: pd.DataFrame, params: list[str], path: Path, title: str) -> No
 
 def _shortfall_by_region(regions: pd.DataFrame, level: str) -> pd.DataFrame:
     floors = regions[(regions["level"] == level) & regions["demand_min"].notna()]
+    if "region_name" in floors:  # people read names; the code stays beside a name that differs
+        names = floors["region_name"].astype(str)
+        floors = floors.assign(region=[n if n == r else f"{n} ({r})" for n, r in zip(names, floors["region"].astype(str))])
     return floors.pivot_table(index="region", columns="scenario", values="shortfall_ha", aggfunc="sum", fill_value=0.0)
 
 
@@ -61,7 +75,8 @@ def heatmap(regions: pd.DataFrame, path: Path, title: str) -> bool:
     floors = regions[regions["demand_min"].notna()] if len(regions) else pd.DataFrame()
     if floors.empty:
         return False
-    floors = floors.assign(where=floors["level"].astype(str) + " " + floors["region"].astype(str))
+    names = floors["region_name"].astype(str) if "region_name" in floors else floors["region"].astype(str)
+    floors = floors.assign(where=floors["level"].astype(str) + " " + names)
     table = floors.pivot_table(index="where", columns="scenario", values="shortfall_ha", aggfunc="sum", fill_value=0.0, sort=False)
     plt = _plt()
     values = table.to_numpy(float)

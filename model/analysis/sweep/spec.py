@@ -231,18 +231,32 @@ def locate(data: dict, path: str) -> list[tuple[object, object]]:
     return current
 
 
+def _has_value(container, key) -> bool:
+    return (isinstance(container, list) or key in container) and container[key] is not None
+
+
 def assign(data: dict, param: Parameter, value) -> None:
-    """Set (or scale) every value the parameter's path addresses, in place."""
-    for container, key in locate(data, param.path):
-        if param.scales:
-            base = container[key] if (isinstance(container, list) or key in container) else None
+    """Set (or scale) every value the parameter's path addresses, in place.
+
+    A selector that matches several items changes those that have the field (``demand[claim=business].min_ha``
+    scales every business floor and leaves a ceiling-only row alone); when none has it, ``values`` create it on
+    every matched item and ``factors`` are an error (there is nothing to scale).
+    """
+    places = locate(data, param.path)
+    present = [(c, k) for c, k in places if _has_value(c, k)]
+    if param.scales:
+        if not present:
+            raise InputError(f"parameter {param.label!r}: nothing to scale at {param.path!r} (no matched item has a value there)")
+        for container, key in present:
+            base = container[key]
             if isinstance(base, str):  # instance files are read by spelling: "150" is the number 150
                 base = number_or_none(base) if number_or_none(base) is not None else base
             if isinstance(base, bool) or not isinstance(base, (int, float)):
                 raise InputError(f"parameter {param.label!r}: cannot scale {base!r} at {param.path!r} (not a number)")
             container[key] = float(base) * float(value)
-        else:
-            container[key] = value
+        return
+    for container, key in (present or places):
+        container[key] = value
 
 
 # --------------------------------------------------------------------------- designs

@@ -1,5 +1,15 @@
-"""The sweep's tables: one row per scenario (wide), and the tidy long tables behind it."""
+"""The sweep's tables: one row per scenario (wide), and the tidy long tables behind it.
+
+Each scenario's objective is known within [objective, bound] (its gap). Its change from the
+base is therefore known within an interval too: ``change_low`` … ``change_high``. When that
+interval holds 0 and is not a single point, the solver's gap hides whether the parameter
+moves the objective at all: ``change_resolved`` is false there (the sweep re-solves such
+scenarios at gap 0 first, see :mod:`.run`, so it stays false only when that timed out or
+was switched off).
+"""
 from __future__ import annotations
+
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -9,6 +19,51 @@ from ruimtepuzzel.model.inputs.values import number_or_none
 
 SCALARS = ["status", "objective", "bound", "gap", "path", "setup_s", "transfer_s", "solve_s", "extract_s", "duals_s", "total_s"]
 KEY_DUAL_FAMILIES = ("demand_floor", "resources", "budget")
+
+
+SOLVED = ("optimal", "time_limit")
+EXACT_ABS = 1e-6  # HiGHS's default absolute MIP gap: a solve at gap 0 may leave this much between objective and bound
+EXACT_REL = 1e-9
+
+
+def objective_interval(record: Optional[dict]) -> Optional[tuple[float, float]]:
+    """[low, high] holding the scenario's true optimum (objective and bound, in either order); None without a solution."""
+    if not record or record.get("status") not in SOLVED or record.get("objective") is None:
+        return None
+    objective = float(record["objective"])
+    bound = record.get("bound")
+    bound = objective if bound is None or not np.isfinite(float(bound)) else float(bound)
+    return min(objective, bound), max(objective, bound)
+
+
+def _slack(value: float) -> float:
+    return EXACT_ABS + EXACT_REL * abs(value)
+
+
+def change_interval(record: Optional[dict], base: Optional[dict]) -> Optional[tuple[float, float, bool]]:
+    """(low, high, resolved) of the scenario's objective change from the base. Resolved: the interval excludes 0,
+    or both are proven optima (the interval is a point, so a change of 0 is proven too)."""
+    own, ref = objective_interval(record), objective_interval(base)
+    if own is None or ref is None:
+        return None
+    low, high = own[0] - ref[1], own[1] - ref[0]
+    exact = high - low <= _slack(own[1]) + _slack(ref[1])
+    resolved = exact or low > _slack(ref[1]) or high < -_slack(ref[1])
+    return low, high, bool(resolved)
+
+
+def with_changes(wide: pd.DataFrame, records: dict, base: Optional[dict], same=()) -> pd.DataFrame:
+    """``wide`` with objective_change, change_low, change_high and change_resolved (``records``: scenario → record;
+    ``same``: scenarios whose configuration is the base's, so their change is 0 by definition)."""
+    out = wide.copy()
+    ref = base["objective"] if base and base.get("objective") is not None else np.nan
+    changes = [(0.0, 0.0, True) if s in same and records.get(s) else change_interval(records.get(s), base) for s in out["scenario"]]
+    out["objective_change"] = out["objective"].astype(float) - ref + 0.0  # + 0.0: never −0.0
+    out.loc[out["scenario"].isin(set(same)), "objective_change"] = 0.0
+    out["change_low"] = [c[0] if c else np.nan for c in changes]
+    out["change_high"] = [c[1] if c else np.nan for c in changes]
+    out["change_resolved"] = [c[2] if c else pd.NA for c in changes]
+    return out
 
 
 def base_value(param: Parameter, base: dict):
@@ -35,8 +90,11 @@ def parameters_frame(spec: SweepSpec, points: list[Point], base: dict) -> pd.Dat
     return frame
 
 
-def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict, base: dict) -> dict[str, pd.DataFrame]:
-    """``answers``: key → stored answer. Returns ``sweep`` (wide), ``regions`` and ``duals`` (long)."""
+def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict, base: dict, base_record: Optional[dict] = None,
+           refined=(), config=None, same=()) -> dict[str, pd.DataFrame]:
+    """``answers``: key → stored answer; ``keys``: the answer each point reads (a refined one where re-solved at gap 0);
+    ``base_record``: the base's record, for the objective change. Returns ``sweep`` (wide), ``regions`` and ``duals``
+    (long; with region and claim names when ``config`` is given)."""
     params = parameters_frame(spec, points, base)
     params.insert(1, "key", keys)
     records, regions, prices = [], [], []
@@ -53,6 +111,9 @@ def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict,
     long_regions = pd.concat(regions, ignore_index=True) if regions else pd.DataFrame(columns=["scenario"])
     long_duals = pd.concat(prices, ignore_index=True) if prices else pd.DataFrame(columns=["scenario"])
     wide = params.merge(scalars, on="scenario", how="left")
+    by_scenario = {pt.scenario: answers[key]["record"] for pt, key in zip(points, keys) if key in answers}
+    wide = with_changes(wide, by_scenario, base_record, set(same))
+    wide["refined"] = wide["scenario"].isin(set(refined))
     if len(long_regions):
         floors = long_regions[long_regions["demand_min"].notna()]
         total = floors.groupby("scenario")["shortfall_ha"].sum().rename("total_shortfall_ha")
@@ -65,6 +126,11 @@ def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict,
             wide_duals = key_duals.assign(column="shadow_price:" + key_duals["family"] + ":" + key_duals["key"].astype(str))
             wide = wide.merge(wide_duals.pivot_table(index="scenario", columns="column", values="shadow_price", aggfunc="first"),
                               on="scenario", how="left")
+    if config is not None:
+        from ruimtepuzzel.model.outputs.names import with_names
+
+        long_regions = with_names(long_regions, config) if len(long_regions) else long_regions
+        long_duals = with_names(long_duals, config) if len(long_duals) else long_duals
     front = ["scenario"] + [c for c in params.columns if c != "scenario"]
     return {
         "sweep": wide,
