@@ -200,7 +200,7 @@ class Resource(Strict):
                              f"got {len(self.cap)}: {sorted(self.cap)}")
         return self
 
-    def zones(self, units) -> "np.ndarray":
+    def zones(self, units):
         """The zone of every unit (object array of codes, None outside every zone): the value of ``zone_attr``, or the
         one key of ``cap`` for every unit when ``zone_attr`` is absent."""
         import numpy as np
