@@ -44,6 +44,15 @@ BATTERY_GW_ELSEWHERE = 2.0
 BATTERY_HA_PER_100MW = 1.0  # estimate
 STEC_BRABANT = (973, 1_321)  # Noord-Brabant, Stec 2022: demand to 2030 incl. large-scale distribution (ha, low–high)
 
+# The 2050 horizon (phasing): the 2023 programme, fn. 6: "Na 2030 is geëxtrapoleerd op lager scenario van 570 ha per jaar";
+# and "het is denkbaar dat het ruimtebeslag voor economische activiteit ... een groei vergt van 2,6% nu naar 3% in 2050".
+BUSINESS_HA_PER_YEAR_AFTER_2030 = 570.0
+YEARS_AFTER_2030 = 20  # 2031 to 2050 inclusive
+HORIZONS = [2030, 2050]
+LAND_HA = 3_367_098  # CBS land area (research/nl_facts.md): the base of the 2.6 % and the 3 %
+LAND_SHARE_2050 = 0.03
+ECONOMIC_CLAIMS = ["business", "logistics", "circular", "campus", "industry"]  # parks, ports and campuses: the 2.6 %
+
 # --- estimates --------------------------------------------------------------------------
 LOGISTICS_HA_PER_YEAR = 280.0  # XXL land take: 1.7 million m² floor a year at a floor-area ratio of 0.6; part of the 700
 LOGISTICS_HOTSPOTS = {  # weight: XXL DCs 2013–19 where counted, otherwise an estimate from the rankings
@@ -185,6 +194,33 @@ def regional_demand(province: str, growth: str | None = None, housing: dict | No
     hotspots = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if c in ours}
     rows += [_row("corop", c, "logistics", total * logistics_share * w / sum(hotspots.values())) for c, w in hotspots.items()]
     return rows
+
+
+def economic_total_2050() -> float:
+    """New land for business parks and XXL logistics together, cumulative to 2050 (ha): 8 × 700 + 20 × 570 = 17,000."""
+    return economic_total() + BUSINESS_HA_PER_YEAR_AFTER_2030 * YEARS_AFTER_2030
+
+
+def land_share_ceiling_ha() -> float:
+    """New economic land the 3 % of 2050 leaves above the 2017 stock (ha): 3 % × 3,367,098 − 88,184 = 12,828.9."""
+    return round(LAND_SHARE_2050 * LAND_HA - STOCK_2017_HA, 1)
+
+
+def phased_demand(name: str) -> list[dict]:
+    """Floors and ceilings of the two horizons: every row of the 2030 instance for 2030, and for 2050 the business and
+    logistics floors grown to the cumulative 17,000 ha (the split over regions and between the two kept). The other
+    claims have no 2050 figure in the sources: their 2030 floors stay met in 2050 (what is allocated stays), no more."""
+    rows = [{**r, "period": HORIZONS[0]} for r in demand(name)]
+    factor = economic_total_2050() / economic_total()
+    rows += [{**r, "min_ha": round(r["min_ha"] * factor, 1), "period": HORIZONS[1]}
+             for r in rows if r["claim"] in ("business", "logistics") and "min_ha" in r]
+    return rows
+
+
+def land_share_ceiling() -> dict:
+    """The 3 % of 2050 as a national ceiling on new economic land: a resource without zones (one for the country)."""
+    return {"economic_land_ha": {"unit": "ha", "per_ha": {k: 1.0 for k in ECONOMIC_CLAIMS},
+                                 "cap": {"NL": land_share_ceiling_ha()}}}
 
 
 def demand(name: str, growth: str | None = None, housing: dict | None = None) -> list[dict]:
@@ -338,6 +374,24 @@ def scenarios(name: str) -> dict[str, tuple[str, dict]]:
                             {"rules": rules("strict-2022")}),
         "wbs-2024": ("Taking water and soil into account (2024): deepest polders and class D penalised instead of excluded.",
                      {"rules": rules("2024")}),
+        **(phased_scenarios(name) if not INSTANCES[name].get("province") else {}),
+    }
+
+
+def phased_scenarios(name: str) -> dict[str, tuple[str, dict]]:
+    """The 2030 and 2050 horizons of the national instance (phasing: what is allocated by 2030 stays in 2050)."""
+    rows = phased_demand(name)
+    latest = {(r["level"], r.get("region"), r["claim"], "min_ha" in r): r for r in rows}  # 2050 rows come after 2030's
+    # caps hold in every period alike (DESIGN §3): the grid of 2050, sized on the 2050 floors as the base is on 2030's
+    grid = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(list(latest.values()))}}
+    phased = {"periods": HORIZONS, "demand": rows, "resources": grid}
+    return {
+        "horizon-2050": ("Two horizons, 2030 and 2050: the 2030 floors, and business parks with XXL logistics grown to "
+                         "17,000 ha by 2050 (700 ha a year to 2030, 570 after: the 2023 programme, fn. 6); grid caps sized "
+                         "on the 2050 floors.", phased),
+        "horizon-2050-land-share": ("The two horizons with the 2023 programme's 3 % of the land for economic activity in "
+                                    "2050 as a ceiling: at most 12,828.9 ha of new economic land (3 % of 3,367,098 ha "
+                                    "less the 88,184 ha of 2017).", {**phased, "resources": {**grid, **land_share_ceiling()}}),
     }
 
 

@@ -102,21 +102,35 @@ def _new_highs(opts: SolveOptions):
     return h
 
 
-def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None) -> dict:
-    """Run a loaded Highs under the time limit; the answer as :func:`solve` reports it (``times`` has ``solve``)."""
+def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known_bound=None) -> dict:
+    """Run a loaded Highs under the time limit; the answer as :func:`solve` reports it (``times`` has ``solve``).
+
+    ``known_bound``: a bound of the problem proven before this run (the LP-first relaxation's); the shared state
+    shows the tighter of it and HiGHS's."""
     import highspy
 
     buffer = np.frombuffer(incumbent, dtype=np.float64) if incumbent is not None and len(incumbent) else None
     deadline = time.monotonic() + opts.time_limit_s
 
+    def tighter(bound):
+        if known_bound is None or not np.isfinite(known_bound):
+            return bound
+        return min(bound, known_bound) if prob.sense == "max" else max(bound, known_bound)
+
+    def share(bound):
+        state[1] = tighter(bound)
+        if state[2] == 1.0:
+            state[3] = lp_first.gap_of(state[0], state[1]) if np.isfinite(state[1]) else np.inf
+
     def improving(e):
         if buffer is not None:
             buffer[:] = e.data_out.mip_solution
-            state[0], state[1], state[2] = e.data_out.objective_function_value, e.data_out.mip_dual_bound, 1.0
+            state[0], state[2] = e.data_out.objective_function_value, 1.0
+            share(e.data_out.mip_dual_bound)
 
     def interrupt(e):
         if state is not None:  # the bound moves between incumbents: the parent shows it as progress
-            state[1], state[3] = e.data_out.mip_dual_bound, e.data_out.mip_gap
+            share(e.data_out.mip_dual_bound)
         if time.monotonic() > deadline:
             e.interrupt()
 
@@ -161,13 +175,25 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None) -> di
 def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), incumbent=None, state=None) -> dict:
     """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards."""
     if lp_first.wanted(prob, opts):
-        def run(h, stage_opts, columns):
+        def run(h, stage_opts, columns, bound=None):
             h.setOptionValue("time_limit", h.getRunTime() + stage_opts.time_limit_s)
             h.setOptionValue("mip_rel_gap", stage_opts.mip_rel_gap)
             whole = columns is prob  # a sub-MIP's columns are not the problem's: its incumbents are not shared
-            return _run(h, columns, stage_opts, incumbent if whole else None, state if whole else None)
+            return _run(h, columns, stage_opts, incumbent if whole else None, state if whole else None, bound)
 
-        return lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts))
+        def publish(values, objective, bound):
+            """What a stage proved, shared with the parent at once (progress; the answer if the worker is killed)."""
+            if state is None:
+                return
+            if values is not None and incumbent is not None and len(incumbent):
+                np.frombuffer(incumbent, dtype=np.float64)[:] = values
+                state[0], state[2] = objective, 1.0
+            if bound is not None:
+                state[1] = bound
+            if state[2] == 1.0 and np.isfinite(state[1]):
+                state[3] = lp_first.gap_of(state[0], state[1])
+
+        return lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts), publish)
     start = time.perf_counter()
     h = _new_highs(opts)
     pass_model(h, prob, skip)
@@ -220,12 +246,13 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
         if state[2] == 1.0:
             result.status = TIME_LIMIT
             result.values = np.frombuffer(incumbent, dtype=np.float64).copy()
-            result.objective, result.bound = state[0], state[1]
-            if result.objective:
-                result.gap = abs(result.bound - result.objective) / max(abs(result.objective), 1e-9)
+            result.objective = state[0]
+            if np.isfinite(state[1]):
+                result.bound = state[1]
+                result.gap = lp_first.gap_of(result.objective, result.bound)
         else:
             result.status = NO_SOLUTION
-            result.bound = state[1] if state[2] else None
+            result.bound = state[1] if np.isfinite(state[1]) else None
     else:
         result.message = "the HiGHS worker ended without an answer (crashed?)"
     return result

@@ -88,12 +88,14 @@ class Model:
 
 
 def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable, skip: frozenset = frozenset(),
-          log=lambda msg: None) -> dict:
+          log=lambda msg: None, publish=lambda values, objective, bound: None) -> dict:
     """The LP-first solve of ``prob``.
 
-    ``new_highs(opts)`` returns a configured, empty Highs; ``run(h, opts, columns)`` runs a loaded MIP
+    ``new_highs(opts)`` returns a configured, empty Highs; ``run(h, opts, columns, bound)`` runs a loaded MIP
     under ``opts.time_limit_s`` and returns the answer dict of :func:`ruimtepuzzel.solvers.highs.solve`
-    (``columns``: ``prob`` itself, or the columns of a sub-MIP).
+    (``columns``: ``prob`` itself, or the columns of a sub-MIP; ``bound``: one proven before).
+    ``publish(values, objective, bound)`` is told each proven bound and each allocation of the full problem as
+    soon as a stage finds it (``values`` None: a bound only).
     """
     start = time.monotonic()
     deadline = start + opts.time_limit_s
@@ -110,6 +112,7 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         log(f"LP relaxation {relaxed['status']}; solving the MIP directly")
         return _timed(_full(prob, m, opts, new_highs, run, remaining(), None), start)
     lp, bound = relaxed["x"], relaxed["objective"]
+    publish(None, None, bound)
     fractional = idx[np.abs(lp[idx] - np.round(lp[idx])) > INTEGRAL]
     log(f"{len(fractional):,} of {len(idx):,} integer columns fractional in the relaxation")
     if len(fractional) == 0:
@@ -127,13 +130,14 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
             f"(the local rows of the fractional ones)")
     best = best if best is not None and best["values"] is not None else None
     if best is not None:
+        publish(best["values"], best["objective"], bound)
         gap = gap_of(best["objective"], bound)
         log(f"sub-MIP around the relaxation: {best['objective']:,.6g}, gap {gap:.4%} to the relaxation's bound")
         if gap <= opts.mip_rel_gap:
             return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
                               f"optimal within the gap (against the LP bound; {len(free):,} integer columns free in the sub-MIP)"),
                     "gap": gap}
-    full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"])
+    full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"], bound)
     if full["values"] is None and best is not None:
         full = {**full, "values": best["values"], "objective": best["objective"], "status": TIME_LIMIT}
     if full["values"] is not None:
@@ -253,13 +257,13 @@ def _binding_rows(m: Model, free: np.ndarray, lb: np.ndarray, ub: np.ndarray) ->
     return np.flatnonzero(can_break | np.isnan(most) | np.isnan(least))
 
 
-def _full(prob, m: Model, opts, new_highs, run, seconds, start_values) -> dict:
+def _full(prob, m: Model, opts, new_highs, run, seconds, start_values, bound=None) -> dict:
     h = new_highs(opts)
     _pass(h, prob, m, np.arange(len(m.row_lo)), m.lb, m.ub, integer=True)
     if start_values is not None:
         idx = np.flatnonzero(m.integer).astype(np.int32)
         h.setSolution(len(idx), idx, np.round(start_values[idx]).astype(float))
-    return run(h, dataclasses.replace(opts, time_limit_s=seconds), prob)
+    return run(h, dataclasses.replace(opts, time_limit_s=seconds), prob, bound)
 
 
 def _pass(h, prob: Problem, m: Model, rows: np.ndarray, lb, ub, integer: bool) -> None:

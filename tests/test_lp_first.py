@@ -67,3 +67,39 @@ def test_the_same_optimum_as_the_direct_solve(case):
             check(run.instance, run.allocation, run.summary, run.result.objective)
             optima.append(run.result.objective)
     assert optima[1] == pytest.approx(optima[0], abs=1e-6, rel=1e-9)
+
+
+def test_an_infeasible_sub_mip_is_widened_and_the_optimum_still_proven(tmp_path):
+    # logistics (10/ha) needs sites of 2 ha but may take at most 1.5 ha: no logistics at all, 3 cells of housing (3).
+    # The relaxation takes a cell of logistics whole (16.5); fixed, that cell cannot form a site: the sub-MIP is
+    # infeasible until the columns of its local rows are freed
+    config = lp_first({"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 2}, "housing": {"value_per_ha": 1}},
+                       "demand": [{"level": "national", "claim": "logistics", "max_ha": 1.5}]})
+    run = solve(tmp_path, config, row_units(3))
+    assert run.result.objective == pytest.approx(3) and run.result.status == "optimal" and run.result.gap <= 1e-9
+    assert any("sub-MIP infeasible" in line for line in solver_lines(run))
+    check(run.instance, run.allocation, run.summary, run.result.objective)
+
+
+def test_the_worker_shares_the_relaxation_bound_and_the_sub_mip_allocation(tmp_path):
+    # what a killed worker would leave behind: the state holds the LP bound and the allocation the stages found
+    import multiprocessing as mp
+
+    import numpy as np
+
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.solvers.highs import STATE, solve_here
+
+    config = lp_first({"claims": {"housing": {"value_per_ha": 10}},
+                       "demand": [{"level": "national", "claim": "housing", "max_ha": 1.5}]})
+    folder = write_instance(tmp_path / "inst", config, row_units(3))
+    inst = load_instance(folder)
+    prob = formulate(prepare(inst))
+    incumbent, state = mp.RawArray("d", prob.n_cols), mp.RawArray("d", STATE)
+    state[1] = state[3] = np.inf
+    answer = solve_here(prob, solve_options(inst, time_limit=30), incumbent=incumbent, state=state)
+    assert answer["objective"] == pytest.approx(10)
+    assert state[2] == 1.0 and state[0] == pytest.approx(10)
+    assert np.isfinite(state[1]) and state[1] >= 10 - 1e-9
+    assert np.frombuffer(incumbent)[np.asarray(prob.integrality(), bool)].sum() == pytest.approx(1)
