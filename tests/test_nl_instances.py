@@ -70,7 +70,7 @@ def allowed_near(prep, claim: str, x: float, y: float, km: float) -> np.ndarray:
 
 # --- built by the project's own builder ------------------------------------------------------
 
-@pytest.mark.parametrize("name", [*NAMES, "nl-100m"])
+@pytest.mark.parametrize("name", [*NAMES, "nl-100m", "nl-100m-full", "zuid-holland-100m"])
 def test_calibration_files_are_what_nl_calibration_writes(tmp_path, name):
     calibration = module("nl_calibration")
     for path in calibration.write_config(name, tmp_path):
@@ -255,3 +255,51 @@ def test_brabant_economic_land_is_stec_with_logistics_inside():
     ceiling = demand[(demand["claim"] == "business") & demand["max_ha"].notna()]
     assert ceiling["max_ha"].tolist() == [909.0]  # plan capacity: 625 hard + 284 soft
     assert not ((demand["claim"] == "energy") & demand["max_ha"].notna()).any()  # no energy ceiling artefact
+
+
+# --- the 100 m instances of issue 19 (built on request) ---------------------------------------------
+
+@pytest.mark.parametrize("name", ["nl-100m-full", "zuid-holland-100m"])
+def test_full_100m_calibration_has_every_family(name):
+    calibration = module("nl_calibration")
+    config = calibration.config(name)
+    claims = config["claims"]
+    assert {k for k, c in claims.items() if c.get("min_site_ha")} == {"logistics", "industry"}
+    assert claims["logistics"]["min_site_ha"] == 5.0 and not claims["industry"].get("divisible")  # sites are whole cells
+    assert {k for k, c in claims.items() if c.get("env_category")} == {"circular", "logistics", "business", "industry"}
+    assert claims["housing"]["sensitive"]
+    assert config["env_zoning"]["existing_category_attr"] == "env_category_existing"
+    assert config["env_zoning"]["sensitive_uses"] == ["housing"]
+    assert config["balance"] and config["compensation"] and config["resources"]["grid_mw"]["cap"]
+    assert "logistics-site-size" not in {r["name"] for r in config["rules"]}  # every 1 ha cell would be left out
+    spec = yaml.safe_load((INSTANCES / "specs" / f"{name}.yaml").read_text())
+    assert spec["grid"]["cell_m"] == 100 and spec["instance"] == f"{name}/instance.yaml"
+
+
+def test_coarse_instances_keep_their_site_rule_and_divisible_industry():
+    calibration = module("nl_calibration")
+    for name in NAMES:
+        config = calibration.config(name)
+        assert "logistics-site-size" in {r["name"] for r in config["rules"]}
+        assert not any(c.get("min_site_ha") for c in config["claims"].values())
+    assert "logistics-site-size" not in {r["name"] for r in calibration.config("nl-100m")["rules"]}
+
+
+def test_zuid_holland_100m_calibration_formulates_every_family(tmp_path):
+    """The regional 100 m calibration on the committed Zuid-Holland cells (500 m: the same regions and attributes, with
+    some cells clipped under 5 ha so that minimum sites bind): the pairwise and coupling families emit rows."""
+    import shutil
+
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.inputs.config import deep_merge
+
+    calibration = module("nl_calibration")
+    folder = tmp_path / "zh"
+    shutil.copytree(INSTANCES / "zuid-holland", folder, ignore=shutil.ignore_patterns("scenarios"))
+    facts = yaml.safe_load((folder / "instance.yaml").read_text())
+    base = {k: facts[k] for k in ("name", "crs", "units", "regions", "region_names")}
+    (folder / "instance.yaml").write_text(yaml.safe_dump(deep_merge(base, calibration.config("zuid-holland-100m"))))
+    problem = formulate(prepare(load_instance(folder)))
+    families = {b.family for b in problem.blocks if b.size}
+    # (no-net-loss rows need a park that housing may take: none on these 500 m cells, so compensation is checked in the config)
+    assert {"single_use", "demand_floor", "env_zoning", "env_zoning_existing", "min_site", "balance", "resources"} <= families
