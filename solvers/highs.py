@@ -236,8 +236,10 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
         progress.elapsed_s = elapsed
         watch(progress)
 
+    began = time.perf_counter()
     message, killed = run_in_worker(_worker, (prob, opts, skip, incumbent, state), opts.deadline_s(), poll if watch else None)
-    result = SolveResult(status=ERROR, solver="highs", version=version(), killed=killed)
+    result = SolveResult(status=ERROR, solver="highs", version=version(), killed=killed,
+                         times={"solve": time.perf_counter() - began})  # a worker's answer brings its own
     if message is not None:
         for key, value in message.items():
             setattr(result, key, value)

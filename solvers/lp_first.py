@@ -16,8 +16,9 @@ heuristics can take minutes to find a first allocation. So, in the solver's work
    column: any allocation it finds is feasible for the full problem (checked against every
    row). If its gap to the relaxation's bound is within ``mip_rel_gap``, stop: the gap is
    proven against the full problem. Rounding can make the sub-MIP infeasible (a minimum site
-   whose cells are fractional): then the integer columns that share a local row with a free
-   one are freed too, at most ``WIDENINGS`` times;
+   whose cells are fractional), or leave it short of the gap: then the integer columns that
+   share a local row with a free one are freed too and the sub-MIP solved again from the best
+   allocation so far, at most ``WIDENINGS`` times;
 4. else solve the full MIP with that allocation as a MIP start; the bound reported is the
    better of HiGHS's and the relaxation's.
 
@@ -40,10 +41,12 @@ from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOpti
 AUTO_MIN_INTEGERS = 50_000
 LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
 SUB_MIP_SHARE = 0.4  # of the time left after the relaxation
-WIDENINGS = 2  # an infeasible sub-MIP is retried with the neighbourhood widened this many times
+WIDENINGS = 3  # a sub-MIP infeasible or short of the gap is retried with its neighbourhood widened, at most so often
 LOCAL_ROW_NNZ = 64
 INTEGRAL = 1e-6
 FEASIBLE = 1e-6  # row violation that brings a lazy row into the relaxation
+FLOOR, SHORTFALL = "demand_floor", "shortfall"  # the floors' family and their slack columns' group
+SHORT_FLOOR_COLUMNS = 60_000  # at most so many integer columns are freed for floors still short
 
 
 def wanted(prob: Problem, opts: SolveOptions) -> bool:
@@ -72,14 +75,21 @@ class Model:
     cost: np.ndarray
     integer: np.ndarray
     lazy: np.ndarray  # bool per row
+    floor: np.ndarray  # bool per row: a demand floor
+    shortfall: np.ndarray  # bool per column: a floor's shortfall
 
     @classmethod
     def of(cls, prob: Problem, skip: frozenset) -> "Model":
         a, row_lo, row_hi = prob.matrix(skip, fmt="csr")
         lazy = np.concatenate([np.full(b.size, b.family in LAZY) for b in prob.blocks if b.family not in skip]
                               or [np.empty(0, bool)])
+        floor = np.concatenate([np.full(b.size, b.family == FLOOR) for b in prob.blocks if b.family not in skip]
+                               or [np.empty(0, bool)])
+        shortfall = np.zeros(prob.n_cols, bool)
+        for group in prob.groups.values():
+            shortfall[group.start:group.start + group.size] = group.name == SHORTFALL
         lb, ub = prob.bounds(skip)
-        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), lazy)
+        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), lazy, floor, shortfall)
 
     def violated(self, x: np.ndarray, among: np.ndarray) -> np.ndarray:
         """Rows of ``among`` that ``x`` violates by more than FEASIBLE."""
@@ -120,23 +130,11 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         values[idx] = np.round(lp[idx])
         return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
 
-    best, free = None, fractional
-    for attempt in range(1 + WIDENINGS):
-        best = _neighbourhood(prob, m, lp, free, opts, new_highs, run, SUB_MIP_SHARE * remaining())
-        if best is None or best["status"] != INFEASIBLE or attempt == WIDENINGS:
-            break
-        free = _widen(m, free)
-        log(f"sub-MIP infeasible with the relaxation's integral columns fixed; {len(free):,} integer columns freed "
-            f"(the local rows of the fractional ones)")
-    best = best if best is not None and best["values"] is not None else None
-    if best is not None:
-        publish(best["values"], best["objective"], bound)
-        gap = gap_of(best["objective"], bound)
-        log(f"sub-MIP around the relaxation: {best['objective']:,.6g}, gap {gap:.4%} to the relaxation's bound")
-        if gap <= opts.mip_rel_gap:
-            return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
-                              f"optimal within the gap (against the LP bound; {len(free):,} integer columns free in the sub-MIP)"),
-                    "gap": gap}
+    best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish)
+    if best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap:
+        return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
+                          f"optimal within the gap (against the LP bound; {len(free):,} integer columns free in the sub-MIP)"),
+                "gap": gap_of(best["objective"], bound)}
     full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"], bound)
     if full["values"] is None and best is not None:
         full = {**full, "values": best["values"], "objective": best["objective"], "status": TIME_LIMIT}
@@ -147,6 +145,38 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         if full["gap"] <= opts.mip_rel_gap:
             full["status"] = OPTIMAL
     return _timed(full, start)
+
+
+def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaining, log, publish):
+    """Sub-MIPs around the relaxation, widened while they are infeasible or short of the gap; (best, free columns).
+
+    Each round frees, besides the integer columns free before, every integer column that shares a local row with
+    one of them, and starts from the best allocation so far. It stops at the gap, after ``WIDENINGS`` widenings, or
+    when a round ends at its time limit (more freedom would not help within the time)."""
+    better = (lambda a, b: a > b) if prob.sense == "max" else (lambda a, b: a < b)
+    best, free = None, fractional
+    for attempt in range(1 + WIDENINGS):
+        answer = _neighbourhood(prob, m, lp, free, opts, new_highs, run, SUB_MIP_SHARE * remaining(),
+                                None if best is None else best["values"])
+        found = answer is not None and answer["values"] is not None
+        if found and (best is None or better(answer["objective"], best["objective"])):
+            best = answer
+            publish(best["values"], best["objective"], bound)
+        if found:
+            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free): {answer['objective']:,.6g}, "
+                f"gap {gap_of(best['objective'], bound):.4%} to the relaxation's bound")
+        else:
+            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free): "
+                f"{'infeasible' if answer is not None and answer['status'] == INFEASIBLE else 'no allocation'}")
+        done = best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap
+        ran_out = answer is None or answer["status"] not in (INFEASIBLE, OPTIMAL)
+        if done or ran_out or attempt == WIDENINGS:
+            break
+        wider = _widen(m, free, None if best is None else best["values"])
+        if len(wider) == len(free):  # nothing more to free: the full MIP takes over
+            break
+        free = wider
+    return best, free
 
 
 def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remaining, log) -> dict:
@@ -196,9 +226,10 @@ class _Columns:
         return self.integer
 
 
-def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds) -> dict | None:
+def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds, start=None) -> dict | None:
     """RENS: the integer columns integral in the relaxation fixed and substituted out; only rows a free
-    column could still break are passed (the others hold whatever the sub-MIP does)."""
+    column could still break are passed (the others hold whatever the sub-MIP does). ``start``: an allocation of
+    the full problem to start from (its fixed columns must agree with the relaxation's, as a former round's do)."""
     free = ~m.integer.copy()
     free[fractional] = True
     value = np.where(free, 0.0, np.round(lp))
@@ -218,6 +249,8 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
                 np.ascontiguousarray(m.row_hi[rows] - shift, float), np.ascontiguousarray(sub.indptr[:-1], np.int32),
                 np.ascontiguousarray(sub.indices, np.int32), np.ascontiguousarray(sub.data, float),
                 np.ascontiguousarray(m.integer[cols], np.int32))
+    if start is not None and np.array_equal(np.round(start[~free]), value[~free]):
+        h.setSolution(len(cols), np.arange(len(cols), dtype=np.int32), np.ascontiguousarray(start[cols], float))
     answer = run(h, dataclasses.replace(opts, time_limit_s=seconds, mip_rel_gap=opts.mip_rel_gap / 2),
                  _Columns(m.integer[cols], offset))
     if answer["values"] is None:
@@ -229,14 +262,29 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     return {**answer, "values": values}
 
 
-def _widen(m: Model, free: np.ndarray) -> np.ndarray:
-    """The integer columns ``free`` and every integer column sharing a local row with one of them (a row of at most
-    ``LOCAL_ROW_NNZ`` entries: a site, a zoning pair or link, a unit's single use; not a regional floor or cap)."""
+def _widen(m: Model, free: np.ndarray, values: np.ndarray | None) -> np.ndarray:
+    """The integer columns ``free``, every integer column sharing a local row with one of them (a row of at most
+    ``LOCAL_ROW_NNZ`` entries: a site, a zoning pair or link, a unit's single use; not a regional floor or cap), and,
+    when ``values`` leaves demand floors short, the integer columns of those floors (the smallest first, up to
+    ``SHORT_FLOOR_COLUMNS``): the sub-MIP may then move the claim anywhere in its region."""
     by_col = m.a.T.tocsr()
     rows = np.unique(by_col[free].indices)
     rows = rows[np.diff(m.a.indptr)[rows] <= LOCAL_ROW_NNZ]
     cols = np.unique(m.a[rows].indices)
-    return np.union1d(free, cols[m.integer[cols]])
+    wider = np.union1d(free, cols[m.integer[cols]])
+    if values is None:
+        return wider
+    floors = np.flatnonzero(m.floor)
+    a = m.a[floors]
+    short = floors[a @ np.where(m.shortfall, values, 0.0) > FEASIBLE]
+    budget = SHORT_FLOOR_COLUMNS
+    for row in short[np.argsort(np.diff(m.a.indptr)[short], kind="stable")]:
+        row_cols = m.a.indices[m.a.indptr[row]:m.a.indptr[row + 1]]
+        row_cols = row_cols[m.integer[row_cols]]
+        if len(row_cols) > budget:
+            break
+        wider, budget = np.union1d(wider, row_cols), budget - len(row_cols)
+    return wider
 
 
 def _binding_rows(m: Model, free: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:

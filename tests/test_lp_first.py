@@ -70,14 +70,14 @@ def test_the_same_optimum_as_the_direct_solve(case):
 
 
 def test_an_infeasible_sub_mip_is_widened_and_the_optimum_still_proven(tmp_path):
-    # logistics (10/ha) needs sites of 2 ha but may take at most 1.5 ha: no logistics at all, 3 cells of housing (3).
-    # The relaxation takes a cell of logistics whole (16.5); fixed, that cell cannot form a site: the sub-MIP is
-    # infeasible until the columns of its local rows are freed
-    config = lp_first({"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 2}, "housing": {"value_per_ha": 1}},
-                       "demand": [{"level": "national", "claim": "logistics", "max_ha": 1.5}]})
-    run = solve(tmp_path, config, row_units(3))
-    assert run.result.objective == pytest.approx(3) and run.result.status == "optimal" and run.result.gap <= 1e-9
-    assert any("sub-MIP infeasible" in line for line in solver_lines(run))
+    # logistics (10/ha) needs sites of 3 ha but may take at most 2.5 ha: no logistics at all, 4 cells of housing (4).
+    # The relaxation takes cells of logistics whole; fixed, they cannot form a site: the sub-MIP is infeasible until
+    # the columns of their local rows are freed
+    config = lp_first({"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 3}, "housing": {"value_per_ha": 1}},
+                       "demand": [{"level": "national", "claim": "logistics", "max_ha": 2.5}]})
+    run = solve(tmp_path, config, row_units(4))
+    assert run.result.objective == pytest.approx(4) and run.result.status == "optimal" and run.result.gap <= 1e-9
+    assert any("sub-MIP around the relaxation" in line and line.endswith(": infeasible") for line in solver_lines(run))
     check(run.instance, run.allocation, run.summary, run.result.objective)
 
 

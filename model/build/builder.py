@@ -287,6 +287,8 @@ def nearest_km(units: np.ndarray, geom: np.ndarray) -> tuple[np.ndarray, np.ndar
     whole features: a distance within 1e-6 m of a rounding boundary of 0.1 m, and a unit with a second feature within
     1e-6 m of the nearest (a tie, which the whole-feature query breaks in its own order).
     """
+    if len(units) and (shapely.get_type_id(geom) == 0).all() and len(geom) <= 4096:
+        return nearest_points_km(units, geom)
     polygonal = np.isin(shapely.get_type_id(geom), (3, 6))
     if not len(units) or not polygonal.all() or shapely.get_num_coordinates(geom).max() <= PIECE_VERTICES:
         nearest, dist = nearest_features(units, geom)
@@ -301,6 +303,42 @@ def nearest_km(units: np.ndarray, geom: np.ndarray) -> tuple[np.ndarray, np.ndar
     again = np.flatnonzero(unsure)
     if len(again):
         nearest[again], dist[again] = nearest_features(units[again], geom)
+    return nearest, np.round(dist / 1000.0, 4)
+
+
+def axis_aligned(units: np.ndarray) -> np.ndarray:
+    """Units that are rectangles with sides along the axes (grid cells that were not clipped): a polygon of 5
+    coordinates, no holes, whose area is its bounding box's."""
+    x0, y0, x1, y1 = shapely.bounds(units).T
+    return ((shapely.get_type_id(units) == 3) & (shapely.get_num_coordinates(units) == 5)
+            & (shapely.get_num_interior_rings(units) == 0) & (shapely.area(units) == (x1 - x0) * (y1 - y0)))
+
+
+def nearest_points_km(units: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_km` to point features, in numpy for rectangular units: the distance from a point to an axis-aligned
+    rectangle is ``hypot(max(x0 - px, 0, px - x1), max(y0 - py, 0, py - y1))``, 3.5 M cells × 40 points in seconds where
+    a GEOS query per cell took 10-40 s. As for pieces, a unit near a rounding boundary or with a second point within
+    1e-6 m, and every other unit (a clipped cell), is asked of GEOS (:func:`nearest_features`)."""
+    n, tolerance = len(units), 1e-6
+    px, py = shapely.get_x(points), shapely.get_y(points)
+    nearest, dist = np.zeros(n, dtype=np.int64), np.zeros(n)
+    unsure = ~axis_aligned(units)
+    rect = np.flatnonzero(~unsure)
+    bounds = shapely.bounds(units[rect])
+    step = max(1, 4_000_000 // len(points))
+    for k in range(0, len(rect), step):
+        x0, y0, x1, y1 = (b[:, None] for b in bounds[k:k + step].T)
+        d = np.hypot(np.maximum(np.maximum(x0 - px, 0.0), px - x1), np.maximum(np.maximum(y0 - py, 0.0), py - y1))
+        best = d.argmin(axis=1)
+        rows = rect[k:k + step]
+        nearest[rows], dist[rows] = best, d[np.arange(len(best)), best]
+        if len(points) > 1:
+            unsure[rows] |= np.partition(d, 1, axis=1)[:, 1] - dist[rows] < tolerance  # a tie: GEOS breaks it its own way
+    tenths = dist / 1000.0 * 1e4
+    unsure |= np.abs(tenths - np.floor(tenths) - 0.5) < tolerance * 10
+    again = np.flatnonzero(unsure)
+    if len(again):
+        nearest[again], dist[again] = nearest_features(units[again], points)
     return nearest, np.round(dist / 1000.0, 4)
 
 
