@@ -139,6 +139,8 @@ def recompute(t: Tables, fact: dict):
             return fact["value"] if str(value).startswith(fact["value"]) else value
         if w.get("last"):
             return value[-1]
+        if "index" in w:
+            return value[w["index"]]
         return value * w.get("scale", 1.0) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
     if kind == "summary":
         rows = t.summary[(t.summary["level"] == w["level"]) & (t.summary["region"] == w["region"]) & (t.summary["claim"] == w["claim"])]
@@ -149,6 +151,8 @@ def recompute(t: Tables, fact: dict):
         return None if isinstance(value, float) and math.isnan(value) else value
     if kind in ("floors", "floors_short"):
         rows = t.in_scope(t.floors, w["level"], w["region"], w["scope"])
+        if "period" in w:
+            rows = rows[rows["period"].astype(int) == int(w["period"])]
         return len(rows) if kind == "floors" else len(t.short(rows))
     if kind in ("land_ha", "stacked_ha"):
         a = t.allocation if w["level"] == "national" else t.allocation[t.allocation[w["level"]] == w["region"]]
