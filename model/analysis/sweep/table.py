@@ -141,7 +141,11 @@ def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict,
 
 
 def _pivot(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One column per level:region:claim, named ``<value>:<level>:<region>:<claim>``; in a phased sweep one per
+    period too, ``<value>:<level>:<region>:<claim>:<year>``."""
     column = value + ":" + frame["level"].astype(str) + ":" + frame["region"].astype(str) + ":" + frame["claim"].astype(str)
+    if "period" in frame.columns and frame["period"].notna().any():
+        column = column + ":" + frame["period"].astype("Int64").astype(str)
     out = frame.assign(column=column).pivot_table(index="scenario", columns="column", values=value, aggfunc="first", dropna=False)
     out.columns.name = None
     return out.reset_index()
