@@ -115,7 +115,7 @@ def _merge(base: dict, overlay: dict) -> dict:
 def _units(folder: Path, config: dict, levels: list[str]) -> pd.DataFrame:
     names = [config["units"]] if config.get("units") else ["units.gpkg", "units.csv", "units.csv.gz"]
     path = next(folder / n for n in names if (folder / n).exists())
-    zones = [r["zone_attr"] for r in (config.get("resources") or {}).values()]
+    zones = [r["zone_attr"] for r in (config.get("resources") or {}).values() if r.get("zone_attr")]  # none: one national zone
     columns = list(dict.fromkeys(levels + zones))
     if path.suffix == ".gpkg":
         import pyogrio
@@ -168,7 +168,8 @@ def recompute(t: Tables, fact: dict):
             return len(nonzero)
         regional = t.in_scope(nonzero[nonzero["level"].notna()], w["level"], w["region"], "within")
         inside = t.units[t.in_region(w["level"], w["region"])]
-        keys = {f"{name} {zone}" for name, r in (t.config.get("resources") or {}).items() for zone in inside[r["zone_attr"]].unique()
+        zoned = {name: r for name, r in (t.config.get("resources") or {}).items() if r.get("zone_attr")}  # a national cap is no region's
+        keys = {f"{name} {zone}" for name, r in zoned.items() for zone in inside[r["zone_attr"]].unique()
                 if zone in {str(z) for z in r["cap"]}}
         return len(regional) + int((nonzero["family"].eq("resources") & nonzero["key"].isin(keys)).sum())
     if kind in ("dual", "dual_zone", "dual_key"):
