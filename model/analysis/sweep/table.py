@@ -6,6 +6,10 @@ interval holds 0 and is not a single point, the solver's gap hides whether the p
 moves the objective at all: ``change_resolved`` is false there (the sweep re-solves such
 scenarios at gap 0 first, see :mod:`.run`, so it stays false only when that timed out or
 was switched off).
+
+A phased instance's summary and duals keep their ``period`` column in the long tables, and the
+wide table has one column per period (``allocated_ha:<level>:<region>:<claim>:<year>``);
+``total_shortfall_ha`` adds the shortfall hectares of the floors of every period.
 """
 from __future__ import annotations
 
