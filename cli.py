@@ -290,8 +290,12 @@ def report(run_dir, instance_arg):
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for compare_summary.csv and changed_units.csv (must not exist).")
 @click.option("--quiet", is_flag=True, help="No printed table.")
-def compare(run_a, run_b, out, quiet):
-    """What changed from RUN_A to RUN_B: per region and claim, and which units changed claim."""
+@click.option("--period", type=int, default=None,
+              help="Compare this period (a year) of a phased run; needed to set a phased run against a single-period one.")
+def compare(run_a, run_b, out, quiet, period):
+    """What changed from RUN_A to RUN_B: per region and claim, and which units changed claim.
+
+    Two phased runs are compared period by period (a period column in both tables)."""
     import pandas as pd
 
     from ruimtepuzzel.model.analysis import compare as cmp
@@ -306,8 +310,10 @@ def compare(run_a, run_b, out, quiet):
                     raise InputError(f"{run}: no {name}; is this a run folder of a solved run?")
                 tables[run, name] = pd.read_csv(run / name, dtype={"unit_id": str, "region": str})
         identity = cmp.same_instance(run_a, run_b)
+        tables, periods, warnings = cmp.align(run_a, run_b, tables, period)
+        identity += warnings
         changes = cmp.summary_changes(tables[run_a, "summary.csv"], tables[run_b, "summary.csv"])
-        units = cmp.unit_changes(tables[run_a, "allocation.csv"], tables[run_b, "allocation.csv"])
+        units = cmp.unit_changes(tables[run_a, "allocation.csv"], tables[run_b, "allocation.csv"], periods)
         if out:
             with staging(out) as tmp:
                 write_csv(changes, tmp / "compare_summary.csv")

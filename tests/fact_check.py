@@ -115,7 +115,7 @@ def _merge(base: dict, overlay: dict) -> dict:
 def _units(folder: Path, config: dict, levels: list[str]) -> pd.DataFrame:
     names = [config["units"]] if config.get("units") else ["units.gpkg", "units.csv", "units.csv.gz"]
     path = next(folder / n for n in names if (folder / n).exists())
-    zones = [r["zone_attr"] for r in (config.get("resources") or {}).values()]
+    zones = [r["zone_attr"] for r in (config.get("resources") or {}).values() if r.get("zone_attr")]  # none: one national zone
     columns = list(dict.fromkeys(levels + zones))
     if path.suffix == ".gpkg":
         import pyogrio
@@ -139,6 +139,8 @@ def recompute(t: Tables, fact: dict):
             return fact["value"] if str(value).startswith(fact["value"]) else value
         if w.get("last"):
             return value[-1]
+        if "index" in w:
+            return value[w["index"]]
         return value * w.get("scale", 1.0) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
     if kind == "summary":
         rows = t.summary[(t.summary["level"] == w["level"]) & (t.summary["region"] == w["region"]) & (t.summary["claim"] == w["claim"])]
@@ -149,6 +151,8 @@ def recompute(t: Tables, fact: dict):
         return None if isinstance(value, float) and math.isnan(value) else value
     if kind in ("floors", "floors_short"):
         rows = t.in_scope(t.floors, w["level"], w["region"], w["scope"])
+        if "period" in w:
+            rows = rows[rows["period"].astype(int) == int(w["period"])]
         return len(rows) if kind == "floors" else len(t.short(rows))
     if kind in ("land_ha", "stacked_ha"):
         a = t.allocation if w["level"] == "national" else t.allocation[t.allocation[w["level"]] == w["region"]]
@@ -164,7 +168,8 @@ def recompute(t: Tables, fact: dict):
             return len(nonzero)
         regional = t.in_scope(nonzero[nonzero["level"].notna()], w["level"], w["region"], "within")
         inside = t.units[t.in_region(w["level"], w["region"])]
-        keys = {f"{name} {zone}" for name, r in (t.config.get("resources") or {}).items() for zone in inside[r["zone_attr"]].unique()
+        zoned = {name: r for name, r in (t.config.get("resources") or {}).items() if r.get("zone_attr")}  # a national cap is no region's
+        keys = {f"{name} {zone}" for name, r in zoned.items() for zone in inside[r["zone_attr"]].unique()
                 if zone in {str(z) for z in r["cap"]}}
         return len(regional) + int((nonzero["family"].eq("resources") & nonzero["key"].isin(keys)).sum())
     if kind in ("dual", "dual_zone", "dual_key"):

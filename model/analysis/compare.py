@@ -4,6 +4,13 @@ Works on the result tables of two run folders (``summary.csv``, ``allocation.csv
 manifests; the command line reads them. Two runs of different instances (another name, or
 the same name with other input files) are compared by codes only, and :func:`same_instance`
 says so.
+
+Phased runs (DESIGN.md §3) are compared period by period: both tables gain a ``period``
+column, and a unit changed claim in a period when its claims in that period's state
+(``share_<year>`` > 0) differ. Two phased runs with different periods are compared on the
+periods they share, with a warning. A phased run and a single-period run are not compared as
+they are (which period would the snapshot be?): :func:`align` refuses them and names
+``--period YEAR``, which compares that period of the phased run(s) with the other run.
 """
 from __future__ import annotations
 
@@ -12,9 +19,68 @@ from pathlib import Path
 
 import pandas as pd
 
+from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.outputs import numbers as fmt
 
 KEY = ["level", "region", "claim"]
+
+
+def periods_of(run: Path) -> list[int]:
+    """The periods of a phased run (its manifest's ``periods``); empty for a single-period run."""
+    return [int(y) for y in _identity(run).get("periods") or []]
+
+
+def period_state(alloc: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of a phased run's allocation.csv allocated in ``year`` (``share_<year>`` > 0)."""
+    from ruimtepuzzel.model.outputs.maps import period_state as state
+
+    return state(alloc, year)
+
+
+def _one_period(summary: pd.DataFrame, alloc: pd.DataFrame, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (summary[summary["period"] == year].drop(columns="period"),
+            period_state(alloc, year).drop(columns=[c for c in alloc.columns if c == "period" or c.startswith("share_")]))
+
+
+def align(run_a: Path, run_b: Path, tables: dict, period: int | None = None) -> tuple[dict, list[int], list[str]]:
+    """The tables to compare (``tables``: (run, 'summary.csv' | 'allocation.csv') → frame), the periods they are
+    compared on (empty: no period column) and warnings.
+
+    Two single-period runs: as they are. Two phased runs: on the periods both have (a warning names those left
+    out). A phased and a single-period run: refused unless ``period`` names a period of the phased one; then that
+    period's state of every phased run is compared with the other run. ``period`` with two phased runs compares
+    that period only."""
+    pa, pb = periods_of(run_a), periods_of(run_b)
+    warnings: list[str] = []
+    if period is not None:
+        for run, periods in ((run_a, pa), (run_b, pb)):
+            if periods and period not in periods:
+                raise InputError(f"--period {period}: {run} is a phased run of periods {', '.join(map(str, periods))}")
+        if not pa and not pb:
+            raise InputError(f"--period {period}: neither {run_a} nor {run_b} is a phased run (no periods in their manifests)")
+        out = dict(tables)
+        for run, periods in ((run_a, pa), (run_b, pb)):
+            if periods:
+                out[run, "summary.csv"], out[run, "allocation.csv"] = _one_period(tables[run, "summary.csv"], tables[run, "allocation.csv"], period)
+        return out, [], warnings
+    if bool(pa) != bool(pb):
+        phased, periods, single = (run_a, pa, run_b) if pa else (run_b, pb, run_a)
+        raise InputError(f"{phased} is a phased run (periods {', '.join(map(str, periods))}) and {single} has one period: "
+                         "compare does not guess which period the single run stands for; give --period YEAR to compare "
+                         "that period of the phased run with it")
+    if not pa:
+        return dict(tables), [], warnings
+    common = [y for y in pa if y in pb]
+    if not common:
+        raise InputError(f"the phased runs share no period: {run_a} has {', '.join(map(str, pa))}, {run_b} has {', '.join(map(str, pb))}")
+    if common != pa or common != pb:
+        left = sorted(set(pa) ^ set(pb))
+        warnings.append(f"the runs have different periods ({run_a}: {', '.join(map(str, pa))}; {run_b}: {', '.join(map(str, pb))}); "
+                        f"compared on {', '.join(map(str, common))} only, not on {', '.join(map(str, left))}")
+    out = dict(tables)
+    for run in (run_a, run_b):
+        out[run, "summary.csv"] = tables[run, "summary.csv"][tables[run, "summary.csv"]["period"].isin(common)]
+    return out, common, warnings
 
 
 def _identity(run: Path) -> dict:
@@ -50,9 +116,11 @@ def same_instance(run_a: Path, run_b: Path) -> list[str]:
 
 
 def summary_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """One row per level × region × claim present in either run, with A, B and B − A (and names where the runs have them)."""
+    """One row per level × region × claim present in either run (× period when both have one), with A, B and B − A
+    (and names where the runs have them)."""
+    key = (["period"] if "period" in a.columns and "period" in b.columns else []) + KEY
     cols = ["demand_min", "allocated_ha", "shortfall_ha"]
-    merged = a[KEY + cols].merge(b[KEY + cols], on=KEY, how="outer", suffixes=("_a", "_b"))
+    merged = a[key + cols].merge(b[key + cols], on=key, how="outer", suffixes=("_a", "_b"))
     for c in ("allocated_ha", "shortfall_ha"):
         merged[[f"{c}_a", f"{c}_b"]] = merged[[f"{c}_a", f"{c}_b"]].fillna(0.0)
         merged[f"{c}_change"] = merged[f"{c}_b"] - merged[f"{c}_a"]
@@ -60,11 +128,17 @@ def summary_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     if names:
         known = pd.concat([f[KEY + [c for c in names if c in f.columns]] for f in (b, a)]).drop_duplicates(KEY)
         merged = merged.merge(known, on=KEY, how="left")
-    return merged.sort_values(KEY, kind="stable").reset_index(drop=True)
+    return merged.sort_values(key, kind="stable").reset_index(drop=True)
 
 
-def unit_changes(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Units whose set of claims differs: unit_id, claims_a, claims_b ('' = nothing)."""
+def unit_changes(a: pd.DataFrame, b: pd.DataFrame, periods=()) -> pd.DataFrame:
+    """Units whose set of claims differs: unit_id, claims_a, claims_b ('' = nothing); with ``periods`` (two phased
+    runs' allocation.csv), per period's state, with a leading ``period`` column."""
+    if periods:
+        frames = [unit_changes(period_state(a, y), period_state(b, y)).assign(period=y) for y in periods]
+        out = pd.concat(frames, ignore_index=True)
+        return out[["period", "unit_id", "claims_a", "claims_b"]]
+
     def claims(frame):
         return frame.groupby("unit_id")["claim"].agg(lambda s: "+".join(sorted(s)))
 
@@ -82,6 +156,15 @@ def _where(r) -> str:
 
 
 def headline(changes: pd.DataFrame, units: pd.DataFrame, tol: float = 1e-6) -> list[str]:
+    """The printed summary: how many units changed claim, and each region × claim whose allocation or shortfall
+    moved; per period when the tables have one."""
+    if "period" in changes.columns:
+        lines = []
+        for year in sorted(set(changes["period"]) | set(units.get("period", []))):
+            lines.append(f"in {int(year)}:")
+            lines += ["  " + line for line in headline(changes[changes["period"] == year].drop(columns="period"),
+                                                         units[units["period"] == year].drop(columns="period"), tol)]
+        return lines
     lines = [f"{len(units):,} units changed claim"]
     moved = changes[(changes["allocated_ha_change"].abs() > tol) | (changes["shortfall_ha_change"].abs() > tol)]
     for r in moved.itertuples():

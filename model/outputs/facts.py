@@ -14,12 +14,13 @@ the floors of its sub-regions too ("every floor is met" covers the COROP regions
 
 Fact kinds (``where`` keys in brackets; see the test for their independent recomputation):
 
-- ``manifest`` [key]: a value of manifest.json at a dotted key; ``gap`` and ``mip_rel_gap`` in %.
+- ``manifest`` [key]: a value of manifest.json at a dotted key; ``gap`` and ``mip_rel_gap`` in %; for a list,
+  ``last`` or ``index`` picks one item (the periods of a phased run).
 - ``summary`` [level, region, claim, column]: a cell of summary.csv.
-- ``floors`` / ``floors_short`` [level, region, scope]: how many floors (rows with ``demand_min``),
+- ``floors`` / ``floors_short`` [level, region, scope, period]: how many floors (rows with ``demand_min``),
   and how many of them short (shortfall above :data:`SHORT_TOLERANCE` of the floor), with
   scope ``all`` (every level), ``own`` (the region's own rows), ``inside`` (the rows of every
-  finer region with units in it) or ``within`` (own and inside).
+  finer region with units in it) or ``within`` (own and inside); with ``period``, only the rows of that period.
 - ``regions_within`` [level, region, of]: how many regions of the finer level ``of`` have units in it.
 - ``land_ha`` / ``stacked_ha`` [level, region]: allocated used area of non-stacking / stacking claims.
 - ``priced`` [level, region, scope]: how many rows of duals.csv have a non-zero shadow price
@@ -345,6 +346,61 @@ def short_floor(t: RunTables, row) -> Statement:
     facts = [claim_fact, where_fact] + [_cell(row, c) for c in ("allocated", "demand_min", "shortfall", "pct_met", "measure")]
     facts += when_facts
     return Statement(text, facts)
+
+
+# --------------------------------------------------------------------------- a phased run, period by period
+
+
+def period_facts(t: RunTables) -> list[tuple[int, Fact]]:
+    """(year, the fact that states it) for each period of a phased run; empty for one period."""
+    return [(int(y), Fact("manifest", {"key": "periods", "index": i}, int(y))) for i, y in enumerate(t.manifest.get("periods") or [])]
+
+
+def _of_period(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    return frame[frame["period"].astype(float) == float(year)] if "period" in frame.columns else frame.iloc[0:0]
+
+
+def sheet_period_gets(t: RunTables, level: str, region: str, year: int, year_fact: Fact) -> Statement:
+    """What the region holds by ``year`` (that period's state): the used hectares of each claim, from the
+    region's rows of summary.csv for the period; a row whose floor or ceiling is in another measure also states
+    the allocated amount in that measure (beside the hectares, never added to them)."""
+    label, name_fact = t.name(level, region)
+    own = _of_period(t.summary[(t.summary["level"] == level) & (t.summary["region"].astype(str) == str(region))], year)
+    order = {k: i for i, k in enumerate(t.config.claims)}
+    own = own.sort_values("claim", key=lambda c: c.map(order), kind="stable")
+    facts, parts = [year_fact, name_fact], []
+    for _, row in own.iterrows():
+        facts.append(_cell(row, "allocated_ha"))
+        if pd.isna(row["allocated_ha"]) or float(row["allocated_ha"]) <= 1e-9:
+            continue
+        claim, claim_fact = t.claim(row["claim"])
+        text = f"{claim} {fmt.amount(row['allocated_ha'])}"
+        facts.append(claim_fact)
+        if isinstance(row.get("measure"), str) and row["measure"] != fmt.HA and not pd.isna(row.get("allocated")):
+            text += f" ({fmt.amount(row['allocated'], row['measure'], measure_name(row['measure']))})"
+            facts += [_cell(row, "allocated"), _cell(row, "measure")]
+        parts.append(text)
+    if not parts:
+        return Statement(f"By {year}, nothing is allocated in {label}.", facts)
+    return Statement(f"By {year}, {label} has {'; '.join(parts)} (used area per claim).", facts)
+
+
+def sheet_period_shortfall(t: RunTables, level: str, region: str, year: int, year_fact: Fact) -> tuple[Statement, list[Statement]]:
+    """Whether every floor of ``year`` of the region and its sub-regions is met; if not, one line per short floor."""
+    label, name_fact = t.name(level, region)
+    where = {"level": level, "region": str(region), "scope": "within", "period": int(year)}
+    within = _of_period(t.scope_rows(t.floors, level, region, "within"), year)
+    short = within[[is_short(s, f) for s, f in zip(within["shortfall"], within["demand_min"])]]
+    finer = [plural(level_name(lv)) for lv in t.finer(level)]
+    facts = [year_fact, name_fact, Fact("floors", where, len(within)), Fact("floors_short", where, len(short))]
+    if within.empty:
+        return Statement(f"No demand floor of {year} applies to {label}" + "".join(f" or to the {f} in it" for f in finer) + ".", facts), []
+    subs = "".join(f" and of the {f} in it" for f in finer)
+    if short.empty:
+        return Statement(f"Every floor of {year} of {label}{subs} is met ({_count(len(within), 'floor')}).", facts), []
+    head = Statement(f"{len(short)} of the {_count(len(within), 'floor')} of {year} of {label}{subs} "
+                     f"{'is' if len(short) == 1 else 'are'} not fully met:", facts)
+    return head, [short_floor(t, row) for _, row in short.iterrows()]
 
 
 def sheet_prices(t: RunTables, level: str, region: str) -> tuple[Statement, list[Statement]]:

@@ -128,8 +128,25 @@ def _figure(plt, raster, instance: Instance, panels: int = 1):
     return plt.subplots(1, panels, figsize=(width * panels + 2.2, height), dpi=90, squeeze=False, layout="constrained")
 
 
-def allocation_map(instance: Instance, alloc: pd.DataFrame, path: Path, raster=None) -> None:
-    """Each unit in the colour of the (non-stacking) claim it is allocated to; a legend with the claims' names."""
+def period_state(alloc: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The pairs of a phased run's allocation.csv that are allocated in ``year`` (``share_<year>`` > 0), with
+    ``share`` and ``used_ha`` of that period's state."""
+    column = f"share_{year}"
+    if column not in alloc.columns:
+        raise ValueError(f"allocation.csv has no {column} column: not a run with period {year}")
+    share = alloc[column].astype(float)
+    state = alloc[share > 0].copy()
+    full = alloc.loc[share > 0, "share"].astype(float).replace(0.0, np.nan)
+    state["used_ha"] = (state["used_ha"].astype(float) * share[share > 0] / full).fillna(0.0)
+    state["share"] = share[share > 0]
+    return state
+
+
+def allocation_map(instance: Instance, alloc: pd.DataFrame, path: Path, raster=None, year: int | None = None) -> None:
+    """Each unit in the colour of the (non-stacking) claim it is allocated to; a legend with the claims' names.
+
+    ``year``: the map is of that period's state of a phased run (``alloc`` already holds only its pairs), and its
+    title says so."""
     from matplotlib.patches import Patch
 
     plt = _plt()
@@ -154,7 +171,8 @@ def allocation_map(instance: Instance, alloc: pd.DataFrame, path: Path, raster=N
     handles.append(Patch(color=EMPTY, label="not allocated"))
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
     ax.set_axis_off()
-    ax.set_title("Allocation by claim (land use; stacked claims not shown)", fontsize=10)
+    when = f" in {year}" if year is not None else ""
+    ax.set_title(f"Allocation by claim{when} (land use; stacked claims not shown)", fontsize=10)
     fig.savefig(path)
     plt.close(fig)
 
@@ -218,7 +236,10 @@ def shortfall_map(instance: Instance, summary: pd.DataFrame, path: Path, raster=
             handles.append(Patch(color=EMPTY, label=f"no {level_name(level)} floor"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False,
                   title="largest unmet share\nof a floor", title_fontsize=7)
-    fig.suptitle("Shortfall against demand floors (national floors: see the text)" if NATIONAL in set(summary["level"]) else "", fontsize=10)
+    title = "Shortfall against demand floors (national floors: see the text)" if NATIONAL in set(summary["level"]) else ""
+    if "period" in summary.columns and summary["period"].notna().any():  # a phased run: a floor of any period counts
+        title = (title or "Shortfall against demand floors") + "; each region by its worst floor of any period"
+    fig.suptitle(title, fontsize=10)
     fig.savefig(path)
     plt.close(fig)
     return titles

@@ -8,7 +8,9 @@ names (codes in brackets where a region has a name) and each quantity in its own
 
 factsheets.html holds one printable page per region of the first level: what the region is
 asked, what it gets, which floors of it and of the regions inside it fall short, and which of
-its constraints have a shadow price.
+its constraints have a shadow price. In a phased run each sheet also states, period by period,
+the hectares each claim holds by that year and the floors of that year that fall short; the
+report draws one allocation map per period (map_allocation_<year>.png).
 
 The report's sections are the functions in :data:`REPORT_SECTIONS`; a new trade-off is one
 more function there.
@@ -27,7 +29,7 @@ from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.inputs.schema import NATIONAL
 from ruimtepuzzel.model.outputs import facts as F
 from ruimtepuzzel.model.outputs import numbers as fmt
-from ruimtepuzzel.model.outputs.maps import allocation_map, shortfall_map, unit_raster
+from ruimtepuzzel.model.outputs.maps import allocation_map, period_state, shortfall_map, unit_raster
 from ruimtepuzzel.model.outputs.names import capital, level_name, measure_name, plural, region_label, rule_name
 
 CSS = """
@@ -141,30 +143,31 @@ def _section_shortfall(t: F.RunTables, extras: dict) -> str:
     return "\n".join(parts)
 
 
-def _last_period(summary: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the last period in a phased run (its state is allocation.csv); all rows otherwise."""
-    if "period" not in summary.columns or summary["period"].isna().all():
-        return summary
-    return summary[summary["period"] == summary["period"].max()]
-
-
 def _section_national(t: F.RunTables, extras: dict) -> str:
     national = t.summary[t.summary["level"] == NATIONAL]
     return "\n".join([_static("What is allocated"), F.land_overview(t).html(), _demand_table(t, national, with_region=False)])
 
 
 def _section_per_region(t: F.RunTables, extras: dict) -> str:
+    """Allocated hectares per region of the first level and claim; one table per period in a phased run."""
     level = t.config.regions[0]
-    rows = _last_period(t.summary[t.summary["level"] == level])
+    rows = t.summary[t.summary["level"] == level]
+    periods = t.manifest.get("periods")
+    if not periods:
+        return "\n".join([F.Statement(f"Allocated hectares per {level_name(level)} (used area, ha)", []).html("h2"),
+                          _region_table(t, level, rows)])
+    parts = [F.Statement(f"Allocated hectares per {level_name(level)} and period (used area, ha)", []).html("h2")]
+    for year, fact in F.period_facts(t):
+        parts += [F.Statement(f"In {year}", [fact]).html("h3"), _region_table(t, level, rows[rows["period"] == year])]
+    return "\n".join(parts)
+
+
+def _region_table(t: F.RunTables, level: str, rows: pd.DataFrame) -> str:
     pivot = rows.pivot_table(index="region", columns="claim", values="allocated_ha", aggfunc="sum", sort=True).fillna(0.0)
     pivot = pivot[[k for k in t.config.claims if k in pivot.columns]]
     pivot.columns = [t.config.claim_name(k) for k in pivot.columns]
     pivot.insert(0, capital(plural(level_name(level))), [region_label(t.config, level, r) for r in pivot.index])
-    heading = F.Statement(f"Allocated hectares per {level_name(level)} (used area, ha)", [])
-    periods = t.manifest.get("periods")
-    if periods:
-        heading = F.Statement(f"{heading.text[:-1]}, in {periods[-1]})", [F.Fact("manifest", {"key": "periods", "last": True}, int(periods[-1]))])
-    return "\n".join([heading.html("h2"), _table(pivot.reset_index(drop=True), {})])
+    return _table(pivot.reset_index(drop=True), {})
 
 
 def _section_prices(t: F.RunTables, extras: dict) -> str:
@@ -232,6 +235,13 @@ def fact_sheet(t: F.RunTables, level: str, region: str) -> str:
     sub = within[within["level"] != level]
     if len(sub):
         parts += [_static("Floors of the regions in it", "h3"), _demand_table(t, sub, with_region=True)]
+    periods = F.period_facts(t)
+    if periods:  # a phased run: what the region holds and which floors fall short, period by period
+        parts.append(_static("Period by period", "h3"))
+        for year, fact in periods:
+            parts += [F.Statement(f"By {year}", [fact]).html("h4"), F.sheet_period_gets(t, level, region, year, fact).html()]
+            head, lines = F.sheet_period_shortfall(t, level, region, year, fact)
+            parts += [head.html(css="short" if lines else None), _list(lines)]
     parts.append(_static("What its binding constraints cost", "h3"))
     head, lines = F.sheet_prices(t, level, region)
     parts += [head.html(), _list(lines)]
@@ -241,20 +251,34 @@ def fact_sheet(t: F.RunTables, level: str, region: str) -> str:
 # --------------------------------------------------------------------------- writing
 
 
+def allocation_map_name(year: int | None = None) -> str:
+    """map_allocation.png, or map_allocation_<year>.png for one period of a phased run."""
+    return "map_allocation.png" if year is None else f"map_allocation_{int(year)}.png"
+
+
 def write_report(run_dir: Path, instance: Instance, maps: bool = True) -> Path:
-    """Write report.html, factsheets.html, map_allocation.png and map_shortfall.png into ``run_dir``.
+    """Write report.html, factsheets.html, map_allocation.png and map_shortfall.png into ``run_dir``; a phased run
+    gets map_allocation_<year>.png, one per period's state, instead of map_allocation.png.
 
     ``maps=False`` leaves the two PNG files out (the HTML still refers to them): for checks of the text alone.
     """
     run_dir = Path(run_dir)
     t, extras = read_run(run_dir, instance)
+    periods = [int(y) for y in t.manifest.get("periods") or []]
     panels = ["shortfall map not drawn"]
     if maps:
         raster = unit_raster(instance)
-        allocation_map(instance, t.allocation, run_dir / "map_allocation.png", raster)
+        if periods:  # one map per period's state, map_allocation_<year>.png
+            for year in periods:
+                allocation_map(instance, period_state(t.allocation, year), run_dir / allocation_map_name(year), raster, year)
+        else:
+            allocation_map(instance, t.allocation, run_dir / "map_allocation.png", raster)
         panels = shortfall_map(instance, t.summary, run_dir / "map_shortfall.png", raster)
     level = t.config.regions[0]
-    images = "<img class='one' src='map_allocation.png' alt='allocation map'>"
+    if periods:
+        images = "".join(f"<img class='one' src='{allocation_map_name(y)}' alt='allocation map, {y}'>" for y in periods)
+    else:
+        images = "<img class='one' src='map_allocation.png' alt='allocation map'>"
     images += f"<img class='{'one' if len(panels) == 1 else 'many'}' src='map_shortfall.png' alt='shortfall map: {html.escape('; '.join(panels))}'>"
     parts = [F.run_heading(t).html("h1"), F.run_status(t).html(css="meta"), F.run_size(t).html(css="meta"),
              f"<p class='meta' data-facts='[]'><a href='factsheets.html'>Fact sheets per {html.escape(level_name(level))}</a></p>",

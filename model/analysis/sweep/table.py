@@ -6,6 +6,10 @@ interval holds 0 and is not a single point, the solver's gap hides whether the p
 moves the objective at all: ``change_resolved`` is false there (the sweep re-solves such
 scenarios at gap 0 first, see :mod:`.run`, so it stays false only when that timed out or
 was switched off).
+
+A phased instance's summary and duals keep their ``period`` column in the long tables, and the
+wide table has one column per period (``allocated_ha:<level>:<region>:<claim>:<year>``);
+``total_shortfall_ha`` adds the shortfall hectares of the floors of every period.
 """
 from __future__ import annotations
 
@@ -141,7 +145,11 @@ def tables(spec: SweepSpec, points: list[Point], keys: list[str], answers: dict,
 
 
 def _pivot(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One column per level:region:claim, named ``<value>:<level>:<region>:<claim>``; in a phased sweep one per
+    period too, ``<value>:<level>:<region>:<claim>:<year>``."""
     column = value + ":" + frame["level"].astype(str) + ":" + frame["region"].astype(str) + ":" + frame["claim"].astype(str)
+    if "period" in frame.columns and frame["period"].notna().any():
+        column = column + ":" + frame["period"].astype("Int64").astype(str)
     out = frame.assign(column=column).pivot_table(index="scenario", columns="column", values=value, aggfunc="first", dropna=False)
     out.columns.name = None
     return out.reset_index()

@@ -39,6 +39,11 @@ DUAL_COLUMNS = ["family", "key", "level", "region", "claim", "zone", "shadow_pri
 DUALS_TIME_LIMIT_S = 120.0
 
 
+def with_period(columns: list[str], frame: pd.DataFrame) -> list[str]:
+    """``columns``, led by ``period`` when ``frame`` is of a phased instance (a block of rows per period)."""
+    return (["period"] if "period" in frame.columns else []) + columns
+
+
 @dataclass
 class Context:
     """What every worker needs, shipped once per sweep (forked, or scattered to Dask workers)."""
@@ -161,10 +166,12 @@ def solve_task(ctx: Context, task: Task) -> dict:
         prices = pd.DataFrame(columns=DUAL_COLUMNS)
         if result.status in (OPTIMAL, TIME_LIMIT) and result.has_solution:
             t = time.perf_counter()
-            summary = extract.summary(prep, extract.allocation(prep, result.values))[SUMMARY_COLUMNS]
+            summary = extract.summary(prep, extract.allocation(prep, result.values))
+            summary = summary[with_period(SUMMARY_COLUMNS, summary)]
             times["extract"] = time.perf_counter() - t
             if lp is not None:
-                prices = duals.shadow_prices(prep, problem, lp["duals"], lp["activity"])[DUAL_COLUMNS]
+                prices = duals.shadow_prices(prep, problem, lp["duals"], lp["activity"])
+                prices = prices[with_period(DUAL_COLUMNS, prices)]
     except Exception as exc:  # a bad scenario must not take the sweep down; its record says why
         record = {"status": "error", "objective": None, "bound": None, "gap": None,
                   "message": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"}
