@@ -89,6 +89,7 @@ def test_the_worker_shares_the_relaxation_bound_and_the_sub_mip_allocation(tmp_p
 
     from ruimtepuzzel.model.formulation import formulate
     from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.solvers.base import run_in_worker
     from ruimtepuzzel.solvers.highs import STATE, solve_here
 
     config = lp_first({"claims": {"housing": {"value_per_ha": 10}},
@@ -98,8 +99,12 @@ def test_the_worker_shares_the_relaxation_bound_and_the_sub_mip_allocation(tmp_p
     prob = formulate(prepare(inst))
     incumbent, state = mp.RawArray("d", prob.n_cols), mp.RawArray("d", STATE)
     state[1] = state[3] = np.inf
-    answer = solve_here(prob, solve_options(inst, time_limit=30), incumbent=incumbent, state=state)
-    assert answer["objective"] == pytest.approx(10)
+
+    def worker(conn):  # HiGHS must not start its threads in the test process, which forks solvers later
+        conn.send(solve_here(prob, solve_options(inst, time_limit=30), incumbent=incumbent, state=state))
+
+    answer, killed = run_in_worker(worker, (), 60)
+    assert not killed and answer["objective"] == pytest.approx(10)
     assert state[2] == 1.0 and state[0] == pytest.approx(10)
     assert np.isfinite(state[1]) and state[1] >= 10 - 1e-9
     assert np.frombuffer(incumbent)[np.asarray(prob.integrality(), bool)].sum() == pytest.approx(1)

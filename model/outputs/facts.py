@@ -69,13 +69,7 @@ class Statement:
 
 
 def _plain(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
+    return value.item() if isinstance(value, np.generic) else value  # numpy scalars as Python's, for JSON
 
 
 def is_short(shortfall, floor) -> bool:

@@ -91,12 +91,8 @@ def _alive(pid: int) -> bool:
 
 
 def _json_default(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
+    if isinstance(value, np.generic):
+        return value.item()
     if isinstance(value, Path):
         return str(value)
     raise TypeError(type(value).__name__)

@@ -80,14 +80,10 @@ def _ordered(frame: pd.DataFrame) -> list[str]:
 
 
 def _value(v):
+    if isinstance(v, np.generic):
+        v = v.item()
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
     if isinstance(v, float) and np.isinf(v):
         return "∞" if v > 0 else "−∞"
     return v
