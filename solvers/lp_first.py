@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ruimtepuzzel.model.problem import Problem
-from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
+from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
 
 AUTO_MIN_INTEGERS = 50_000
 LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
@@ -119,6 +119,9 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     if relaxed["status"] != "optimal":
         if relaxed["status"] == "infeasible":
             return _answer(INFEASIBLE, None, None, None, start, "infeasible (LP relaxation)")
+        if relaxed["status"] == "Memory limit reached":  # the full MIP would need more still
+            log("LP relaxation: memory limit reached; the MIP is not tried")
+            return _answer(ERROR, None, None, None, start, "out of memory in the LP relaxation")
         log(f"LP relaxation {relaxed['status']}; solving the MIP directly")
         return _timed(_full(prob, m, opts, new_highs, run, remaining(), None), start)
     lp, bound = relaxed["x"], relaxed["objective"]

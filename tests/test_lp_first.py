@@ -108,3 +108,17 @@ def test_the_worker_shares_the_relaxation_bound_and_the_sub_mip_allocation(tmp_p
     assert state[2] == 1.0 and state[0] == pytest.approx(10)
     assert np.isfinite(state[1]) and state[1] >= 10 - 1e-9
     assert np.frombuffer(incumbent)[np.asarray(prob.integrality(), bool)].sum() == pytest.approx(1)
+
+
+def test_a_relaxation_out_of_memory_ends_the_solve_without_the_larger_mip(tmp_path, monkeypatch):
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.solvers import lp_first as strategy
+
+    folder = write_instance(tmp_path / "inst", lp_first({"claims": {"housing": {"value_per_ha": 10}}}), row_units(2))
+    inst = load_instance(folder)
+    prob = formulate(prepare(inst))
+    monkeypatch.setattr(strategy, "_relaxation", lambda *a: {"status": "Memory limit reached"})
+    ran = []
+    answer = strategy.solve(prob, solve_options(inst), lambda opts: None, lambda *a: ran.append(a))
+    assert answer["status"] == "error" and "out of memory" in answer["message"] and not ran
