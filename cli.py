@@ -342,6 +342,8 @@ def _print_run(run) -> None:
             unit = measure_name(r.measure)
             where = region_label(config, r.level, r.region)
             where = where if r.level == "national" else f"{level_name(r.level)} {where}"
+            year = getattr(r, "period", None)
+            where = f"by {int(year)}, {where}" if year is not None and year == year else where  # phased: the floor's year
             click.echo(f"  {where}, {config.claim_name(r.claim)}: "
                        f"{fmt.amount(r.allocated, r.measure, unit)} of {fmt.amount(r.demand_min, r.measure, unit)} "
                        f"({fmt.number(r.pct_met, 1)} % met)")

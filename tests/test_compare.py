@@ -19,7 +19,7 @@ def test_compare_two_runs_by_hand(tmp_path):
     res = runner.invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")])
     assert res.exit_code == 0, res.output
     assert "2 units changed claim" in res.output
-    assert "province A, housing: allocated 3.0 ha → 1.0 ha (\u22122.0 ha), shortfall 0.0 ha → 0.0 ha" in res.output
+    assert "province A, housing: allocated 3.0 ha → 1.0 ha (\u22122.0 ha), no floor" in res.output
     assert "warning" not in res.output  # the same instance files, another scenario
     changes = pd.read_csv(tmp_path / "cmp" / "compare_summary.csv").set_index(["level", "region", "claim"])
     assert changes.loc[("province", "A", "business"), "allocated_ha_change"] == pytest.approx(2)

@@ -172,7 +172,7 @@ def test_compare_two_phased_runs_period_by_period(tmp_path):
     out = res.stdout.splitlines()
     # 2030: A gets a second ha of housing (its floor met); 2050: nothing changes (A has 3 ha of housing either way)
     assert out == ["in 2030:", "  1 units changed claim",
-                   "    the Netherlands, Woningbouw: allocated 2.0 ha → 3.0 ha (+1.0 ha), shortfall 0.0 ha → 0.0 ha",
+                   "    the Netherlands, Woningbouw: allocated 2.0 ha → 3.0 ha (+1.0 ha), no floor",
                    "    province Amstelland (A), Woningbouw: allocated 1.0 ha → 2.0 ha (+1.0 ha), shortfall 1.0 ha → 0.0 ha",
                    "in 2050:", "  0 units changed claim"]
     changes = pd.read_csv(tmp_path / "cmp" / "compare_summary.csv", dtype={"region": str}).set_index(["period", "level", "region", "claim"])

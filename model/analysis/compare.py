@@ -21,6 +21,7 @@ import pandas as pd
 
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.outputs import numbers as fmt
+from ruimtepuzzel.model.outputs.names import level_name
 
 KEY = ["level", "region", "claim"]
 
@@ -152,7 +153,8 @@ def _where(r) -> str:
     region = str(r.region)
     if r.level == "national":
         return name if isinstance(name, str) and name else "national"
-    return f"{r.level} {name} ({region})" if isinstance(name, str) and name and name != region else f"{r.level} {region}"
+    level = level_name(r.level)
+    return f"{level} {name} ({region})" if isinstance(name, str) and name and name != region else f"{level} {region}"
 
 
 def headline(changes: pd.DataFrame, units: pd.DataFrame, tol: float = 1e-6) -> list[str]:
@@ -171,7 +173,8 @@ def headline(changes: pd.DataFrame, units: pd.DataFrame, tol: float = 1e-6) -> l
         claim = getattr(r, "claim_name", None)
         claim = claim if isinstance(claim, str) and claim else r.claim
         change = fmt.number(r.allocated_ha_change, 1)
+        floor = pd.notna(r.demand_min_a) or pd.notna(r.demand_min_b)  # a shortfall only where a floor is
+        short = f", shortfall {fmt.amount(r.shortfall_ha_a)} → {fmt.amount(r.shortfall_ha_b)}" if floor else ", no floor"
         lines.append(f"  {_where(r)}, {claim}: allocated {fmt.amount(r.allocated_ha_a)} → {fmt.amount(r.allocated_ha_b)} "
-                     f"({'+' if r.allocated_ha_change > 0 else ''}{change} ha), "
-                     f"shortfall {fmt.amount(r.shortfall_ha_a)} → {fmt.amount(r.shortfall_ha_b)}")
+                     f"({'+' if r.allocated_ha_change > 0 else ''}{change} ha){short}")
     return lines

@@ -173,7 +173,7 @@ def allocation_map(instance: Instance, alloc: pd.DataFrame, path: Path, raster=N
     ax.set_axis_off()
     when = f" in {year}" if year is not None else ""
     ax.set_title(f"Allocation by claim{when} (land use; stacked claims not shown)", fontsize=10)
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")  # a long claim name in the legend is not cut off
     plt.close(fig)
 
 
@@ -208,7 +208,7 @@ def shortfall_map(instance: Instance, summary: pd.DataFrame, path: Path, raster=
         axes[0][0].set_axis_off()
         axes[0][0].legend(handles=[Patch(color=EMPTY, label="no regional floor")], loc="upper left", bbox_to_anchor=(1.0, 1.0),
                           fontsize=7, frameon=False)
-        fig.savefig(path)
+        fig.savefig(path, bbox_inches="tight")  # a long claim name in the legend is not cut off
         plt.close(fig)
         return [title]
     fig, axes = _figure(plt, raster, instance, len(levels))
@@ -240,6 +240,6 @@ def shortfall_map(instance: Instance, summary: pd.DataFrame, path: Path, raster=
     if "period" in summary.columns and summary["period"].notna().any():  # a phased run: a floor of any period counts
         title = (title or "Shortfall against demand floors") + "; each region by its worst floor of any period"
     fig.suptitle(title, fontsize=10)
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")  # a long claim name in the legend is not cut off
     plt.close(fig)
     return titles
