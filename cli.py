@@ -267,6 +267,7 @@ def report(run_dir, instance_arg):
     from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.optional import require_installed
     from ruimtepuzzel.model.outputs.report import instance_of_run, write_report
+    from ruimtepuzzel.model.outputs.run_folder import mark_written
     from ruimtepuzzel.model.pipeline import OPTIONAL_OUTPUTS
 
     progress = _progress(False)
@@ -278,11 +279,14 @@ def report(run_dir, instance_arg):
             progress(f"warning: {w}")
         progress.begin("writing the report and maps…")
         path = write_report(run_dir, instance)
+        mark_written(run_dir, ["report.html"])
     except RuimtepuzzelError as exc:
         progress.close()
         _fail(exc)
     progress.close()
-    click.echo(f"wrote {path}")
+    written = sorted(p.name for p in Path(run_dir).iterdir() if p.name in ("report.html", "factsheets.html")
+                     or (p.name.startswith("map_") and p.suffix == ".png"))
+    click.echo(f"wrote {', '.join(written)} in {path.parent}")
 
 
 @main.command()

@@ -182,6 +182,8 @@ def solve_instance(
     with_report: bool = False,
 ) -> Run:
     """Solve an instance folder and write its run folder atomically (nothing on failure)."""
+    if out is not None and Path(out).exists():  # said before the instance is loaded, not after
+        raise InputError(f"{out}: the run folder exists already; --out must name a new folder")
     times = {}
     begin(progress, f"loading {folder}…")
     t = time.perf_counter()

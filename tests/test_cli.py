@@ -151,3 +151,14 @@ def test_a_run_killed_at_any_moment_leaves_no_run_folder_and_spares_earlier_runs
     # the next run into the same parent removes the hidden staging folders of the dead runs
     assert cli("solve", folder, "--out", tmp_path / "runs" / "next", "--time-limit", "1", "--quiet").returncode == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["done", "next"]
+
+
+def test_an_existing_out_folder_is_refused_before_the_instance_is_loaded(tmp_path):
+    (tmp_path / "run").mkdir()
+    res = cli("solve", tmp_path / "no-such-instance", "--out", tmp_path / "run")
+    assert res.returncode == 1 and "the run folder exists already" in res.stderr and "not found" not in res.stderr
+
+
+def test_a_misspelt_instance_name_gets_the_built_in_one_suggested():
+    res = cli("validate", "zuid_holland")
+    assert res.returncode == 1 and "did you mean the built-in instance 'zuid-holland'?" in res.stderr

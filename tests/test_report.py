@@ -53,8 +53,13 @@ def test_solve_writes_the_report_and_fact_sheets_in_names(tmp_path):
 def test_report_command_rebuilds_it_and_finds_a_moved_instance(tmp_path):
     run = solved_run(tmp_path)
     (run / "report.html").unlink()
+    manifest = json.loads((run / "manifest.json").read_text())  # as a base install leaves it
+    manifest["skipped_outputs"] = {"report.html": "report.html needs geopandas, which is not installed"}
+    (run / "manifest.json").write_text(json.dumps(manifest))
     res = CliRunner().invoke(main, ["report", str(run)])
     assert res.exit_code == 0 and (run / "report.html").exists()
+    assert "report.html" not in json.loads((run / "manifest.json").read_text())["skipped_outputs"]
+    assert "factsheets.html" in res.output and "map_shortfall.png" in res.output
     assert CliRunner().invoke(main, ["report", str(tmp_path / "inst")]).exit_code == 1  # not a run folder
 
     shutil.move(tmp_path / "inst", tmp_path / "moved")

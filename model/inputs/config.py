@@ -98,7 +98,13 @@ def merged_data(folder, scenario: Optional[str] = None) -> tuple[dict, list[Path
     """instance.yaml with the scenario merged on top: (data, the YAML files read, a source label for errors)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"{folder}: instance folder not found")
+        import difflib
+
+        from ruimtepuzzel.model.inputs.builtin import builtin_names
+
+        near = difflib.get_close_matches(folder.name, builtin_names(), n=1, cutoff=0.6)
+        hint = f"; did you mean the built-in instance {near[0]!r}?" if near else "; `instances` lists the built-in ones"
+        raise InputError(f"{folder}: instance folder not found{hint}")
     yaml_path = folder / "instance.yaml"
     if not yaml_path.exists():
         raise InputError(f"{folder}: no instance.yaml")

@@ -113,3 +113,17 @@ def write_allocation_gpkg(alloc: pd.DataFrame, geometry: np.ndarray, crs: str, p
 
 def write_manifest(manifest: dict, path: Path) -> None:
     path.write_text(json.dumps(manifest, indent=2, default=_json_default, allow_nan=False) + "\n")
+
+
+def mark_written(run_dir: Path, names: list[str]) -> None:
+    """Take ``names`` (optional outputs written since, e.g. by ``report``) out of the manifest's ``skipped_outputs``;
+    the manifest is replaced whole, never left half written."""
+    path = Path(run_dir) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    skipped = manifest.get("skipped_outputs") or {}
+    if not any(name in skipped for name in names):
+        return
+    manifest["skipped_outputs"] = {k: v for k, v in skipped.items() if k not in names}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    write_manifest(manifest, tmp)
+    os.replace(tmp, path)
