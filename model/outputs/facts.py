@@ -313,18 +313,31 @@ def sheet_gets(t: RunTables, level: str, region: str) -> Statement:
 
 def sheet_shortfall(t: RunTables, level: str, region: str) -> tuple[Statement, list[Statement]]:
     """Whether every floor of the region and its sub-regions is met; if not, one line per short floor."""
+    return _floors_met(t, level, region)
+
+
+def _floors_met(t: RunTables, level: str, region: str, year: int | None = None,
+                year_fact: Fact | None = None) -> tuple[Statement, list[Statement]]:
+    """The floors of the region and its sub-regions (those of ``year`` in a phased run): all met, or the short ones."""
     label, name_fact = t.name(level, region)
     where = {"level": level, "region": str(region), "scope": "within"}
     within = t.scope_rows(t.floors, level, region, "within")
+    of_year = ""
+    if year is not None:
+        where["period"] = int(year)
+        within = _of_period(within, year)
+        of_year = f" of {year}"
     short = within[[is_short(s, f) for s, f in zip(within["shortfall"], within["demand_min"])]]
     finer = [plural(level_name(lv)) for lv in t.finer(level)]
-    facts = [name_fact, Fact("floors", where, len(within)), Fact("floors_short", where, len(short))]
+    facts = ([year_fact] if year_fact is not None else []) + [name_fact, Fact("floors", where, len(within)),
+                                                               Fact("floors_short", where, len(short))]
     if within.empty:
-        return Statement(f"No demand floor applies to {label}" + "".join(f" or to the {f} in it" for f in finer) + ".", facts), []
+        return Statement(f"No demand floor{of_year} applies to {label}" + "".join(f" or to the {f} in it" for f in finer)
+                         + ".", facts), []
     subs = "".join(f" and of the {f} in it" for f in finer)
     if short.empty:
-        return Statement(f"Every floor of {label}{subs} is met ({_count(len(within), 'floor')}).", facts), []
-    head = Statement(f"{len(short)} of the {_count(len(within), 'floor')} of {label}{subs} "
+        return Statement(f"Every floor{of_year} of {label}{subs} is met ({_count(len(within), 'floor')}).", facts), []
+    head = Statement(f"{len(short)} of the {_count(len(within), 'floor')}{of_year} of {label}{subs} "
                      f"{'is' if len(short) == 1 else 'are'} not fully met:", facts)
     return head, [short_floor(t, row) for _, row in short.iterrows()]
 
@@ -381,20 +394,7 @@ def sheet_period_gets(t: RunTables, level: str, region: str, year: int, year_fac
 
 def sheet_period_shortfall(t: RunTables, level: str, region: str, year: int, year_fact: Fact) -> tuple[Statement, list[Statement]]:
     """Whether every floor of ``year`` of the region and its sub-regions is met; if not, one line per short floor."""
-    label, name_fact = t.name(level, region)
-    where = {"level": level, "region": str(region), "scope": "within", "period": int(year)}
-    within = _of_period(t.scope_rows(t.floors, level, region, "within"), year)
-    short = within[[is_short(s, f) for s, f in zip(within["shortfall"], within["demand_min"])]]
-    finer = [plural(level_name(lv)) for lv in t.finer(level)]
-    facts = [year_fact, name_fact, Fact("floors", where, len(within)), Fact("floors_short", where, len(short))]
-    if within.empty:
-        return Statement(f"No demand floor of {year} applies to {label}" + "".join(f" or to the {f} in it" for f in finer) + ".", facts), []
-    subs = "".join(f" and of the {f} in it" for f in finer)
-    if short.empty:
-        return Statement(f"Every floor of {year} of {label}{subs} is met ({_count(len(within), 'floor')}).", facts), []
-    head = Statement(f"{len(short)} of the {_count(len(within), 'floor')} of {year} of {label}{subs} "
-                     f"{'is' if len(short) == 1 else 'are'} not fully met:", facts)
-    return head, [short_floor(t, row) for _, row in short.iterrows()]
+    return _floors_met(t, level, region, year, year_fact)
 
 
 def sheet_prices(t: RunTables, level: str, region: str) -> tuple[Statement, list[Statement]]:
