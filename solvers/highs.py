@@ -16,6 +16,7 @@ import numpy as np
 from ruimtepuzzel.model.problem import Problem
 
 from ruimtepuzzel.solvers import lp_first
+from ruimtepuzzel.solvers.highs_arrays import pass_arrays
 from ruimtepuzzel.solvers.base import (ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveProgress,
                                        SolveResult, Watch, run_in_worker)
 
@@ -72,21 +73,9 @@ def build_lp(prob: Problem, skip: frozenset = frozenset()):
 
 def pass_model(h, prob: Problem, skip: frozenset = frozenset()) -> None:
     """Hand the problem's arrays to HiGHS in one call (no HighsLp in between: one copy of the matrix fewer)."""
-    import highspy
-
     a, row_lo, row_hi = prob.matrix(skip, fmt="csc")
     lb, ub = prob.bounds(skip)
-    integer = prob.integrality()
-    sense = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
-    status = h.passModel(
-        int(prob.n_cols), int(a.shape[0]), int(a.nnz), int(highspy.MatrixFormat.kColwise), int(sense), float(prob.offset),
-        np.ascontiguousarray(prob.objective(), float), np.ascontiguousarray(lb, float), np.ascontiguousarray(ub, float),
-        np.ascontiguousarray(row_lo, float), np.ascontiguousarray(row_hi, float),
-        np.ascontiguousarray(a.indptr[:-1], np.int32), np.ascontiguousarray(a.indices, np.int32), np.ascontiguousarray(a.data, float),
-        np.ascontiguousarray(integer, np.int32),
-    )
-    if status == highspy.HighsStatus.kError:
-        raise RuntimeError("HiGHS refused the model (passModel returned an error)")
+    pass_arrays(h, prob.sense, prob.offset, a, row_lo, row_hi, prob.objective(), lb, ub, prob.integrality())
 
 
 def _new_highs(opts: SolveOptions):
@@ -112,13 +101,8 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known
     buffer = np.frombuffer(incumbent, dtype=np.float64) if incumbent is not None and len(incumbent) else None
     deadline = time.monotonic() + opts.time_limit_s
 
-    def tighter(bound):
-        if known_bound is None or not np.isfinite(known_bound):
-            return bound
-        return min(bound, known_bound) if prob.sense == "max" else max(bound, known_bound)
-
     def share(bound):
-        state[1] = tighter(bound)
+        state[1] = lp_first.tighter(prob.sense, bound, known_bound)
         if state[2] == 1.0:
             state[3] = lp_first.gap_of(state[0], state[1]) if np.isfinite(state[1]) else np.inf
 

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from ruimtepuzzel.model.problem import Problem
 from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
+from ruimtepuzzel.solvers.highs_arrays import pass_arrays
 
 AUTO_MIN_INTEGERS = 50_000
 LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
@@ -55,6 +56,13 @@ def wanted(prob: Problem, opts: SolveOptions) -> bool:
         return False
     n_integer = int(prob.integrality().sum())
     return n_integer > 0 and (strategy == "lp_first" or n_integer >= AUTO_MIN_INTEGERS)
+
+
+def tighter(sense: str, bound: float, other: float | None) -> float:
+    """The tighter of two proven bounds of a problem of ``sense`` (``other`` None or not finite: ``bound``)."""
+    if other is None or not np.isfinite(other):
+        return bound
+    return min(bound, other) if sense == "max" else max(bound, other)
 
 
 def gap_of(objective: float, bound: float) -> float:
@@ -142,8 +150,7 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     if full["values"] is None and best is not None:
         full = {**full, "values": best["values"], "objective": best["objective"], "status": TIME_LIMIT}
     if full["values"] is not None:
-        tighter = min if prob.sense == "max" else max
-        full["bound"] = tighter(full["bound"], bound) if full["bound"] is not None else bound
+        full["bound"] = bound if full["bound"] is None else tighter(prob.sense, full["bound"], bound)
         full["gap"] = gap_of(full["objective"], full["bound"])
         if full["gap"] <= opts.mip_rel_gap:
             full["status"] = OPTIMAL
@@ -233,25 +240,18 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     """RENS: the integer columns integral in the relaxation fixed and substituted out; only rows a free
     column could still break are passed (the others hold whatever the sub-MIP does). ``start``: an allocation of
     the full problem to start from (its fixed columns must agree with the relaxation's, as a former round's do)."""
-    free = ~m.integer.copy()
+    free = ~m.integer
     free[fractional] = True
     value = np.where(free, 0.0, np.round(lp))
     rows = _binding_rows(m, free, np.where(free, m.lb, value), np.where(free, m.ub, value))
     cols = np.flatnonzero(free)
     a = m.a[rows]
     shift = a @ value
-    sub = a[:, cols].tocsc()
+    sub = a[:, cols]
     offset = float(prob.offset + m.cost @ value)
     h = new_highs(opts)
-    import highspy
-
-    sense = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
-    h.passModel(len(cols), len(rows), int(sub.nnz), int(highspy.MatrixFormat.kColwise), int(sense), offset,
-                np.ascontiguousarray(m.cost[cols], float), np.ascontiguousarray(m.lb[cols], float),
-                np.ascontiguousarray(m.ub[cols], float), np.ascontiguousarray(m.row_lo[rows] - shift, float),
-                np.ascontiguousarray(m.row_hi[rows] - shift, float), np.ascontiguousarray(sub.indptr[:-1], np.int32),
-                np.ascontiguousarray(sub.indices, np.int32), np.ascontiguousarray(sub.data, float),
-                np.ascontiguousarray(m.integer[cols], np.int32))
+    pass_arrays(h, prob.sense, offset, sub, m.row_lo[rows] - shift, m.row_hi[rows] - shift, m.cost[cols], m.lb[cols],
+                m.ub[cols], m.integer[cols])
     if start is not None and np.array_equal(np.round(start[~free]), value[~free]):
         h.setSolution(len(cols), np.arange(len(cols), dtype=np.int32), np.ascontiguousarray(start[cols], float))
     answer = run(h, dataclasses.replace(opts, time_limit_s=seconds, mip_rel_gap=opts.mip_rel_gap / 2),
@@ -318,17 +318,8 @@ def _full(prob, m: Model, opts, new_highs, run, seconds, start_values, bound=Non
 
 
 def _pass(h, prob: Problem, m: Model, rows: np.ndarray, lb, ub, integer: bool) -> None:
-    import highspy
-
-    a = m.a[rows].tocsc()
-    sense = highspy.ObjSense.kMaximize if prob.sense == "max" else highspy.ObjSense.kMinimize
-    kinds = m.integer.astype(np.int32) if integer else np.zeros(len(lb), np.int32)
-    h.passModel(int(a.shape[1]), int(a.shape[0]), int(a.nnz), int(highspy.MatrixFormat.kColwise), int(sense),
-                float(prob.offset), np.ascontiguousarray(m.cost, float), np.ascontiguousarray(lb, float),
-                np.ascontiguousarray(ub, float), np.ascontiguousarray(m.row_lo[rows], float),
-                np.ascontiguousarray(m.row_hi[rows], float), np.ascontiguousarray(a.indptr[:-1], np.int32),
-                np.ascontiguousarray(a.indices, np.int32), np.ascontiguousarray(a.data, float),
-                np.ascontiguousarray(kinds, np.int32))
+    kinds = m.integer if integer else np.zeros(len(lb), bool)
+    pass_arrays(h, prob.sense, prob.offset, m.a[rows], m.row_lo[rows], m.row_hi[rows], m.cost, lb, ub, kinds)
 
 
 def _add_rows(h, m: Model, rows: np.ndarray) -> None:
