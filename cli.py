@@ -331,6 +331,8 @@ def compare(run_a, run_b, out, quiet, period):
 
 
 def _print_run(run) -> None:
+    import pandas as pd
+
     from ruimtepuzzel.model.outputs import numbers as fmt
     from ruimtepuzzel.model.outputs.facts import is_short
     from ruimtepuzzel.model.outputs.names import level_name, measure_name, region_label
@@ -346,8 +348,8 @@ def _print_run(run) -> None:
             unit = measure_name(r.measure)
             where = region_label(config, r.level, r.region)
             where = where if r.level == "national" else f"{level_name(r.level)} {where}"
-            year = getattr(r, "period", None)
-            where = f"by {int(year)}, {where}" if year is not None and year == year else where  # phased: the floor's year
+            year = getattr(r, "period", None)  # phased runs: the year of the floor
+            where = f"by {int(year)}, {where}" if pd.notna(year) else where
             click.echo(f"  {where}, {config.claim_name(r.claim)}: "
                        f"{fmt.amount(r.allocated, r.measure, unit)} of {fmt.amount(r.demand_min, r.measure, unit)} "
                        f"({fmt.number(r.pct_met, 1)} % met)")
