@@ -49,7 +49,7 @@ def modules() -> dict[str, Path]:
     out = {}
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT)
-        if rel.parts[0] in NOT_PACKAGES:
+        if rel.parts[0] in NOT_PACKAGES or any(part.startswith(".") for part in rel.parts):  # hidden: a venv, a cache
             continue
         parts = rel.with_suffix("").parts
         parts = parts[:-1] if parts[-1] == "__init__" else parts
