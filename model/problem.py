@@ -87,6 +87,7 @@ class Problem:
     n_cols: int = 0
     n_rows: int = 0
     periods: Optional[Periods] = None
+    separators: list = field(default_factory=list)  # cut separators (e.g. site_cuts.SiteCuts): valid rows found from an LP point
 
     # ------------------------------------------------------------------ building
 

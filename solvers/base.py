@@ -30,6 +30,7 @@ class SolveOptions:
     seed: int = 0
     presolve: str = "light"
     strategy: str = "auto"  # auto | direct | lp_first (solvers/lp_first.py)
+    site_cuts: bool = True  # LP-first: separator cuts of minimum sites in the relaxation
     options: dict = field(default_factory=dict)
     log_path: Optional[Path] = None
 

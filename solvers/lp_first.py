@@ -48,6 +48,7 @@ INTEGRAL = 1e-6
 FEASIBLE = 1e-6  # row violation that brings a lazy row into the relaxation
 FLOOR, SHORTFALL = "demand_floor", "shortfall"  # the floors' family and their slack columns' group
 SHORT_FLOOR_COLUMNS = 60_000  # at most so many integer columns are freed for floors still short
+CUT_ROUNDS = 30  # rounds of separated cuts (minimum sites) added to the relaxation at most
 
 
 def wanted(prob: Problem, opts: SolveOptions) -> bool:
@@ -85,6 +86,8 @@ class Model:
     lazy: np.ndarray  # bool per row
     floor: np.ndarray  # bool per row: a demand floor
     shortfall: np.ndarray  # bool per column: a floor's shortfall
+    skip: frozenset = frozenset()  # families left out (their separators too)
+    n_cuts: int = 0  # rows appended by append(): valid cuts found from the relaxation
 
     @classmethod
     def of(cls, prob: Problem, skip: frozenset) -> "Model":
@@ -97,7 +100,17 @@ class Model:
         for group in prob.groups.values():
             shortfall[group.start:group.start + group.size] = group.name == SHORTFALL
         lb, ub = prob.bounds(skip)
-        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), lazy, floor, shortfall)
+        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), lazy, floor, shortfall, skip)
+
+    def append(self, cuts: sp.csr_matrix) -> None:
+        """Add valid cuts ``cuts · x ≤ 0`` as rows of the model (neither lazy nor floors)."""
+        n = cuts.shape[0]
+        self.a = sp.vstack([self.a, cuts], format="csr")
+        self.row_lo = np.concatenate([self.row_lo, np.full(n, -np.inf)])
+        self.row_hi = np.concatenate([self.row_hi, np.zeros(n)])
+        self.lazy = np.concatenate([self.lazy, np.zeros(n, bool)])
+        self.floor = np.concatenate([self.floor, np.zeros(n, bool)])
+        self.n_cuts += n
 
     def violated(self, x: np.ndarray, among: np.ndarray) -> np.ndarray:
         """Rows of ``among`` that ``x`` violates by more than FEASIBLE."""
@@ -190,7 +203,8 @@ def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaini
 
 
 def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remaining, log) -> dict:
-    """The LP relaxation of the full problem, lazy rows added as they are violated."""
+    """The LP relaxation of the full problem, lazy rows added as they are violated, then tightened by the
+    problem's cut separators (rounds of violated cuts, at most ``CUT_ROUNDS``); the cuts found join ``m``."""
     import highspy
 
     h = new_highs(dataclasses.replace(opts, presolve="off"))
@@ -198,6 +212,8 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
     active = np.flatnonzero(~m.lazy)
     _pass(h, prob, m, active, m.lb, m.ub, integer=False)
     waiting = np.flatnonzero(m.lazy)
+    separators = [s for s in prob.separators if s.family not in m.skip] if getattr(opts, "site_cuts", True) else []
+    cuts, seen, uncut = [], set(), None
     t, rounds = time.perf_counter(), 0
     while True:
         h.setOptionValue("time_limit", h.getRunTime() + remaining())
@@ -210,15 +226,36 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
         x = np.asarray(h.getSolution().col_value)
         new = m.violated(x, waiting) if len(waiting) else waiting
         rounds += 1
-        if len(new) == 0:
+        if len(new):
+            _add_rows(h, m, new)
+            waiting = np.setdiff1d(waiting, new, assume_unique=True)
+            continue
+        if uncut is None:
+            uncut = h.getInfo().objective_function_value
+        found = _cuts(separators, x, seen) if len(cuts) < CUT_ROUNDS else None
+        if found is None:
             break
-        _add_rows(h, m, new)
-        waiting = np.setdiff1d(waiting, new, assume_unique=True)
+        h.addRows(found.shape[0], np.full(found.shape[0], -np.inf), np.zeros(found.shape[0]), int(found.nnz),
+                  found.indptr[:-1].astype(np.int32), found.indices.astype(np.int32), found.data)
+        cuts.append(found)
     objective = h.getInfo().objective_function_value
     lazy_in = int(m.lazy.sum()) - len(waiting)
     log(f"LP relaxation: bound {objective:,.6g} after {rounds} round(s), {lazy_in:,} of {int(m.lazy.sum()):,} zoning rows "
         f"needed, {len(m.row_lo) - int(m.lazy.sum()):,} other rows ({time.perf_counter() - t:.1f} s)")
+    if cuts:
+        m.append(sp.vstack(cuts, format="csr"))
+        log(f"site cuts: {m.n_cuts:,} in {len(cuts)} round(s) moved the bound from {uncut:,.6g} to {objective:,.6g}")
     return {"status": "optimal", "x": x, "objective": objective}
+
+
+def _cuts(separators, x: np.ndarray, seen: set) -> sp.csr_matrix | None:
+    """The rows ``g(x) ≤ 0`` the separators find violated by ``x`` (None: none)."""
+    found = []
+    for separator in separators:
+        indptr, cols, vals = separator.separate(x, seen)
+        if len(indptr) > 1:
+            found.append(sp.csr_matrix((vals, cols, indptr), shape=(len(indptr) - 1, len(x))))
+    return sp.vstack(found, format="csr") if found else None
 
 
 @dataclasses.dataclass

@@ -72,13 +72,32 @@ def test_the_same_optimum_as_the_direct_solve(case):
 def test_an_infeasible_sub_mip_is_widened_and_the_optimum_still_proven(tmp_path):
     # logistics (10/ha) needs sites of 3 ha but may take at most 2.5 ha: no logistics at all, 4 cells of housing (4).
     # The relaxation takes cells of logistics whole; fixed, they cannot form a site: the sub-MIP is infeasible until
-    # the columns of their local rows are freed
+    # the columns of their local rows are freed. Without the site cuts: they would keep the relaxation from such cells
     config = lp_first({"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 3}, "housing": {"value_per_ha": 1}},
                        "demand": [{"level": "national", "claim": "logistics", "max_ha": 2.5}]})
+    config["solver"]["site_cuts"] = False
     run = solve(tmp_path, config, row_units(4))
     assert run.result.objective == pytest.approx(4) and run.result.status == "optimal" and run.result.gap <= 1e-9
     assert any("sub-MIP around the relaxation" in line and line.endswith(": infeasible") for line in solver_lines(run))
     check(run.instance, run.allocation, run.summary, run.result.objective)
+
+
+def test_site_cuts_tighten_the_relaxation_to_the_optimum(tmp_path):
+    # two cells; logistics (10/ha) needs a 2 ha site, so both cells or none; housing (30/ha) may only go on u2 and
+    # at most 1 ha. The flow's relaxation takes u1 as a one-cell site beside housing on u2 (40); the cut
+    # x[u1, logistics] ≤ x[u2, logistics] leaves housing alone (30), which is the optimum
+    config = lp_first({"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 2}, "housing": {"value_per_ha": 30}},
+                       "rules": [{"name": "no-housing", "claims": ["housing"], "attr": "no_housing", "op": "==", "value": True}],
+                       "demand": [{"level": "national", "claim": "housing", "max_ha": 1}]})
+    run = solve(tmp_path, config, row_units(2, no_housing=[True, False]))
+    assert run.result.objective == pytest.approx(30) and run.result.bound == pytest.approx(30)
+    lines = solver_lines(run)
+    assert "moved the bound from 40 to 30" in lines[1]
+    assert "0 of 5 integer columns fractional" in lines[2]  # the tightened relaxation is integral
+    config["solver"]["site_cuts"] = False
+    without = solve(tmp_path / "without", config, row_units(2, no_housing=[True, False]))
+    assert without.result.objective == pytest.approx(30)
+    assert "bound 40 " in solver_lines(without)[0]
 
 
 def test_the_worker_shares_the_relaxation_bound_and_the_sub_mip_allocation(tmp_path):

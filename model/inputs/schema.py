@@ -277,6 +277,7 @@ class SolverConfig(Strict):
     seed: Annotated[int, _setting(settings.seed)] = 0
     presolve: Literal["off", "light", "full"] = "light"  # extension, see README
     strategy: Literal["auto", "direct", "lp_first"] = "auto"  # extension: LP relaxation first on large models (solvers/lp_first.py)
+    site_cuts: Flag = True  # extension: LP-first adds separator cuts of minimum sites (model/formulation/site_cuts.py)
     aggregate: Flag = False  # extension: merge interchangeable units into classes (exact; see model/solve/aggregate.py)
     options: dict[str, SolverOption] = Field(default_factory=dict)  # extension: raw solver options
 

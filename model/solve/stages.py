@@ -38,6 +38,7 @@ def solve_options(instance: Instance, solver=None, time_limit=None, gap=None, th
         seed=seed if seed is not None else cfg.seed,
         presolve=cfg.presolve,
         strategy=cfg.strategy,
+        site_cuts=cfg.site_cuts,
         options=dict(cfg.options),
     )
 

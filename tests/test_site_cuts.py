@@ -1,0 +1,110 @@
+"""Separator cuts for minimum sites (model/formulation/site_cuts.py): valid on every allocation whose sites are
+large enough, and found for every allocation with a site too small."""
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ruimtepuzzel.model.formulation.site_cuts import SiteCuts, adjacency
+
+
+def grid(rows: int, cols: int, area, minimum: float) -> SiteCuts:
+    g = nx.grid_2d_graph(rows, cols)
+    index = {node: i for i, node in enumerate(sorted(g.nodes))}
+    tail = np.array([index[a] for a, b in g.edges])
+    head = np.array([index[b] for a, b in g.edges])
+    n = rows * cols
+    # columns 10, 11, ...: the cuts must name the model's columns, not positions
+    return SiteCuts("logistics", np.arange(10, 10 + n), np.asarray(area, float), *adjacency(n, tail, head), minimum)
+
+
+def sites_ok(cuts: SiteCuts, chosen: np.ndarray) -> bool:
+    n = len(cuts.cols)
+    g = nx.Graph()
+    g.add_nodes_from(np.flatnonzero(chosen))
+    for u in range(n):
+        for v in cuts.indices[cuts.indptr[u]:cuts.indptr[u + 1]]:
+            if chosen[u] and chosen[v]:
+                g.add_edge(u, int(v))
+    return all(cuts.area[list(c)].sum() >= cuts.minimum - 1e-9 for c in nx.connected_components(g))
+
+
+def point(cuts: SiteCuts, values) -> np.ndarray:
+    x = np.zeros(10 + len(cuts.cols))
+    x[cuts.cols] = values
+    return x
+
+
+def rows_of(found):
+    indptr, cols, vals = found
+    return [(cols[indptr[i]:indptr[i + 1]], vals[indptr[i]:indptr[i + 1]]) for i in range(len(indptr) - 1)]
+
+
+def test_a_lone_cell_is_cut_by_its_neighbours():
+    # a 1×4 row, sites of 2 ha: cell 0 alone violates x0 − x1 ≤ 0
+    cuts = grid(1, 4, np.ones(4), 2.0)
+    [(cols, vals)] = rows_of(cuts.separate(point(cuts, [1, 0, 0, 0]), set()))
+    assert dict(zip(cols.tolist(), vals.tolist())) == {10: 1.0, 11: -1.0}
+
+
+def test_a_cut_is_found_once():
+    cuts = grid(1, 4, np.ones(4), 2.0)
+    seen = set()
+    assert len(rows_of(cuts.separate(point(cuts, [1, 0, 0, 0]), seen))) == 1
+    assert rows_of(cuts.separate(point(cuts, [1, 0, 0, 0]), seen)) == []
+
+
+def test_a_unit_as_large_as_a_site_is_never_cut():
+    cuts = grid(1, 3, [3.0, 1.0, 1.0], 3.0)
+    assert rows_of(cuts.separate(point(cuts, [1, 0, 0]), set())) == []
+
+
+def test_a_fractional_single_cell_site_is_cut_and_a_whole_site_is_not():
+    # the root-flow relaxation allows a lone cell (its root r = 1/M); the cuts do not, whatever its neighbours hold
+    cuts = grid(3, 3, np.ones(9), 4.0)
+    lone = np.zeros(9)
+    lone[4] = 1.0
+    lone[[1, 3]] = 0.3  # two neighbours partly: still short of a site
+    assert rows_of(cuts.separate(point(cuts, lone), set()))
+    square = np.zeros(9)
+    square[[0, 1, 3, 4]] = 1.0
+    assert rows_of(cuts.separate(point(cuts, square), set())) == []
+
+
+@pytest.mark.parametrize("shape,minimum", [((3, 3), 3.0), ((2, 4), 4.0), ((1, 6), 2.5)])
+def test_on_every_integer_point_cuts_exist_exactly_when_a_site_is_too_small(shape, minimum):
+    rows, cols = shape
+    n = rows * cols
+    area = np.where(np.arange(n) % 3 == 0, 0.5, 1.0)  # clipped border cells: sites of more cells than L
+    cuts = grid(rows, cols, area, minimum)
+    for bits in itertools.product((0, 1), repeat=n):
+        chosen = np.array(bits, bool)
+        found = rows_of(cuts.separate(point(cuts, chosen.astype(float)), set()))
+        assert bool(found) == (not sites_ok(cuts, chosen)), bits
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.integers(2, 4), st.integers(2, 4), st.floats(1.5, 5.0), st.data())
+def test_every_cut_from_any_point_holds_on_every_allowed_allocation(rows, cols, minimum, data):
+    # separation from fractional points must only ever produce valid inequalities
+    n = rows * cols
+    area = np.array(data.draw(st.lists(st.sampled_from([0.5, 1.0, 1.5]), min_size=n, max_size=n)))
+    cuts = grid(rows, cols, area, minimum)
+    x = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    found = rows_of(cuts.separate(point(cuts, x), set()))
+    feasible = [np.array(b, float) for b in itertools.product((0, 1), repeat=n) if sites_ok(cuts, np.array(b, bool))]
+    for cols_, vals in found:
+        for chosen in feasible:
+            assert vals @ point(cuts, chosen)[cols_] <= 1e-9
+
+
+def test_phased_cuts_name_each_period_columns():
+    cuts = grid(1, 3, np.ones(3), 2.0)
+    later = cuts.shifted(100)
+    x = np.zeros(120)
+    x[later.cols] = [1, 0, 0]
+    [(cols, _)] = rows_of(later.separate(x, set()))
+    assert set(cols.tolist()) == {110, 111}
