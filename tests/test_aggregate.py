@@ -126,3 +126,21 @@ def test_a_stacking_claim_on_a_divisible_host_stays_on_its_host(tmp_path):
     assert run.result.objective == pytest.approx(52.8)
     assert set(zip(run.allocation["unit_id"], run.allocation["claim"])) == {
         ("u1", "housing"), ("u2", "housing"), ("u1", "battery"), ("u2", "battery")}
+
+
+def test_site_cuts_follow_their_units_into_the_class_problem(tmp_path):
+    # six cells: logistics (sites of 2 ha) may use the first three, which are therefore their own classes; the
+    # other three are interchangeable housing cells merged into one class. The cut separator must name the class
+    # problem's columns of the same (unit, logistics) pairs
+    units = row_units(6, site=[True, True, True, False, False, False])
+    config = {"claims": {"logistics": {"value_per_ha": 5, "min_site_ha": 2}, "housing": {"value_per_ha": 1}},
+              "rules": [{"name": "logistics-on-sites", "claims": ["logistics"], "attr": "site", "op": "==", "value": False}],
+              "solver": {"aggregate": True}}
+    prep = prepare(load_instance(write_instance(tmp_path / "inst", config, units)))
+    prob = formulate(prep)
+    agg = aggregate(prep, prob)
+    assert agg.n_classes < len(units)
+    [before], [after] = prob.separators, agg.problem.separators
+    x, x_agg = prob.group("x").labels, agg.problem.group("x").labels
+    assert list(x_agg.loc[after.cols, "unit_id"].astype(str)) == list(x.loc[before.cols, "unit_id"].astype(str)) == ["u1", "u2", "u3"]
+    assert set(x_agg.loc[after.cols, "claim"]) == {"logistics"}

@@ -19,7 +19,7 @@ entries) and then checked entry by entry, so a hash collision cannot merge units
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -205,7 +205,18 @@ def _build(prep, prob, a, units, claims, unit_class, local_rows, n_pairs) -> Agg
     for f in prob.fixings:
         agg.fix(f.family, new_index[f.cols][new_index[f.cols] >= 0], f.value)  # locked units are their own class
     agg.set_objective(prob.objective()[keep_cols], prob.sense, prob.offset)
+    agg.separators = _mapped_separators(prob.separators, new_index, scale)
     return Aggregation(agg, prob, keep_cols, members, member_start, unit_class, n_cls)
+
+
+def _mapped_separators(separators: list, new_index: np.ndarray, scale: np.ndarray) -> list:
+    """The separators whose every column is its own class (units in site rows are), over the class columns."""
+    out = []
+    for separator in separators:
+        cols = new_index[separator.cols]
+        if (cols >= 0).all() and (scale[cols] == 1).all():
+            out.append(replace(separator, cols=cols))
+    return out
 
 
 def disaggregate(agg: Aggregation, values: np.ndarray, prep) -> np.ndarray:
