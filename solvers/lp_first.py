@@ -41,6 +41,10 @@ from ruimtepuzzel.solvers.highs_arrays import pass_arrays
 
 AUTO_MIN_INTEGERS = 50_000
 LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
+# families left out of the relaxation when their separators take their place (the site flow: millions of rows at
+# national scale whose relaxation adds nothing to the bound); the sub-MIPs and the full MIP hold them
+DEFERRED = frozenset({"min_site"})
+SITE_REPAIRS = 8  # a sub-MIP whose allocation has a site too small is re-solved with that site cut off, so often
 SUB_MIP_SHARE = 0.6  # of the time left, per sub-MIP: on large models the full MIP rarely beats a wider neighbourhood
 WIDENINGS = 3  # a sub-MIP infeasible or short of the gap is retried with its neighbourhood widened, at most so often
 LOCAL_ROW_NNZ = 64
@@ -87,20 +91,30 @@ class Model:
     floor: np.ndarray  # bool per row: a demand floor
     shortfall: np.ndarray  # bool per column: a floor's shortfall
     skip: frozenset = frozenset()  # families left out (their separators too)
+    deferred: np.ndarray | None = None  # bool per row: out of the relaxation (DEFERRED families)
+    auxiliary: np.ndarray | None = None  # bool per column: only in deferred rows (free in every sub-MIP)
     n_cuts: int = 0  # rows appended by append(): valid cuts found from the relaxation
+    separators: list = dataclasses.field(default_factory=list)  # in use: their cuts join the model, their columns are filled in
+    seen: set = dataclasses.field(default_factory=set)  # the cuts found so far
 
     @classmethod
-    def of(cls, prob: Problem, skip: frozenset) -> "Model":
+    def of(cls, prob: Problem, skip: frozenset, defer: frozenset = frozenset()) -> "Model":
         a, row_lo, row_hi = prob.matrix(skip, fmt="csr")
-        lazy = np.concatenate([np.full(b.size, b.family in LAZY) for b in prob.blocks if b.family not in skip]
-                              or [np.empty(0, bool)])
-        floor = np.concatenate([np.full(b.size, b.family == FLOOR) for b in prob.blocks if b.family not in skip]
-                               or [np.empty(0, bool)])
+        blocks = [b for b in prob.blocks if b.family not in skip]
+
+        def per_row(test) -> np.ndarray:
+            return np.concatenate([np.full(b.size, test(b.family)) for b in blocks] or [np.empty(0, bool)])
+
         shortfall = np.zeros(prob.n_cols, bool)
         for group in prob.groups.values():
             shortfall[group.start:group.start + group.size] = group.name == SHORTFALL
         lb, ub = prob.bounds(skip)
-        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), lazy, floor, shortfall, skip)
+        deferred = per_row(lambda family: family in defer)
+        entry_deferred = np.repeat(deferred, np.diff(a.indptr))
+        in_deferred = np.bincount(a.indices[entry_deferred], minlength=prob.n_cols) > 0
+        in_other = np.bincount(a.indices[~entry_deferred], minlength=prob.n_cols) > 0
+        return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), per_row(lambda f: f in LAZY),
+                   per_row(lambda f: f == FLOOR), shortfall, skip, deferred, in_deferred & ~in_other)
 
     def append(self, cuts: sp.csr_matrix) -> None:
         """Add valid cuts ``cuts · x ≤ 0`` as rows of the model (neither lazy nor floors)."""
@@ -110,6 +124,7 @@ class Model:
         self.row_hi = np.concatenate([self.row_hi, np.zeros(n)])
         self.lazy = np.concatenate([self.lazy, np.zeros(n, bool)])
         self.floor = np.concatenate([self.floor, np.zeros(n, bool)])
+        self.deferred = np.concatenate([self.deferred, np.zeros(n, bool)])
         self.n_cuts += n
 
     def violated(self, x: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -134,7 +149,9 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     def remaining() -> float:
         return max(deadline - time.monotonic(), 1.0)
 
-    m = Model.of(prob, skip)
+    separators = [s for s in prob.separators if s.family not in skip] if getattr(opts, "site_cuts", True) else []
+    m = Model.of(prob, skip, DEFERRED if separators else frozenset())
+    m.separators = separators
     idx = np.flatnonzero(m.integer)
     relaxed = _relaxation(prob, m, opts, new_highs, remaining, log)
     if relaxed["status"] != "optimal":
@@ -185,11 +202,12 @@ def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaini
         if found and (best is None or better(answer["objective"], best["objective"])):
             best = answer
             publish(best["values"], best["objective"], bound)
+        cuts = f", {m.n_cuts:,} site cuts" if m.n_cuts else ""
         if found:
-            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free): {answer['objective']:,.6g}, "
+            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free{cuts}): {answer['objective']:,.6g}, "
                 f"gap {gap_of(best['objective'], bound):.4%} to the relaxation's bound")
         else:
-            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free): "
+            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free{cuts}): "
                 f"{'infeasible' if answer is not None and answer['status'] == INFEASIBLE else 'no allocation'}")
         done = best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap
         ran_out = answer is None or answer["status"] not in (INFEASIBLE, OPTIMAL)
@@ -209,11 +227,10 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
 
     h = new_highs(dataclasses.replace(opts, presolve="off"))
     h.setOptionValue("solver", "simplex")
-    active = np.flatnonzero(~m.lazy)
+    active = np.flatnonzero(~m.lazy & ~m.deferred)
     _pass(h, prob, m, active, m.lb, m.ub, integer=False)
     waiting = np.flatnonzero(m.lazy)
-    separators = [s for s in prob.separators if s.family not in m.skip] if getattr(opts, "site_cuts", True) else []
-    cuts, seen, uncut = [], set(), None
+    cuts, uncut = [], None
     t, rounds = time.perf_counter(), 0
     while True:
         h.setOptionValue("time_limit", h.getRunTime() + remaining())
@@ -232,7 +249,7 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
             continue
         if uncut is None:
             uncut = h.getInfo().objective_function_value
-        found = _cuts(separators, x, seen) if len(cuts) < CUT_ROUNDS else None
+        found = _cuts(m.separators, x, m.seen) if len(cuts) < CUT_ROUNDS else None
         if found is None:
             break
         h.addRows(found.shape[0], np.full(found.shape[0], -np.inf), np.zeros(found.shape[0]), int(found.nnz),
@@ -241,20 +258,30 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
     objective = h.getInfo().objective_function_value
     lazy_in = int(m.lazy.sum()) - len(waiting)
     log(f"LP relaxation: bound {objective:,.6g} after {rounds} round(s), {lazy_in:,} of {int(m.lazy.sum()):,} zoning rows "
-        f"needed, {len(m.row_lo) - int(m.lazy.sum()):,} other rows ({time.perf_counter() - t:.1f} s)")
+        f"needed, {len(active):,} other rows{_deferred_note(m)} ({time.perf_counter() - t:.1f} s)")
     if cuts:
         m.append(sp.vstack(cuts, format="csr"))
         log(f"site cuts: {m.n_cuts:,} in {len(cuts)} round(s) moved the bound from {uncut:,.6g} to {objective:,.6g}")
     return {"status": "optimal", "x": x, "objective": objective}
 
 
-def _cuts(separators, x: np.ndarray, seen: set) -> sp.csr_matrix | None:
-    """The rows ``g(x) ≤ 0`` the separators find violated by ``x`` (None: none)."""
-    found = []
+def _deferred_note(m: Model) -> str:
+    n = int(m.deferred.sum())
+    return f" ({n:,} rows of the site flow left to the sub-MIPs: the site cuts take their place)" if n else ""
+
+
+def _cuts(separators, x: np.ndarray | None, seen: set, integral: bool = False, free=None, value=None) -> sp.csr_matrix | None:
+    """The rows ``g(x) ≤ 0`` the separators find violated by ``x`` (None: none); ``integral``: ``x`` is an allocation,
+    and every site too small is cut off; ``x`` None: the cuts a sub-MIP over the columns ``free`` (the others at
+    ``value``) could violate."""
+    found, n_cols = [], len(x if x is not None else free)
     for separator in separators:
-        indptr, cols, vals = separator.separate(x, seen)
+        if x is None:
+            indptr, cols, vals = separator.neighbourhood_cuts(free, value, seen)
+        else:
+            indptr, cols, vals = (separator.small_site_cuts if integral else separator.separate)(x, seen)
         if len(indptr) > 1:
-            found.append(sp.csr_matrix((vals, cols, indptr), shape=(len(indptr) - 1, len(x))))
+            found.append(sp.csr_matrix((vals, cols, indptr), shape=(len(indptr) - 1, n_cols)))
     return sp.vstack(found, format="csr") if found else None
 
 
@@ -276,11 +303,43 @@ class _Columns:
 def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds, start=None) -> dict | None:
     """RENS: the integer columns integral in the relaxation fixed and substituted out; only rows a free
     column could still break are passed (the others hold whatever the sub-MIP does). ``start``: an allocation of
-    the full problem to start from (its fixed columns must agree with the relaxation's, as a former round's do)."""
-    free = ~m.integer
-    free[fractional] = True
-    value = np.where(free, 0.0, np.round(lp))
+    the full problem to start from (its fixed columns must agree with the relaxation's, as a former round's do).
+
+    The deferred rows (the site flow) and their auxiliary columns stay out: an allocation with a site too small is
+    cut off (:meth:`~ruimtepuzzel.model.formulation.site_cuts.SiteCuts.small_site_cuts`) and the sub-MIP solved again,
+    at most ``SITE_REPAIRS`` times; the flow of the final allocation is filled in, and the whole checked against
+    every row of the full problem."""
+    free = (~m.integer | np.isin(np.arange(len(m.integer)), fractional)) & ~m.auxiliary
+    value = np.where(free | m.auxiliary, 0.0, np.round(lp))
+    fixed = ~free & ~m.auxiliary
+    if m.deferred.any():
+        local = _cuts(m.separators, None, m.seen, free=free, value=value)
+        if local is not None:
+            m.append(local)
+    deadline = time.monotonic() + seconds
+    for _ in range(1 + SITE_REPAIRS):
+        answer, values = _sub_mip(prob, m, free, value, opts, new_highs, run, max(deadline - time.monotonic(), 1.0),
+                                  start if start is not None and np.array_equal(np.round(start[fixed]), value[fixed]) else None)
+        if values is None:
+            return answer
+        cuts = _cuts(m.separators, values, m.seen, integral=True) if m.deferred.any() else None
+        if cuts is None:
+            break
+        m.append(cuts)
+        start = None
+    else:
+        return {**answer, "values": None, "status": TIME_LIMIT}
+    for separator in m.separators:
+        separator.complete(values)
+    if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
+        return None
+    return {**answer, "values": values, "objective": float(prob.offset + m.cost @ values)}
+
+
+def _sub_mip(prob, m: Model, free: np.ndarray, value: np.ndarray, opts, new_highs, run, seconds, start):
+    """(answer, values of the full problem or None): the sub-MIP over the ``free`` columns, the others at ``value``."""
     rows = _binding_rows(m, free, np.where(free, m.lb, value), np.where(free, m.ub, value))
+    rows = rows[~m.deferred[rows]]
     cols = np.flatnonzero(free)
     a = m.a[rows]
     shift = a @ value
@@ -289,17 +348,15 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     h = new_highs(opts)
     pass_arrays(h, prob.sense, offset, sub, m.row_lo[rows] - shift, m.row_hi[rows] - shift, m.cost[cols], m.lb[cols],
                 m.ub[cols], m.integer[cols])
-    if start is not None and np.array_equal(np.round(start[~free]), value[~free]):
+    if start is not None:
         h.setSolution(len(cols), np.arange(len(cols), dtype=np.int32), np.ascontiguousarray(start[cols], float))
     answer = run(h, dataclasses.replace(opts, time_limit_s=seconds, mip_rel_gap=opts.mip_rel_gap / 2),
                  _Columns(m.integer[cols], offset))
     if answer["values"] is None:
-        return answer
+        return answer, None
     values = value.copy()
     values[cols] = answer["values"]
-    if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
-        return None
-    return {**answer, "values": values}
+    return answer, values
 
 
 def _widen(m: Model, free: np.ndarray, values: np.ndarray | None) -> np.ndarray:

@@ -18,7 +18,9 @@ def grid(rows: int, cols: int, area, minimum: float) -> SiteCuts:
     head = np.array([index[b] for a, b in g.edges])
     n = rows * cols
     # columns 10, 11, ...: the cuts must name the model's columns, not positions
-    return SiteCuts("logistics", np.arange(10, 10 + n), np.asarray(area, float), *adjacency(n, tail, head), minimum)
+    none = np.empty(0, np.int64)
+    return SiteCuts("logistics", np.arange(10, 10 + n), np.asarray(area, float), *adjacency(n, tail, head), minimum,
+                    none, none, none, none, none)
 
 
 def sites_ok(cuts: SiteCuts, chosen: np.ndarray) -> bool:
@@ -103,8 +105,35 @@ def test_every_cut_from_any_point_holds_on_every_allowed_allocation(rows, cols, 
 
 def test_phased_cuts_name_each_period_columns():
     cuts = grid(1, 3, np.ones(3), 2.0)
-    later = cuts.shifted(100)
+    later = cuts.remapped(lambda cols: cols + 100)
     x = np.zeros(120)
     x[later.cols] = [1, 0, 0]
     [(cols, _)] = rows_of(later.separate(x, set()))
     assert set(cols.tolist()) == {110, 111}
+
+
+@pytest.mark.parametrize("chosen", [[1, 1, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0], [0, 1, 1, 1, 0, 0]])
+def test_the_site_flow_of_an_allocation_with_large_sites_satisfies_every_site_row(tmp_path, chosen):
+    # the LP-first solver leaves the site flow out of its sub-MIPs and fills it in afterwards: the flow it fills in
+    # must satisfy every row of the family (conservation, caps, supply, roots) for any allocation with sites ≥ L
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.prepare.pairs import prepare
+
+    from .helpers import row_units, write_instance
+
+    units = row_units(6, area_ha=[1.0, 1.5, 1.0, 0.5, 1.0, 1.0])
+    config = {"claims": {"logistics": {"value_per_ha": 1, "min_site_ha": 2}}}
+    prep = prepare(load_instance(write_instance(tmp_path / "i", config, units)))
+    prob = formulate(prep)
+    [sites] = prob.separators
+    values = np.zeros(prob.n_cols)
+    values[sites.cols] = chosen
+    sites.complete(values)
+    a, lo, hi = prob.matrix(fmt="csr")
+    site_rows = np.concatenate([np.arange(b.start, b.start + b.size) for b in prob.blocks if b.family == "min_site"])
+    activity = a[site_rows] @ values
+    assert (activity >= lo[site_rows] - 1e-9).all() and (activity <= hi[site_rows] + 1e-9).all()
+    lb, ub = prob.bounds()
+    assert (values >= lb - 1e-9).all() and (values <= ub + 1e-9).all()
+    assert values[sites.root].sum() == (2 if chosen == [1, 1, 0, 1, 1, 1] else int(any(chosen)))

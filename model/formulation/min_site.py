@@ -86,4 +86,4 @@ def _claim_sites(prep: Prepared, prob: Problem, k: str, minimum: float) -> None:
     # roots are allocated: r − x ≤ 0
     prob.add_rows(FAMILY, f"site_root_allocated[{k}]", unit_lab, two, np.concatenate([r, x]),
                   np.concatenate([np.ones(n), -np.ones(n)]), -INF, 0.0)
-    prob.separators.append(SiteCuts(k, x, used, *adjacency(n, pos[eu], pos[ev]), minimum))
+    prob.separators.append(SiteCuts(k, x, used, *adjacency(n, pos[eu], pos[ev]), minimum, r, g, f, tail, head))

@@ -52,8 +52,8 @@ def expand(prep: Prepared, single: Problem) -> Problem:
     if n_periods > 1:
         _kept(prep, out)
     _locked(prep, single, out)
-    n_pairs = out.periods.n_pairs  # x is the first group: period t's x[u,k] is column t·n + j
-    out.separators = [cuts.shifted(t * n_pairs) for cuts in single.separators for t in range(n_periods)]
+    out.separators = [cuts.remapped(lambda cols, t=t: mapped(cols, np.full(len(cols), t)))
+                      for cuts in single.separators for t in range(n_periods)]
     return out
 
 

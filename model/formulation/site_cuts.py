@@ -25,14 +25,16 @@ keeps them in the sub-MIPs and the full MIP that follow.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 VIOLATION = 1e-3  # a cut must be violated by more than this
 SUPPORT = 1e-6  # units with x above this seed a search
 MAX_GROW = 24  # units a set S may hold at most (a bound on work, not on validity)
+ENUMERATED = 4  # sub-MIPs get the cuts of every connected set S of at most so many units
 
 
 @dataclass
@@ -41,7 +43,9 @@ class SiteCuts:
 
     ``cols``: the allocation column of each unit allowed for the claim (n,); ``area``: its used
     area in ha (n,); ``indptr``/``indices``: adjacency among those n units (CSR, both directions);
-    ``minimum``: L in ha.
+    ``minimum``: L in ha. ``root``, ``supply`` (n,) and ``flow`` (m,) are the columns of the site
+    flow of :mod:`.min_site` (r[u], g[u], f[tail→head] with ``tail``/``head`` positions), which
+    :meth:`complete` fills in for an allocation whose sites are large enough.
     """
 
     claim: str
@@ -50,11 +54,40 @@ class SiteCuts:
     indptr: np.ndarray
     indices: np.ndarray
     minimum: float
+    root: np.ndarray
+    supply: np.ndarray
+    flow: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
     family: str = "min_site"  # the family whose integer points the cuts keep: skipped with it
 
-    def shifted(self, offset: int) -> "SiteCuts":
-        """The same cuts over columns ``offset`` further on (a later period's block of x)."""
-        return SiteCuts(self.claim, self.cols + offset, self.area, self.indptr, self.indices, self.minimum)
+    def remapped(self, column) -> "SiteCuts":
+        """The same data over other columns: ``column(cols)`` maps column indices (a period's block, a class problem)."""
+        return replace(self, cols=column(self.cols), root=column(self.root), supply=column(self.supply), flow=column(self.flow))
+
+    def complete(self, values: np.ndarray) -> None:
+        """Set the site flow of the allocation in ``values`` (rounded; in place): per site one root supplying its
+        area, sent along a breadth-first spanning tree. Only meaningful when every site has area ≥ L."""
+        chosen = np.round(values[self.cols]) > 0.5
+        values[self.root] = 0.0
+        values[self.supply] = 0.0
+        values[self.flow] = 0.0
+        members = np.flatnonzero(chosen)
+        local = np.full(len(self.cols), -1)
+        local[members] = np.arange(len(members))
+        on_edge = np.flatnonzero(chosen[self.tail] & chosen[self.head])
+        tail, head = local[self.tail[on_edge]], local[self.head[on_edge]]
+        graph = sp.csr_matrix((np.ones(len(on_edge)), (tail, head)), shape=(len(members), len(members)))
+        _, site = connected_components(graph, directed=False)
+        edge_col = dict(zip(zip(tail.tolist(), head.tolist()), self.flow[on_edge].tolist()))
+        for root in np.unique(site, return_index=True)[1]:
+            order, parent = breadth_first_order(graph, int(root), directed=False, return_predecessors=True)
+            carried = self.area[members].astype(float)
+            for node in order[:0:-1]:  # leaves first: a node sends its subtree's area to its parent
+                carried[parent[node]] += carried[node]
+                values[edge_col[(int(parent[node]), int(node))]] = carried[node]
+            values[self.root[members[root]]] = 1.0
+            values[self.supply[members[root]]] = carried[root]
 
     def separate(self, x: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cuts violated by the column values ``x``, as CSR rows (indptr, columns, values) of ``x[w] − Σ x[∂S] ≤ 0``.
@@ -71,10 +104,77 @@ class SiteCuts:
             if key not in seen:
                 seen.add(key)
                 rows.append(np.concatenate([[top], boundary]))
+        return self._rows(rows)
+
+    def neighbourhood_cuts(self, free: np.ndarray, value: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every cut ``x[w] − Σ x[∂S] ≤ 0`` with S connected, of at most ``ENUMERATED`` units and area below L, that a
+        sub-MIP could still violate: ``free`` (bool per column) its columns, ``value`` the others' values. S runs
+        over units free or fixed allocated, w over S; only S within ``ENUMERATED`` steps of a free unit. With cells
+        of 1 ha and L = 5 ha these are all the sets a site too small can be: the sub-MIP then needs no flow."""
+        is_free = free[self.cols]
+        open_ = is_free | (np.round(value[self.cols]) > 0.5)
+        n = len(self.cols)
+        adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
+        near = is_free.astype(float)
+        for _ in range(ENUMERATED):
+            near = near + adjacent @ (near * open_)
+        rows: list[np.ndarray] = []
+        for w in np.flatnonzero((near > 0) & open_):
+            for members in self._connected_sets(int(w), open_):
+                boundary = np.setdiff1d(np.concatenate([self.indices[self.indptr[u]:self.indptr[u + 1]] for u in members]),
+                                        members)
+                if not (is_free[boundary].any() or is_free[w]):
+                    continue
+                key = (self.cols[w], tuple(np.sort(self.cols[boundary])))
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(np.concatenate([[w], boundary]))
+        return self._rows(rows)
+
+    def _connected_sets(self, w: int, open_: np.ndarray) -> list[np.ndarray]:
+        """The connected sets of open units holding ``w``, of at most ``ENUMERATED`` units and area below L."""
+        if self.area[w] >= self.minimum - 1e-9:
+            return []
+        found = {frozenset([w])}
+        layer = [frozenset([w])]
+        for _ in range(ENUMERATED - 1):
+            grown = set()
+            for members in layer:
+                area = self.area[list(members)].sum()
+                for u in members:
+                    for v in self.indices[self.indptr[u]:self.indptr[u + 1]]:
+                        v = int(v)
+                        if open_[v] and v not in members and area + self.area[v] < self.minimum - 1e-9:
+                            grown.add(members | {v})
+            grown -= found
+            found |= grown
+            layer = list(grown)
+        return [np.fromiter(members, np.int64) for members in found]
+
+    def small_site_cuts(self, values: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For an allocation (``values`` rounded), the cuts with S = each site whose area is below L, one per unit
+        of the site, as in :meth:`separate`: exact, whatever the size of the site."""
+        members = np.flatnonzero(np.round(np.asarray(values, float)[self.cols]) > 0.5)
+        n = len(self.cols)
+        adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
+        site = connected_components(adjacent[members][:, members], directed=False)[1]
+        area = np.bincount(site, weights=self.area[members]) if len(members) else np.empty(0)
+        rows: list[np.ndarray] = []
+        for s in np.flatnonzero(area < self.minimum - 1e-9):
+            inside = members[site == s]
+            boundary = np.setdiff1d(np.concatenate([self.indices[self.indptr[u]:self.indptr[u + 1]] for u in inside]), inside)
+            for w in inside:
+                key = (self.cols[w], tuple(np.sort(self.cols[boundary])))
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(np.concatenate([[w], boundary]))
+        return self._rows(rows)
+
+    def _rows(self, rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not rows:
             return np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0)
         indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
-        pos = np.concatenate(rows)
+        pos = np.concatenate(rows).astype(np.int64)
         vals = -np.ones(len(pos))
         vals[indptr[:-1]] = 1.0
         return indptr, self.cols[pos], vals

@@ -19,7 +19,7 @@ entries) and then checked entry by entry, so a hash collision cannot merge units
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -215,7 +215,7 @@ def _mapped_separators(separators: list, new_index: np.ndarray, scale: np.ndarra
     for separator in separators:
         cols = new_index[separator.cols]
         if (cols >= 0).all() and (scale[cols] == 1).all():
-            out.append(replace(separator, cols=cols))
+            out.append(separator.remapped(lambda c: new_index[c]))
     return out
 
 
