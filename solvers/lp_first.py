@@ -98,7 +98,9 @@ class Model:
     seen: set = dataclasses.field(default_factory=set)  # the cuts found so far
 
     @classmethod
-    def of(cls, prob: Problem, skip: frozenset, defer: frozenset = frozenset()) -> "Model":
+    def of(cls, prob: Problem, skip: frozenset, separators: list = ()) -> "Model":
+        """``separators``: those in use; with any, the DEFERRED families' rows and the separators' auxiliary columns
+        (a site's roots, supplies and flows) are marked to stay out of the relaxation and the sub-MIPs."""
         a, row_lo, row_hi = prob.matrix(skip, fmt="csr")
         blocks = [b for b in prob.blocks if b.family not in skip]
 
@@ -109,12 +111,12 @@ class Model:
         for group in prob.groups.values():
             shortfall[group.start:group.start + group.size] = group.name == SHORTFALL
         lb, ub = prob.bounds(skip)
-        deferred = per_row(lambda family: family in defer)
-        entry_deferred = np.repeat(deferred, np.diff(a.indptr))
-        in_deferred = np.bincount(a.indices[entry_deferred], minlength=prob.n_cols) > 0
-        in_other = np.bincount(a.indices[~entry_deferred], minlength=prob.n_cols) > 0
+        auxiliary = np.zeros(prob.n_cols, bool)
+        for separator in separators:
+            auxiliary[np.concatenate([separator.root, separator.supply, separator.flow])] = True
         return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), per_row(lambda f: f in LAZY),
-                   per_row(lambda f: f == FLOOR), shortfall, skip, deferred, in_deferred & ~in_other)
+                   per_row(lambda f: f == FLOOR), shortfall, skip, per_row(lambda f: bool(separators) and f in DEFERRED),
+                   auxiliary, separators=list(separators))
 
     def append(self, cuts: sp.csr_matrix) -> None:
         """Add valid cuts ``cuts · x ≤ 0`` as rows of the model (neither lazy nor floors)."""
@@ -129,7 +131,8 @@ class Model:
 
     def violated(self, x: np.ndarray, among: np.ndarray) -> np.ndarray:
         """Rows of ``among`` that ``x`` violates by more than FEASIBLE."""
-        activity = self.a[among] @ x
+        # one product with the whole matrix is cheaper than slicing out many of its rows
+        activity = (self.a @ x)[among] if 8 * len(among) > self.a.shape[0] else self.a[among] @ x
         return among[(activity > self.row_hi[among] + FEASIBLE) | (activity < self.row_lo[among] - FEASIBLE)]
 
 
@@ -150,8 +153,7 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         return max(deadline - time.monotonic(), 1.0)
 
     separators = [s for s in prob.separators if s.family not in skip] if getattr(opts, "site_cuts", True) else []
-    m = Model.of(prob, skip, DEFERRED if separators else frozenset())
-    m.separators = separators
+    m = Model.of(prob, skip, separators)
     idx = np.flatnonzero(m.integer)
     relaxed = _relaxation(prob, m, opts, new_highs, remaining, log)
     if relaxed["status"] != "optimal":
@@ -221,16 +223,23 @@ def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaini
 
 
 def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remaining, log) -> dict:
-    """The LP relaxation of the full problem, lazy rows added as they are violated, then tightened by the
-    problem's cut separators (rounds of violated cuts, at most ``CUT_ROUNDS``); the cuts found join ``m``."""
+    """The LP relaxation of the full problem: lazy rows added as they are violated and, in the same rounds, the cuts
+    of the problem's separators (at most ``CUT_ROUNDS`` rounds of them); the cuts found join ``m``. The deferred rows
+    and their auxiliary columns stay out (the LP holds the other columns only)."""
     import highspy
 
     h = new_highs(dataclasses.replace(opts, presolve="off"))
     h.setOptionValue("solver", "simplex")
     active = np.flatnonzero(~m.lazy & ~m.deferred)
-    _pass(h, prob, m, active, m.lb, m.ub, integer=False)
+    kept = np.flatnonzero(~m.auxiliary)
+    position = np.full(len(m.lb), -1)
+    position[kept] = np.arange(len(kept))
+    kinds = np.zeros(len(kept), bool)
+    pass_arrays(h, prob.sense, prob.offset, m.a[active][:, kept], m.row_lo[active], m.row_hi[active], m.cost[kept],
+                m.lb[kept], m.ub[kept], kinds)
     waiting = np.flatnonzero(m.lazy)
-    cuts, uncut = [], None
+    cuts = []
+    x = np.zeros(len(m.lb))
     t, rounds = time.perf_counter(), 0
     while True:
         h.setOptionValue("time_limit", h.getRunTime() + remaining())
@@ -240,28 +249,25 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
             return {"status": "infeasible"}
         if status != highspy.HighsModelStatus.kOptimal:
             return {"status": h.modelStatusToString(status)}
-        x = np.asarray(h.getSolution().col_value)
-        new = m.violated(x, waiting) if len(waiting) else waiting
+        x[kept] = h.getSolution().col_value
         rounds += 1
-        if len(new):
-            _add_rows(h, m, new)
-            waiting = np.setdiff1d(waiting, new, assume_unique=True)
-            continue
-        if uncut is None:
-            uncut = h.getInfo().objective_function_value
+        new = m.violated(x, waiting) if len(waiting) else waiting
         found = _cuts(m.separators, x, m.seen) if len(cuts) < CUT_ROUNDS else None
-        if found is None:
+        if len(new) == 0 and found is None:
             break
-        h.addRows(found.shape[0], np.full(found.shape[0], -np.inf), np.zeros(found.shape[0]), int(found.nnz),
-                  found.indptr[:-1].astype(np.int32), found.indices.astype(np.int32), found.data)
-        cuts.append(found)
+        if len(new):
+            _add_rows(h, m.a[new][:, kept], m.row_lo[new], m.row_hi[new])
+            waiting = np.setdiff1d(waiting, new, assume_unique=True)
+        if found is not None:
+            _add_rows(h, found[:, kept], np.full(found.shape[0], -np.inf), np.zeros(found.shape[0]))
+            cuts.append(found)
     objective = h.getInfo().objective_function_value
     lazy_in = int(m.lazy.sum()) - len(waiting)
     log(f"LP relaxation: bound {objective:,.6g} after {rounds} round(s), {lazy_in:,} of {int(m.lazy.sum()):,} zoning rows "
         f"needed, {len(active):,} other rows{_deferred_note(m)} ({time.perf_counter() - t:.1f} s)")
     if cuts:
         m.append(sp.vstack(cuts, format="csr"))
-        log(f"site cuts: {m.n_cuts:,} in {len(cuts)} round(s) moved the bound from {uncut:,.6g} to {objective:,.6g}")
+        log(f"site cuts in the relaxation: {m.n_cuts:,} in {len(cuts)} round(s)")
     return {"status": "optimal", "x": x, "objective": objective}
 
 
@@ -311,6 +317,9 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     every row of the full problem."""
     free = (~m.integer | np.isin(np.arange(len(m.integer)), fractional)) & ~m.auxiliary
     value = np.where(free | m.auxiliary, 0.0, np.round(lp))
+    for separator in m.separators:  # a site fixed too small, and nothing free to grow it: free it and its neighbours
+        free[separator.stranded(free, value)] = True
+    value[free] = 0.0
     fixed = ~free & ~m.auxiliary
     if m.deferred.any():
         local = _cuts(m.separators, None, m.seen, free=free, value=value)
@@ -416,10 +425,10 @@ def _pass(h, prob: Problem, m: Model, rows: np.ndarray, lb, ub, integer: bool) -
     pass_arrays(h, prob.sense, prob.offset, m.a[rows], m.row_lo[rows], m.row_hi[rows], m.cost, lb, ub, kinds)
 
 
-def _add_rows(h, m: Model, rows: np.ndarray) -> None:
-    a = m.a[rows]
-    h.addRows(len(rows), np.ascontiguousarray(m.row_lo[rows], float), np.ascontiguousarray(m.row_hi[rows], float),
-              int(a.nnz), np.ascontiguousarray(a.indptr[:-1], np.int32), np.ascontiguousarray(a.indices, np.int32),
+def _add_rows(h, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
+    a = sp.csr_matrix(a)
+    h.addRows(a.shape[0], np.ascontiguousarray(lo, float), np.ascontiguousarray(hi, float), int(a.nnz),
+              np.ascontiguousarray(a.indptr[:-1], np.int32), np.ascontiguousarray(a.indices, np.int32),
               np.ascontiguousarray(a.data, float))
 
 

@@ -92,12 +92,27 @@ def test_site_cuts_tighten_the_relaxation_to_the_optimum(tmp_path):
     run = solve(tmp_path, config, row_units(2, no_housing=[True, False]))
     assert run.result.objective == pytest.approx(30) and run.result.bound == pytest.approx(30)
     lines = solver_lines(run)
-    assert "moved the bound from 40 to 30" in lines[1]
+    assert "bound 30 " in lines[0] and "site cuts in the relaxation: 1 in 1 round(s)" in lines[1]
     assert "0 of 5 integer columns fractional" in lines[2]  # the tightened relaxation is integral
     config["solver"]["site_cuts"] = False
     without = solve(tmp_path / "without", config, row_units(2, no_housing=[True, False]))
     assert without.result.objective == pytest.approx(30)
     assert "bound 40 " in solver_lines(without)[0]
+
+
+def test_a_sub_mip_places_whole_sites_without_the_site_flow(tmp_path):
+    # logistics (10/ha, sites of 3 ha) may take at most 4.5 ha of a row of 6 cells; housing 1/ha. The relaxation
+    # takes 4.5 cells (46.5); the sub-MIP, which leaves the site flow out, must still place one whole site of
+    # 4 cells (40 + 2 of housing = 42); the flow is filled in and the checker finds every site large enough
+    config = lp_first({"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 3}, "housing": {"value_per_ha": 1}},
+                       "demand": [{"level": "national", "claim": "logistics", "max_ha": 4.5}],
+                       "solver": {"mip_rel_gap": 0.2}})
+    run = solve(tmp_path, config, row_units(6))
+    assert run.result.objective == pytest.approx(42)
+    lines = solver_lines(run)
+    assert "rows of the site flow left to the sub-MIPs" in lines[0]
+    assert any("sub-MIP around the relaxation" in line and "site cuts): 42," in line for line in lines)
+    check(run.instance, run.allocation, run.summary, run.result.objective)
 
 
 def test_the_worker_shares_the_relaxation_bound_and_the_sub_mip_allocation(tmp_path):

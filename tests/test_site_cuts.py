@@ -137,3 +137,15 @@ def test_the_site_flow_of_an_allocation_with_large_sites_satisfies_every_site_ro
     lb, ub = prob.bounds()
     assert (values >= lb - 1e-9).all() and (values <= ub + 1e-9).all()
     assert values[sites.root].sum() == (2 if chosen == [1, 1, 0, 1, 1, 1] else int(any(chosen)))
+
+
+def test_a_site_fixed_too_small_is_freed_with_its_neighbours():
+    # a 1×6 row, sites of 3 ha: cells 0–1 fixed allocated, cell 2 fixed unallocated, 3–4 free, 5 fixed allocated.
+    # Cells 0–1 cannot grow (nothing free beside them): they and their neighbour 2 are freed. Cell 5 can grow into 3–4
+    cuts = grid(1, 6, np.ones(6), 3.0)
+    free = np.zeros(16, bool)
+    free[[13, 14]] = True
+    value = point(cuts, [1, 1, 0, 0, 0, 1])
+    assert sorted(cuts.stranded(free, value).tolist()) == [10, 11, 12]
+    free[[10, 11, 12]] = True
+    assert cuts.stranded(free, value).tolist() == []

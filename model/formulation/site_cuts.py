@@ -151,6 +151,22 @@ class SiteCuts:
             layer = list(grown)
         return [np.fromiter(members, np.int64) for members in found]
 
+    def stranded(self, free: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Columns to free before a sub-MIP over the columns ``free`` (bool per column; the others at ``value``): the
+        units fixed allocated whose site cannot reach L even with every free unit around it, and their neighbours."""
+        is_free = free[self.cols]
+        fixed_on = ~is_free & (np.round(value[self.cols]) > 0.5)
+        members = np.flatnonzero(is_free | fixed_on)
+        n = len(self.cols)
+        adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
+        site = connected_components(adjacent[members][:, members], directed=False)[1]
+        area = np.bincount(site, weights=self.area[members]) if len(members) else np.empty(0)
+        short = members[(area[site] < self.minimum - 1e-9) & fixed_on[members]]
+        if len(short) == 0:
+            return np.empty(0, np.int64)
+        around = np.unique(np.concatenate([short, adjacent[short].indices]))
+        return self.cols[around]
+
     def small_site_cuts(self, values: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For an allocation (``values`` rounded), the cuts with S = each site whose area is below L, one per unit
         of the site, as in :meth:`separate`: exact, whatever the size of the site."""
