@@ -44,6 +44,8 @@ LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows j
 # families left out of the relaxation when their separators take their place (the site flow: millions of rows at
 # national scale whose relaxation adds nothing to the bound); the sub-MIPs and the full MIP hold them
 DEFERRED = frozenset({"min_site"})
+# the full MIP is handed to HiGHS only up to this size: nl-100m-full (43 M) took 17.6 GB in its LP before the deferral
+FULL_MIP_MAX_NONZEROS = 20_000_000
 SITE_REPAIRS = 8  # a sub-MIP whose allocation has a site too small is re-solved with that site cut off, so often
 SUB_MIP_SHARE = 0.6  # of the time left, per sub-MIP: on large models the full MIP rarely beats a wider neighbourhood
 WIDENINGS = 3  # a sub-MIP infeasible or short of the gap is retried with its neighbourhood widened, at most so often
@@ -171,13 +173,22 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     if len(fractional) == 0:
         values = lp.copy()
         values[idx] = np.round(lp[idx])
-        return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
+        for separator in m.separators:
+            separator.complete(values)
+        if not len(m.violated(values, np.arange(len(m.row_lo)))):  # with the site flow left out: sites whole?
+            return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
 
     best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish)
     if best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap:
         return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
                           f"optimal within the gap (against the LP bound; {len(free):,} integer columns free in the sub-MIP)"),
                 "gap": gap_of(best["objective"], bound)}
+    if m.a.nnz > FULL_MIP_MAX_NONZEROS:
+        log(f"the full MIP ({m.a.nnz:,} non-zeros) is not tried: above {FULL_MIP_MAX_NONZEROS:,}, its relaxation alone "
+            f"would not fit in memory; the best allocation stands against the relaxation's bound")
+        if best is None:
+            return _answer(TIME_LIMIT, None, None, bound, start, "no allocation from the sub-MIPs; the full MIP is too large")
+        return _answer(TIME_LIMIT, best["values"], best["objective"], bound, start, "gap not reached by the sub-MIPs")
     full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"], bound)
     if full["values"] is None and best is not None:
         full = {**full, "values": best["values"], "objective": best["objective"], "status": TIME_LIMIT}

@@ -156,3 +156,36 @@ def test_a_relaxation_out_of_memory_ends_the_solve_without_the_larger_mip(tmp_pa
     ran = []
     answer = strategy.solve(prob, solve_options(inst), lambda opts: None, lambda *a: ran.append(a))
     assert answer["status"] == "error" and "out of memory" in answer["message"] and not ran
+
+
+def test_a_model_too_large_for_the_full_mip_answers_with_the_sub_mip_and_the_relaxation_bound(tmp_path, monkeypatch):
+    # the ceiling case above: the sub-MIP's 10 is 33 % below the relaxation's 15; the full MIP that would prove 10
+    # is not tried when the model is above the size limit, so the answer is the sub-MIP's allocation at that gap
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.solvers import highs
+    from ruimtepuzzel.solvers import lp_first as strategy
+    from ruimtepuzzel.solvers.base import run_in_worker
+
+    config = lp_first({"claims": {"housing": {"value_per_ha": 10}},
+                       "demand": [{"level": "national", "claim": "housing", "max_ha": 1.5}]})
+    inst = load_instance(write_instance(tmp_path / "inst", config, row_units(3)))
+    prob = formulate(prepare(inst))
+    monkeypatch.setattr(strategy, "FULL_MIP_MAX_NONZEROS", 0)  # the worker is forked: it sees the patch
+
+    def worker(conn):  # HiGHS must not start its threads in the test process, which forks solvers later
+        stages, lines = [], []
+
+        def run(h, opts, columns, bound=None):
+            stages.append(columns is prob)
+            h.setOptionValue("time_limit", 30.0)
+            return highs._run(h, columns, opts, None, None, bound)
+
+        answer = strategy.solve(prob, solve_options(inst, gap=0.0), highs._new_highs, run, log=lines.append)
+        conn.send({**answer, "values": None, "stages": stages, "lines": lines})
+
+    answer, killed = run_in_worker(worker, (), 60)
+    assert not killed
+    assert answer["status"] == "time_limit" and answer["objective"] == pytest.approx(10) and answer["bound"] == pytest.approx(15)
+    assert answer["stages"] and not any(answer["stages"])  # sub-MIPs only, never the whole problem
+    assert any("is not tried" in line for line in answer["lines"])
