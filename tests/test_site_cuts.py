@@ -140,12 +140,12 @@ def test_the_site_flow_of_an_allocation_with_large_sites_satisfies_every_site_ro
 
 
 def test_a_site_fixed_too_small_is_freed_with_its_neighbours():
-    # a 1×6 row, sites of 3 ha: cells 0–1 fixed allocated, cell 2 fixed unallocated, 3–4 free, 5 fixed allocated.
-    # Cells 0–1 cannot grow (nothing free beside them): they and their neighbour 2 are freed. Cell 5 can grow into 3–4
-    cuts = grid(1, 6, np.ones(6), 3.0)
-    free = np.zeros(16, bool)
-    free[[13, 14]] = True
-    value = point(cuts, [1, 1, 0, 0, 0, 1])
+    # a 1×7 row, sites of 3 ha: cells 0–1 fixed allocated, 2 fixed unallocated, 3 free, 4–6 fixed allocated. The
+    # fixed site 0–1 is below 3 ha: it and its neighbour 2 are freed. The fixed site 4–6 is whole and stays
+    cuts = grid(1, 7, np.ones(7), 3.0)
+    free = np.zeros(17, bool)
+    free[13] = True
+    value = point(cuts, [1, 1, 0, 0, 1, 1, 1])
     assert sorted(cuts.stranded(free, value).tolist()) == [10, 11, 12]
     free[[10, 11, 12]] = True
     assert cuts.stranded(free, value).tolist() == []

@@ -153,15 +153,15 @@ class SiteCuts:
 
     def stranded(self, free: np.ndarray, value: np.ndarray) -> np.ndarray:
         """Columns to free before a sub-MIP over the columns ``free`` (bool per column; the others at ``value``): the
-        units fixed allocated whose site cannot reach L even with every free unit around it, and their neighbours."""
-        is_free = free[self.cols]
-        fixed_on = ~is_free & (np.round(value[self.cols]) > 0.5)
-        members = np.flatnonzero(is_free | fixed_on)
+        units fixed allocated whose fixed site is below L, and their neighbours. Kept fixed, such a site could only be
+        completed by the free units beside it (or not at all); freed, the sub-MIP may also drop or move it."""
+        fixed_on = ~free[self.cols] & (np.round(value[self.cols]) > 0.5)
+        members = np.flatnonzero(fixed_on)
         n = len(self.cols)
         adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
         site = connected_components(adjacent[members][:, members], directed=False)[1]
         area = np.bincount(site, weights=self.area[members]) if len(members) else np.empty(0)
-        short = members[(area[site] < self.minimum - 1e-9) & fixed_on[members]]
+        short = members[area[site] < self.minimum - 1e-9]
         if len(short) == 0:
             return np.empty(0, np.int64)
         around = np.unique(np.concatenate([short, adjacent[short].indices]))
