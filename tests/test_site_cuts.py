@@ -149,3 +149,20 @@ def test_a_site_fixed_too_small_is_freed_with_its_neighbours():
     assert sorted(cuts.stranded(free, value).tolist()) == [10, 11, 12]
     free[[10, 11, 12]] = True
     assert cuts.stranded(free, value).tolist() == []
+
+
+@pytest.mark.parametrize("shape,area,minimum", [((1, 7), [1, 1, 1, 1, 0.9, 1, 1], 5.0), ((2, 4), [1, 0.5, 1, 0.5, 1, 1, 0.5, 1], 3.0)])
+def test_the_cuts_a_sub_mip_gets_describe_the_allowed_allocations_exactly(shape, area, minimum):
+    # with every column free, the enumerated cuts hold on an allocation exactly when its sites are large enough,
+    # including five clipped cells of 4.9 ha against sites of 5 ha
+    rows, cols = shape
+    n = rows * cols
+    cuts = grid(rows, cols, area, minimum)
+    free = np.zeros(10 + n, bool)
+    free[cuts.cols] = True
+    found = rows_of(cuts.neighbourhood_cuts(free, np.zeros(10 + n), set()))
+    for bits in itertools.product((0, 1), repeat=n):
+        chosen = np.array(bits, bool)
+        x = point(cuts, chosen.astype(float))
+        holds = all(vals @ x[cols_] <= 1e-9 for cols_, vals in found)
+        assert holds == sites_ok(cuts, chosen), bits

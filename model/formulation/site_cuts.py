@@ -34,7 +34,8 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 VIOLATION = 1e-3  # a cut must be violated by more than this
 SUPPORT = 1e-6  # units with x above this seed a search
 MAX_GROW = 24  # units a set S may hold at most (a bound on work, not on validity)
-ENUMERATED = 4  # sub-MIPs get the cuts of every connected set S of at most so many units
+ENUMERATED = 8  # sub-MIPs get the cuts of the connected sets S (area below L) of at most so many units…
+SETS_PER_UNIT = 400  # …and at most so many sets per unit (small parcels would make them explode)
 
 
 @dataclass
@@ -109,8 +110,10 @@ class SiteCuts:
     def neighbourhood_cuts(self, free: np.ndarray, value: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every cut ``x[w] − Σ x[∂S] ≤ 0`` with S connected, of at most ``ENUMERATED`` units and area below L, that a
         sub-MIP could still violate: ``free`` (bool per column) its columns, ``value`` the others' values. S runs
-        over units free or fixed allocated, w over S; only S within ``ENUMERATED`` steps of a free unit. With cells
-        of 1 ha and L = 5 ha these are all the sets a site too small can be: the sub-MIP then needs no flow."""
+        over units free or fixed allocated, w over S; only S within ``ENUMERATED`` steps of a free unit, and at most
+        ``SETS_PER_UNIT`` sets per w (smallest first). With cells of 1 ha and L = 5 ha these are all the sets a site
+        too small can be (five cells where one is clipped by the coast or a border): the sub-MIP then needs no
+        flow; what they miss, the repair of :func:`ruimtepuzzel.solvers.lp_first._neighbourhood` catches."""
         is_free = free[self.cols]
         open_ = is_free | (np.round(value[self.cols]) > 0.5)
         n = len(self.cols)
@@ -139,6 +142,8 @@ class SiteCuts:
         layer = [frozenset([w])]
         for _ in range(ENUMERATED - 1):
             grown = set()
+            if len(found) >= SETS_PER_UNIT:
+                break
             for members in layer:
                 area = self.area[list(members)].sum()
                 for u in members:
