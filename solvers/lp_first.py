@@ -20,7 +20,15 @@ heuristics can take minutes to find a first allocation. So, in the solver's work
    share a local row with a free one are freed too and the sub-MIP solved again from the best
    allocation so far, at most ``WIDENINGS`` times;
 4. else solve the full MIP with that allocation as a MIP start; the bound reported is the
-   better of HiGHS's and the relaxation's.
+   better of HiGHS's and the relaxation's (not above ``FULL_MIP_MAX_NONZEROS``: then the best
+   sub-MIP allocation stands with the relaxation's bound).
+
+Minimum sites (:mod:`ruimtepuzzel.model.formulation.site_cuts`): the site flow (``DEFERRED``) stays
+out of stages 1–3 and its separator cuts take its place: separated from the LP point in the
+relaxation rounds (the same rounds as the lazy rows), enumerated near the free columns for a
+sub-MIP, and, should a sub-MIP's allocation still hold a site too small, that site cut off and
+the sub-MIP solved again. The flow of an allocation is filled in afterwards, and the whole
+checked against every row of the full problem, the flow's included.
 
 Every bound and gap reported is one of the full problem. :func:`wanted` decides when the
 strategy applies (``solver.strategy``: ``auto`` uses it from ``AUTO_MIN_INTEGERS`` integer
@@ -53,6 +61,7 @@ LOCAL_ROW_NNZ = 64
 INTEGRAL = 1e-6
 FEASIBLE = 1e-6  # row violation that brings a lazy row into the relaxation
 FLOOR, SHORTFALL = "demand_floor", "shortfall"  # the floors' family and their slack columns' group
+FLOOR_SPARE = 20  # integer columns fixed at 0 freed per demand floor in every sub-MIP (the best that fit)
 SHORT_FLOOR_COLUMNS = 60_000  # at most so many integer columns are freed for floors still short
 CUT_ROUNDS = 30  # rounds of separated cuts (minimum sites) added to the relaxation at most
 
@@ -330,6 +339,7 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     value = np.where(free | m.auxiliary, 0.0, np.round(lp))
     for separator in m.separators:  # a site fixed too small, and nothing free to grow it: free it and its neighbours
         free[separator.stranded(free, value)] = True
+    free[_spare_floor_columns(m, free, value, prob.sense)] = True
     value[free] = 0.0
     fixed = ~free & ~m.auxiliary
     if m.deferred.any():
@@ -354,6 +364,32 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
         return None
     return {**answer, "values": values, "objective": float(prob.offset + m.cost @ values)}
+
+
+def _spare_floor_columns(m: Model, free: np.ndarray, value: np.ndarray, sense: str) -> np.ndarray:
+    """Per demand floor, the ``FLOOR_SPARE`` best integer columns fixed at 0 that could be set to 1 without breaking a
+    row (the others held): a floor met in the relaxation by fractions can then take a whole unit more rather than
+    fall short by the fraction (nl-100m-full: 3.4 ha of business floors short, most of the 4 % gap)."""
+    floors = np.flatnonzero(m.floor)
+    a = m.a
+    candidates = np.unique(a[floors].indices)
+    candidates = candidates[m.integer[candidates] & ~free[candidates] & (value[candidates] == 0) & (m.ub[candidates] >= 1)]
+    if len(candidates) == 0:
+        return candidates
+    held = a @ np.where(free, 0.0, value)  # free columns may move either way: check against the fixed part only
+    by_col = a[:, candidates].tocsc()
+    rows_of = by_col.indices
+    raised = held[rows_of] + by_col.data
+    breaks = (raised > m.row_hi[rows_of] + FEASIBLE) & ~m.floor[rows_of]
+    breaks |= (raised < m.row_lo[rows_of] - FEASIBLE) & (by_col.data < 0)
+    col_of_entry = np.repeat(np.arange(len(candidates)), np.diff(by_col.indptr))
+    ok = candidates[np.bincount(col_of_entry[breaks], minlength=len(candidates)) == 0]
+    gain = m.cost[ok] if sense == "max" else -m.cost[ok]
+    spare = []
+    for row in floors:
+        in_row = np.intersect1d(a.indices[a.indptr[row]:a.indptr[row + 1]], ok, assume_unique=False)
+        spare.append(in_row[np.argsort(-gain[np.searchsorted(ok, in_row)], kind="stable")[:FLOOR_SPARE]])
+    return np.concatenate(spare) if spare else np.empty(0, np.int64)
 
 
 def _sub_mip(prob, m: Model, free: np.ndarray, value: np.ndarray, opts, new_highs, run, seconds, start):
