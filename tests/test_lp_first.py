@@ -189,3 +189,27 @@ def test_a_model_too_large_for_the_full_mip_answers_with_the_sub_mip_and_the_rel
     assert answer["status"] == "time_limit" and answer["objective"] == pytest.approx(10) and answer["bound"] == pytest.approx(15)
     assert answer["stages"] and not any(answer["stages"])  # sub-MIPs only, never the whole problem
     assert any("is not tried" in line for line in answer["lines"])
+
+
+def test_a_sub_mip_frees_the_idle_columns_of_a_floor(tmp_path):
+    # a business floor of 2.5 ha on a row of 4 cells, u1–u2 business fixed, u3 free: a whole extra cell may only
+    # come from u4, and only while u4 is not fixed to housing (its single-use row would break)
+    import numpy as np
+
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.solvers import lp_first as strategy
+
+    config = {"claims": {"business": {"value_per_ha": 1}, "housing": {"value_per_ha": 2}},
+              "demand": [{"level": "national", "claim": "business", "min_ha": 2.5}]}
+    prep = prepare(load_instance(write_instance(tmp_path / "inst", config, row_units(4))))
+    prob = formulate(prep)
+    m = strategy.Model.of(prob, frozenset())
+    pair = {(prep.units["unit_id"].iloc[u], k): j for j, (u, k) in enumerate(zip(prep.pairs["unit"], prep.pairs["claim"].astype(str)))}
+    free = ~m.integer
+    free[pair["u3", "business"]] = True
+    value = np.zeros(prob.n_cols)
+    value[[pair["u1", "business"], pair["u2", "business"], pair["u4", "housing"]]] = 1.0
+    assert strategy._spare_floor_columns(m, free, value, prob.sense).tolist() == []
+    value[pair["u4", "housing"]] = 0.0
+    assert strategy._spare_floor_columns(m, free, value, prob.sense).tolist() == [pair["u4", "business"]]
