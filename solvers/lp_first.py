@@ -190,7 +190,8 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish)
     if best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap:
         return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
-                          f"optimal within the gap (against the LP bound; {len(free):,} integer columns free in the sub-MIP)"),
+                          f"optimal within the gap (against the LP bound; {best.get('free_integers', len(free)):,} integer "
+                          f"columns free in the sub-MIP)"),
                 "gap": gap_of(best["objective"], bound)}
     if m.a.nnz > FULL_MIP_MAX_NONZEROS:
         log(f"the full MIP ({m.a.nnz:,} non-zeros) is not tried: above {FULL_MIP_MAX_NONZEROS:,}, its relaxation alone "
@@ -225,11 +226,12 @@ def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaini
             best = answer
             publish(best["values"], best["objective"], bound)
         cuts = f", {m.n_cuts:,} site cuts" if m.n_cuts else ""
+        n_free = answer.get("free_integers", len(free)) if answer is not None else len(free)
         if found:
-            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free{cuts}): {answer['objective']:,.6g}, "
+            log(f"sub-MIP around the relaxation ({n_free:,} integer columns free{cuts}): {answer['objective']:,.6g}, "
                 f"gap {gap_of(best['objective'], bound):.4%} to the relaxation's bound")
         else:
-            log(f"sub-MIP around the relaxation ({len(free):,} integer columns free{cuts}): "
+            log(f"sub-MIP around the relaxation ({n_free:,} integer columns free{cuts}): "
                 f"{'infeasible' if answer is not None and answer['status'] == INFEASIBLE else 'no allocation'}")
         done = best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap
         ran_out = answer is None or answer["status"] not in (INFEASIBLE, OPTIMAL)
@@ -342,6 +344,7 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     free[_spare_floor_columns(m, free, value, prob.sense)] = True
     value[free] = 0.0
     fixed = ~free & ~m.auxiliary
+    n_free = int((free & m.integer).sum())
     if m.deferred.any():
         local = _cuts(m.separators, None, m.seen, free=free, value=value)
         if local is not None:
@@ -351,19 +354,19 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
         answer, values = _sub_mip(prob, m, free, value, opts, new_highs, run, max(deadline - time.monotonic(), 1.0),
                                   start if start is not None and np.array_equal(np.round(start[fixed]), value[fixed]) else None)
         if values is None:
-            return answer
+            return {**answer, "free_integers": n_free}
         cuts = _cuts(m.separators, values, m.seen, integral=True) if m.deferred.any() else None
         if cuts is None:
             break
         m.append(cuts)
         start = None
     else:
-        return {**answer, "values": None, "status": TIME_LIMIT}
+        return {**answer, "values": None, "status": TIME_LIMIT, "free_integers": n_free}
     for separator in m.separators:
         separator.complete(values)
     if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
         return None
-    return {**answer, "values": values, "objective": float(prob.offset + m.cost @ values)}
+    return {**answer, "values": values, "objective": float(prob.offset + m.cost @ values), "free_integers": n_free}
 
 
 def _spare_floor_columns(m: Model, free: np.ndarray, value: np.ndarray, sense: str) -> np.ndarray:
