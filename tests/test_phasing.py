@@ -68,11 +68,14 @@ def test_zoning_binds_early_housing_once_a_later_claim_arrives(tmp_path):
     assert solve(tmp_path, free, units).result.objective == pytest.approx(80)
 
 
-def test_a_site_must_be_whole_in_each_period(tmp_path):
+@pytest.mark.parametrize("strategy", ["direct", "lp_first"])
+def test_a_site_must_be_whole_in_each_period(tmp_path, strategy):
     # logistics (10/ha) needs sites of 2 ha; 2030 allows 1 ha, too small for a site: nothing in 2030, 3 ha in 2050
-    # (30). Were sites checked only at the end, 1 ha in 2030 and 3 in 2050 would give 40.
+    # (30). Were sites checked only at the end, 1 ha in 2030 and 3 in 2050 would give 40. LP-first puts the site
+    # cuts of each period on that period's columns
     config = {"claims": {"logistics": {"value_per_ha": 10, "min_site_ha": 2}}, "periods": [2030, 2050],
-              "demand": [{"level": "national", "claim": "logistics", "max_ha": 1, "period": 2030}]}
+              "demand": [{"level": "national", "claim": "logistics", "max_ha": 1, "period": 2030}],
+              "solver": {"strategy": strategy, "mip_rel_gap": 0.0}}
     run = solve(tmp_path, config, row_units(3))
     assert run.result.objective == pytest.approx(30)
     assert set(by_period(run).values()) == {2050}
