@@ -339,7 +339,7 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     every row of the full problem."""
     free = (~m.integer | np.isin(np.arange(len(m.integer)), fractional)) & ~m.auxiliary
     value = np.where(free | m.auxiliary, 0.0, np.round(lp))
-    for separator in m.separators:  # a site fixed too small, and nothing free to grow it: free it and its neighbours
+    for separator in m.separators:  # a site fixed below its minimum: free it and its neighbours
         free[separator.stranded(free, value)] = True
     free[_spare_floor_columns(m, free, value, prob.sense)] = True
     value[free] = 0.0
