@@ -52,7 +52,7 @@ LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows j
 # families left out of the relaxation when their separators take their place (the site flow: millions of rows at
 # national scale whose relaxation adds nothing to the bound); the sub-MIPs and the full MIP hold them
 DEFERRED = frozenset({"min_site"})
-# the full MIP is handed to HiGHS only up to this size: nl-100m-full (43 M) took 17.6 GB in its LP before the deferral
+# the full MIP is handed to HiGHS only up to this size: the LP of nl-100m-full (43 M) passed 17 GB before it was stopped
 FULL_MIP_MAX_NONZEROS = 20_000_000
 SITE_REPAIRS = 8  # a sub-MIP whose allocation has a site too small is re-solved with that site cut off, so often
 SUB_MIP_SHARE = 0.6  # of the time left, per sub-MIP: on large models the full MIP rarely beats a wider neighbourhood
