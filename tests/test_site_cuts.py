@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ruimtepuzzel.model.formulation.site_cuts import SiteCuts, adjacency
+from ruimtepuzzel.model.formulation.site_cuts import SiteCuts
 
 
 def grid(rows: int, cols: int, area, minimum: float) -> SiteCuts:
@@ -17,20 +17,17 @@ def grid(rows: int, cols: int, area, minimum: float) -> SiteCuts:
     tail = np.array([index[a] for a, b in g.edges])
     head = np.array([index[b] for a, b in g.edges])
     n = rows * cols
-    # columns 10, 11, ...: the cuts must name the model's columns, not positions
+    both_tail, both_head = np.concatenate([tail, head]), np.concatenate([head, tail])  # as min_site lays out its flow
     none = np.empty(0, np.int64)
-    return SiteCuts("logistics", np.arange(10, 10 + n), np.asarray(area, float), *adjacency(n, tail, head), minimum,
-                    none, none, none, none, none)
+    # columns 10, 11, ...: the cuts must name the model's columns, not positions (no flow columns here)
+    return SiteCuts("logistics", np.arange(10, 10 + n), np.asarray(area, float), minimum, none, none,
+                    np.full(len(both_tail), -1), both_tail, both_head)
 
 
 def sites_ok(cuts: SiteCuts, chosen: np.ndarray) -> bool:
-    n = len(cuts.cols)
     g = nx.Graph()
     g.add_nodes_from(np.flatnonzero(chosen))
-    for u in range(n):
-        for v in cuts.indices[cuts.indptr[u]:cuts.indptr[u + 1]]:
-            if chosen[u] and chosen[v]:
-                g.add_edge(u, int(v))
+    g.add_edges_from((int(u), int(v)) for u, v in zip(cuts.tail, cuts.head) if chosen[u] and chosen[v])
     return all(cuts.area[list(c)].sum() >= cuts.minimum - 1e-9 for c in nx.connected_components(g))
 
 

@@ -16,8 +16,8 @@ spanning tree. M[u] is the area of the eligible component holding u (an upper
 bound on any site through u); preprocessing already removed units whose
 component is below L.
 
-The relaxation of these rows is weak (a root may be fractional); :mod:`.site_cuts` separates
-valid cuts from an LP point, which the LP-first solver adds.
+The relaxation of these rows is weak (a root may be fractional): the LP-first solver leaves
+them out of its relaxation and sub-MIPs and uses the cuts of :mod:`.site_cuts` instead.
 
 A claim whose every eligible unit has used area ≥ L needs no rows: any site
 contains a whole unit (claims with a minimum are never divisible), so it is
@@ -30,7 +30,7 @@ import numpy as np
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
 from ruimtepuzzel.model.formulation.common import labels, unit_ids
-from ruimtepuzzel.model.formulation.site_cuts import SiteCuts, adjacency
+from ruimtepuzzel.model.formulation.site_cuts import SiteCuts
 
 FAMILY = "min_site"
 
@@ -86,4 +86,4 @@ def _claim_sites(prep: Prepared, prob: Problem, k: str, minimum: float) -> None:
     # roots are allocated: r − x ≤ 0
     prob.add_rows(FAMILY, f"site_root_allocated[{k}]", unit_lab, two, np.concatenate([r, x]),
                   np.concatenate([np.ones(n), -np.ones(n)]), -INF, 0.0)
-    prob.separators.append(SiteCuts(k, x, used, *adjacency(n, pos[eu], pos[ev]), minimum, r, g, f, tail, head))
+    prob.separators.append(SiteCuts(k, x, used, minimum, r, g, f, tail, head))

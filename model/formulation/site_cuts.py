@@ -8,24 +8,26 @@ among U and used area a: take any set S ⊂ U with a(S) < L and its boundary
 
 Valid: if w is allocated, its site C (connected, a(C) ≥ L > a(S)) is not inside S, so an
 edge of C leaves S and its outer end, a unit of ∂S, is allocated. Exact with every S (for
-a site C too small, S = C gives x[w] ≤ 0), so the family alone describes the integer points;
-the root-flow rows of :mod:`.min_site` stay in the model (the MIP needs no cut loop to be
-exact) and these rows only tighten the relaxation.
+a site C too small, S = C gives x[w] ≤ 0), so the family alone describes the integer points.
+The root-flow rows of :mod:`.min_site` stay in the model, so the direct solve needs no cuts;
+the LP-first solver (:mod:`ruimtepuzzel.solvers.lp_first`) leaves the flow out of its
+relaxation and sub-MIPs and uses these cuts in its place, then fills the flow in for the
+allocation (:meth:`SiteCuts.complete`).
 
 The flow's relaxation is no tighter than the model without sites (Zuid-Holland at 100 m:
 the same bound, −50,854), because a root may carry r = 1/M: a single allocated cell is
 its own fractional site. A cut with S = {w} already forbids that; larger S forbid two, three
-or four cells alone.
+or more cells alone.
 
 Separation (:meth:`SiteCuts.separate`) is greedy, per unit w with x[w] > 0: grow S from w by
 the boundary unit of largest x while a(S) stays below L, and emit the first S whose boundary
-sum falls short of the largest x in S by more than ``VIOLATION``. The LP-first solver
-(:mod:`ruimtepuzzel.solvers.lp_first`) adds the cuts to its relaxation round by round and
-keeps them in the sub-MIPs and the full MIP that follow.
+sum falls short of the largest x in S by more than ``VIOLATION``. For a sub-MIP the cuts are
+enumerated (:meth:`SiteCuts.neighbourhood_cuts`); for an allocation they are exact
+(:meth:`SiteCuts.small_site_cuts`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,18 +44,15 @@ SETS_PER_UNIT = 400  # …and at most so many sets per unit (small parcels would
 class SiteCuts:
     """The separation data of one claim with a minimum site (in one period of a phased problem).
 
-    ``cols``: the allocation column of each unit allowed for the claim (n,); ``area``: its used
-    area in ha (n,); ``indptr``/``indices``: adjacency among those n units (CSR, both directions);
-    ``minimum``: L in ha. ``root``, ``supply`` (n,) and ``flow`` (m,) are the columns of the site
-    flow of :mod:`.min_site` (r[u], g[u], f[tail→head] with ``tail``/``head`` positions), which
-    :meth:`complete` fills in for an allocation whose sites are large enough.
+    ``cols``: the allocation column of each of the n units allowed for the claim; ``area``: its used
+    area in ha (n,); ``minimum``: L in ha. ``root``, ``supply`` (n,) and ``flow`` (m,) are the columns
+    of the site flow of :mod:`.min_site`: r[u], g[u] and f[tail→head], ``tail``/``head`` positions
+    among the n units, every edge in both directions. The adjacency of the units is those edges.
     """
 
     claim: str
     cols: np.ndarray
     area: np.ndarray
-    indptr: np.ndarray
-    indices: np.ndarray
     minimum: float
     root: np.ndarray
     supply: np.ndarray
@@ -61,6 +60,12 @@ class SiteCuts:
     tail: np.ndarray
     head: np.ndarray
     family: str = "min_site"  # the family whose integer points the cuts keep: skipped with it
+    adjacent: sp.csr_matrix = field(init=False, repr=False)
+
+    def __post_init__(self):
+        n = len(self.cols)
+        self.adjacent = sp.csr_matrix((np.ones(len(self.tail)), (self.tail, self.head)), shape=(n, n))
+        self.adjacent.sum_duplicates()
 
     def remapped(self, column) -> "SiteCuts":
         """The same data over other columns: ``column(cols)`` maps column indices (a period's block, a class problem)."""
@@ -98,13 +103,8 @@ class SiteCuts:
         rows: list[np.ndarray] = []
         for w in np.flatnonzero(xv > SUPPORT)[np.argsort(-xv[xv > SUPPORT], kind="stable")]:
             cut = self._grow(int(w), xv)
-            if cut is None:
-                continue
-            top, boundary = cut
-            key = (self.cols[top], tuple(np.sort(self.cols[boundary])))
-            if key not in seen:
-                seen.add(key)
-                rows.append(np.concatenate([[top], boundary]))
+            if cut is not None:
+                self._keep(rows, seen, *cut)
         return self._rows(rows)
 
     def neighbourhood_cuts(self, free: np.ndarray, value: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,80 +116,53 @@ class SiteCuts:
         flow; what they miss, the repair of :func:`ruimtepuzzel.solvers.lp_first._neighbourhood` catches."""
         is_free = free[self.cols]
         open_ = is_free | (np.round(value[self.cols]) > 0.5)
-        n = len(self.cols)
-        adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
         near = is_free.astype(float)
         for _ in range(ENUMERATED):
-            near = near + adjacent @ (near * open_)
+            near = near + self.adjacent @ (near * open_)
         rows: list[np.ndarray] = []
         for w in np.flatnonzero((near > 0) & open_):
             for members in self._connected_sets(int(w), open_):
-                boundary = np.setdiff1d(np.concatenate([self.indices[self.indptr[u]:self.indptr[u + 1]] for u in members]),
-                                        members)
-                if not (is_free[boundary].any() or is_free[w]):
-                    continue
-                key = (self.cols[w], tuple(np.sort(self.cols[boundary])))
-                if key not in seen:
-                    seen.add(key)
-                    rows.append(np.concatenate([[w], boundary]))
+                boundary = self._boundary(members)
+                if is_free[w] or is_free[boundary].any():
+                    self._keep(rows, seen, int(w), boundary)
         return self._rows(rows)
-
-    def _connected_sets(self, w: int, open_: np.ndarray) -> list[np.ndarray]:
-        """The connected sets of open units holding ``w``, of at most ``ENUMERATED`` units and area below L."""
-        if self.area[w] >= self.minimum - 1e-9:
-            return []
-        found = {frozenset([w])}
-        layer = [frozenset([w])]
-        for _ in range(ENUMERATED - 1):
-            grown = set()
-            if len(found) >= SETS_PER_UNIT:
-                break
-            for members in layer:
-                area = self.area[list(members)].sum()
-                for u in members:
-                    for v in self.indices[self.indptr[u]:self.indptr[u + 1]]:
-                        v = int(v)
-                        if open_[v] and v not in members and area + self.area[v] < self.minimum - 1e-9:
-                            grown.add(members | {v})
-            grown -= found
-            found |= grown
-            layer = list(grown)
-        return [np.fromiter(members, np.int64) for members in found]
 
     def stranded(self, free: np.ndarray, value: np.ndarray) -> np.ndarray:
         """Columns to free before a sub-MIP over the columns ``free`` (bool per column; the others at ``value``): the
         units fixed allocated whose fixed site is below L, and their neighbours. Kept fixed, such a site could only be
         completed by the free units beside it (or not at all); freed, the sub-MIP may also drop or move it."""
-        fixed_on = ~free[self.cols] & (np.round(value[self.cols]) > 0.5)
-        members = np.flatnonzero(fixed_on)
-        n = len(self.cols)
-        adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
-        site = connected_components(adjacent[members][:, members], directed=False)[1]
-        area = np.bincount(site, weights=self.area[members]) if len(members) else np.empty(0)
+        members, site, area = self._sites(~free[self.cols] & (np.round(value[self.cols]) > 0.5))
         short = members[area[site] < self.minimum - 1e-9]
-        if len(short) == 0:
-            return np.empty(0, np.int64)
-        around = np.unique(np.concatenate([short, adjacent[short].indices]))
-        return self.cols[around]
+        return self.cols[np.union1d(short, self.adjacent[short].indices)].astype(np.int64)
 
     def small_site_cuts(self, values: np.ndarray, seen: set) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For an allocation (``values`` rounded), the cuts with S = each site whose area is below L, one per unit
         of the site, as in :meth:`separate`: exact, whatever the size of the site."""
-        members = np.flatnonzero(np.round(np.asarray(values, float)[self.cols]) > 0.5)
-        n = len(self.cols)
-        adjacent = sp.csr_matrix((np.ones(len(self.indices)), self.indices, self.indptr), shape=(n, n))
-        site = connected_components(adjacent[members][:, members], directed=False)[1]
-        area = np.bincount(site, weights=self.area[members]) if len(members) else np.empty(0)
+        members, site, area = self._sites(np.round(np.asarray(values, float)[self.cols]) > 0.5)
         rows: list[np.ndarray] = []
         for s in np.flatnonzero(area < self.minimum - 1e-9):
             inside = members[site == s]
-            boundary = np.setdiff1d(np.concatenate([self.indices[self.indptr[u]:self.indptr[u + 1]] for u in inside]), inside)
+            boundary = self._boundary(inside)
             for w in inside:
-                key = (self.cols[w], tuple(np.sort(self.cols[boundary])))
-                if key not in seen:
-                    seen.add(key)
-                    rows.append(np.concatenate([[w], boundary]))
+                self._keep(rows, seen, int(w), boundary)
         return self._rows(rows)
+
+    def _sites(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(the chosen units, the site of each, the area of each site): sites are the components of the chosen."""
+        members = np.flatnonzero(chosen)
+        site = connected_components(self.adjacent[members][:, members], directed=False)[1]
+        return members, site, np.bincount(site, weights=self.area[members], minlength=1)
+
+    def _boundary(self, members: np.ndarray) -> np.ndarray:
+        """∂S: the units adjacent to ``members`` and not among them."""
+        return np.setdiff1d(self.adjacent[np.asarray(members)].indices, members)
+
+    def _keep(self, rows: list, seen: set, w: int, boundary: np.ndarray) -> None:
+        """Add the cut ``x[w] − Σ x[boundary] ≤ 0`` to ``rows`` unless ``seen`` has it (and remember it)."""
+        key = (self.cols[w], tuple(np.sort(self.cols[boundary])))
+        if key not in seen:
+            seen.add(key)
+            rows.append(np.concatenate([[w], boundary]))
 
     def _rows(self, rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not rows:
@@ -200,17 +173,35 @@ class SiteCuts:
         vals[indptr[:-1]] = 1.0
         return indptr, self.cols[pos], vals
 
+    def _connected_sets(self, w: int, open_: np.ndarray) -> list[np.ndarray]:
+        """The connected sets of open units holding ``w``, of at most ``ENUMERATED`` units and area below L."""
+        if self.area[w] >= self.minimum - 1e-9:
+            return []
+        found = {frozenset([w])}
+        layer = [frozenset([w])]
+        for _ in range(ENUMERATED - 1):
+            if len(found) >= SETS_PER_UNIT:
+                break
+            grown = set()
+            for members in layer:
+                area = self.area[list(members)].sum()
+                for v in self._boundary(np.fromiter(members, np.int64)):
+                    if open_[v] and area + self.area[v] < self.minimum - 1e-9:
+                        grown.add(members | {int(v)})
+            grown -= found
+            found |= grown
+            layer = list(grown)
+        return [np.fromiter(members, np.int64) for members in found]
+
     def _grow(self, w: int, xv: np.ndarray):
         """(unit of largest x in S, boundary of S) for the first violated S grown from ``w``, or None."""
         area = float(self.area[w])
         if area >= self.minimum - 1e-9:  # S = {w} is no smaller than a site
             return None
         members = [w]
-        inside = {w}
         top = w
         while True:
-            boundary = np.unique(np.concatenate([self.indices[self.indptr[u]:self.indptr[u + 1]] for u in members]))
-            boundary = boundary[[b not in inside for b in boundary]] if len(boundary) else boundary
+            boundary = self._boundary(np.asarray(members))
             if xv[boundary].sum() < xv[top] - VIOLATION:
                 return top, boundary
             if len(boundary) == 0 or len(members) >= MAX_GROW:
@@ -219,13 +210,6 @@ class SiteCuts:
             if xv[nxt] <= SUPPORT or area + self.area[nxt] >= self.minimum - 1e-9:
                 return None
             members.append(nxt)
-            inside.add(nxt)
             area += float(self.area[nxt])
             if xv[nxt] > xv[top]:
                 top = nxt
-
-
-def adjacency(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (indptr, indices) of the undirected graph on n nodes with edges (tail, head)."""
-    g = sp.coo_matrix((np.ones(2 * len(tail)), (np.concatenate([tail, head]), np.concatenate([head, tail]))), shape=(n, n)).tocsr()
-    return g.indptr.astype(np.int64), g.indices.astype(np.int64)
