@@ -244,19 +244,14 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
     return result
 
 
-def relaxed_highs(prob: Problem, time_limit_s: float, skip: frozenset = frozenset(), fix_integers_at=None):
-    """A quiet Highs that has solved the LP relaxation (integer columns fixed at ``fix_integers_at`` if given).
+def relaxed_highs(prob: Problem, time_limit_s: float, skip: frozenset = frozenset()):
+    """A quiet Highs that has solved the LP relaxation.
 
     Call it only inside a forked worker: HiGHS must not start its threads in the parent.
     """
     import highspy
 
     lp = build_lp(prob, skip)
-    integer = prob.integrality()
-    if fix_integers_at is not None and integer.any():
-        lb, ub = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
-        lb[integer] = ub[integer] = np.round(fix_integers_at[integer])
-        lp.col_lower_, lp.col_upper_ = lb, ub
     lp.integrality_ = []
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)

@@ -101,9 +101,8 @@ class Model:
     lazy: np.ndarray  # bool per row
     floor: np.ndarray  # bool per row: a demand floor
     shortfall: np.ndarray  # bool per column: a floor's shortfall
-    skip: frozenset = frozenset()  # families left out (their separators too)
-    deferred: np.ndarray | None = None  # bool per row: out of the relaxation (DEFERRED families)
-    auxiliary: np.ndarray | None = None  # bool per column: only in deferred rows (free in every sub-MIP)
+    deferred: np.ndarray | None = None  # bool per row: out of the relaxation and the sub-MIPs (DEFERRED families)
+    auxiliary: np.ndarray | None = None  # bool per column: the separators' own (site flow), filled in for an allocation
     n_cuts: int = 0  # rows appended by append(): valid cuts found from the relaxation
     separators: list = dataclasses.field(default_factory=list)  # in use: their cuts join the model, their columns are filled in
     seen: set = dataclasses.field(default_factory=set)  # the cuts found so far
@@ -126,7 +125,7 @@ class Model:
         for separator in separators:
             auxiliary[np.concatenate([separator.root, separator.supply, separator.flow])] = True
         return cls(a, row_lo, row_hi, lb, ub, prob.objective(), prob.integrality(), per_row(lambda f: f in LAZY),
-                   per_row(lambda f: f == FLOOR), shortfall, skip, per_row(lambda f: bool(separators) and f in DEFERRED),
+                   per_row(lambda f: f == FLOOR), shortfall, per_row(lambda f: bool(separators) and f in DEFERRED),
                    auxiliary, separators=list(separators))
 
     def append(self, cuts: sp.csr_matrix) -> None:
@@ -254,11 +253,8 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
     h.setOptionValue("solver", "simplex")
     active = np.flatnonzero(~m.lazy & ~m.deferred)
     kept = np.flatnonzero(~m.auxiliary)
-    position = np.full(len(m.lb), -1)
-    position[kept] = np.arange(len(kept))
-    kinds = np.zeros(len(kept), bool)
     pass_arrays(h, prob.sense, prob.offset, m.a[active][:, kept], m.row_lo[active], m.row_hi[active], m.cost[kept],
-                m.lb[kept], m.ub[kept], kinds)
+                m.lb[kept], m.ub[kept], np.zeros(len(kept), bool))
     waiting = np.flatnonzero(m.lazy)
     cuts = []
     x = np.zeros(len(m.lb))
@@ -274,7 +270,7 @@ def _relaxation(prob: Problem, m: Model, opts: SolveOptions, new_highs, remainin
         x[kept] = h.getSolution().col_value
         rounds += 1
         new = m.violated(x, waiting) if len(waiting) else waiting
-        found = _cuts(m.separators, x, m.seen) if len(cuts) < CUT_ROUNDS else None
+        found = _cuts(m.separators, len(x), lambda s: s.separate(x, m.seen)) if len(cuts) < CUT_ROUNDS else None
         if len(new) == 0 and found is None:
             break
         if len(new):
@@ -298,16 +294,11 @@ def _deferred_note(m: Model) -> str:
     return f" ({n:,} rows of the site flow left to the sub-MIPs: the site cuts take their place)" if n else ""
 
 
-def _cuts(separators, x: np.ndarray | None, seen: set, integral: bool = False, free=None, value=None) -> sp.csr_matrix | None:
-    """The rows ``g(x) ≤ 0`` the separators find violated by ``x`` (None: none); ``integral``: ``x`` is an allocation,
-    and every site too small is cut off; ``x`` None: the cuts a sub-MIP over the columns ``free`` (the others at
-    ``value``) could violate."""
-    found, n_cols = [], len(x if x is not None else free)
+def _cuts(separators, n_cols: int, find) -> sp.csr_matrix | None:
+    """The cut rows ``find(separator)`` returns (indptr, columns, values) for each separator, stacked (None: none)."""
+    found = []
     for separator in separators:
-        if x is None:
-            indptr, cols, vals = separator.neighbourhood_cuts(free, value, seen)
-        else:
-            indptr, cols, vals = (separator.small_site_cuts if integral else separator.separate)(x, seen)
+        indptr, cols, vals = find(separator)
         if len(indptr) > 1:
             found.append(sp.csr_matrix((vals, cols, indptr), shape=(len(indptr) - 1, n_cols)))
     return sp.vstack(found, format="csr") if found else None
@@ -337,7 +328,8 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     cut off (:meth:`~ruimtepuzzel.model.formulation.site_cuts.SiteCuts.small_site_cuts`) and the sub-MIP solved again,
     at most ``SITE_REPAIRS`` times; the flow of the final allocation is filled in, and the whole checked against
     every row of the full problem."""
-    free = (~m.integer | np.isin(np.arange(len(m.integer)), fractional)) & ~m.auxiliary
+    free = ~m.integer & ~m.auxiliary
+    free[fractional] = True
     value = np.where(free | m.auxiliary, 0.0, np.round(lp))
     for separator in m.separators:  # a site fixed below its minimum: free it and its neighbours
         free[separator.stranded(free, value)] = True
@@ -345,17 +337,16 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     value[free] = 0.0
     fixed = ~free & ~m.auxiliary
     n_free = int((free & m.integer).sum())
-    if m.deferred.any():
-        local = _cuts(m.separators, None, m.seen, free=free, value=value)
-        if local is not None:
-            m.append(local)
+    local = _cuts(m.separators, len(free), lambda s: s.neighbourhood_cuts(free, value, m.seen))
+    if local is not None:
+        m.append(local)
     deadline = time.monotonic() + seconds
     for _ in range(1 + SITE_REPAIRS):
         answer, values = _sub_mip(prob, m, free, value, opts, new_highs, run, max(deadline - time.monotonic(), 1.0),
                                   start if start is not None and np.array_equal(np.round(start[fixed]), value[fixed]) else None)
         if values is None:
             return {**answer, "free_integers": n_free}
-        cuts = _cuts(m.separators, values, m.seen, integral=True) if m.deferred.any() else None
+        cuts = _cuts(m.separators, len(values), lambda s: s.small_site_cuts(values, m.seen))
         if cuts is None:
             break
         m.append(cuts)
