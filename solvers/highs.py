@@ -267,7 +267,7 @@ def duals_here(prob: Problem, values: np.ndarray, time_limit_s: float) -> dict:
     With the integer columns fixed, a row without a continuous column is a constant (dual 0), and the site flow
     (``lp_first.DEFERRED``) is a block of its own with zero cost, feasible for the allocation (dual 0): the LP passed
     holds only the other rows, their continuous columns, and the fixed part moved into the row bounds. At national
-    scale the whole LP has 15.3 M rows; this one is solved in 45 s within the run's 9.7 GB."""
+    scale that is 1,300,906 of 15,292,175 rows and 259,261 of 6,429,854 columns, solved in 45 s."""
     import highspy
 
     a, row_lo, row_hi = prob.matrix(fmt="csr")
