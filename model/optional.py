@@ -6,7 +6,7 @@ Everything else comes with an extra:
 | extra    | packages                                     | what it adds                                   |
 |----------|----------------------------------------------|------------------------------------------------|
 | `gis`    | geopandas, pyogrio, rasterio                 | `build`, `fetch-regions`, units.gpkg input, allocation.gpkg, GeoDataFrames |
-| `report` | matplotlib, openpyxl, geopandas, pyogrio     | report.html and maps, summary.xlsx, pareto.png |
+| `report` | matplotlib, xlsxwriter, geopandas, pyogrio   | report.html and maps, summary.xlsx, pareto.png |
 | `sweep`  | pyarrow, dask[distributed], matplotlib       | `sweep` (Parquet store, Dask, plots)           |
 | `pyomo`  | pyomo                                        | Pyomo solvers, `ruimtepuzzel.api.pyomo_model`  |
 
@@ -30,7 +30,7 @@ DISTRIBUTIONS = {"distributed": "dask[distributed]"}
 # every optional import name -> the extra that brings it (as in pyproject.toml)
 EXTRA_OF = {
     "geopandas": "gis", "pyogrio": "gis", "rasterio": "gis",
-    "matplotlib": "report", "openpyxl": "report",
+    "matplotlib": "report", "xlsxwriter": "report",
     "pyarrow": "sweep", "dask": "sweep", "distributed": "sweep",
     "pyomo": "pyomo",
 }

@@ -40,7 +40,7 @@ RULES_COLUMNS = ["rule", "claim", "region", "excluded_ha", "level", "excluded_on
 # outputs beyond the base install's tables: file -> (the modules it needs, the extra that brings them)
 OPTIONAL_OUTPUTS = {
     "allocation.gpkg": (("geopandas", "pyogrio"), "gis"),
-    "summary.xlsx": (("openpyxl",), "report"),
+    "summary.xlsx": (("xlsxwriter",), "report"),
     "report.html": (("geopandas", "pyogrio", "matplotlib"), "report"),
 }
 
