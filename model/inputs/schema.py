@@ -293,7 +293,7 @@ def _setting(read):
 
 
 class SolverConfig(Strict):
-    name: str = "highs"
+    name: Annotated[str, _setting(settings.solver_name)] = "highs"
     mip_rel_gap: Annotated[float, _setting(settings.gap)] = 0.01  # a fraction: 0.05 is 5 %
     time_limit_s: Annotated[float, _setting(settings.seconds)] = 600.0
     threads: Annotated[int, _setting(settings.threads)] = 2
