@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 from yaml.composer import ComposerError
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ruimtepuzzel.model.errors import InputError, clipped, quoted
@@ -52,6 +53,12 @@ class LimitedLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):  # an alias of a list or mapping still being composed is one inside itself
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None and id(node) not in self._sizes:
+                raise LimitExceeded(None, None, f"the alias *{clipped(event.anchor, 40)} refers to the list or mapping "
+                                    "it is in (a recursive alias)", event.start_mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -70,11 +77,7 @@ class LimitedLoader(yaml.SafeLoader):
         children = node.value if isinstance(node, SequenceNode) else [c for pair in node.value for c in pair]
         size = 1
         for child in children:
-            known = self._sizes.get(id(child))
-            if known is None:  # an alias of a list or mapping that is still being composed
-                raise LimitExceeded(None, None, "an alias refers to the list or mapping it is in (a recursive alias)",
-                                    child.start_mark)
-            size += known
+            size += self._sizes[id(child)]  # composed before its parent (a recursive alias is refused above)
         if size > MAX_VALUES:
             raise LimitExceeded(None, None, f"aliases expand this to more than {MAX_VALUES:,} values "
                                 "(an alias bomb?); write the values out, or use fewer aliases", node.start_mark)
