@@ -1,6 +1,6 @@
 """Name and write a run folder atomically (docs/results.md): the one place that does.
 
-Everything is written into a hidden sibling folder (``.partial-<name>-<pid>``), then
+Everything is written into a hidden sibling folder (``.partial-<name>-<token>-<pid>``), then
 moved into place with one rename; a failed or interrupted run (an error, Ctrl-C,
 SIGTERM) removes that hidden folder and leaves nothing, and one killed outright
 (SIGKILL) leaves only the hidden folder, which the next run beside it removes and
@@ -23,8 +23,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import resource
+import secrets
 import shutil
 import signal
+import sqlite3
 import threading
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,7 +38,7 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from ruimtepuzzel.model.errors import InputError, WriteError
+from ruimtepuzzel.model.errors import InputError, WriteError, clipped
 
 PARTIAL_PREFIX = ".partial-"
 
@@ -51,6 +54,33 @@ def default_run_dir(root: Path, instance: str, scenario: str | None) -> Path:
 def reason(exc: OSError) -> str:
     """An OSError in words: 'No space left on device', 'File too large'…"""
     return exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc)) or type(exc).__name__
+
+
+WRITERS = ("pyogrio", "fiona")  # GDAL's writers report a failed write as their own errors, not as OSError
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """An error a writer raises when the file system refuses (OSError; SQLite's and GDAL's own errors)."""
+    return isinstance(exc, (OSError, sqlite3.Error)) or type(exc).__module__.split(".")[0] in WRITERS
+
+
+def failure_reason(exc: BaseException, folder: Path, sizes: dict[str, int]) -> str:
+    """Why a write failed, in words. GDAL and SQLite hide the cause (EFBIG reads "no such table"): a file that
+    reached the process's file-size limit (within the largest SQLite page, 64 kB), or a file system with no space
+    left, is named as such.
+    ``sizes``: the size of each file the failed step left."""
+    if isinstance(exc, OSError):
+        return reason(exc)
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY and any(size > limit - 65536 for size in sizes.values()):  # within a page of it
+        return f"{os.strerror(errno.EFBIG)} (the file-size limit is {limit:,} bytes)"
+    try:
+        space = os.statvfs(folder)
+        if space.f_bavail == 0:
+            return os.strerror(errno.ENOSPC)
+    except OSError:
+        pass
+    return f"{type(exc).__name__}: {clipped(' '.join(str(exc).split()), 160)}"
 
 
 def write_error(exc: OSError, what: str) -> WriteError:
@@ -104,7 +134,7 @@ class Staging:
         if not self.unique and out.exists():
             raise InputError(f"{out}: the run folder exists already; --out must name a new folder")
         self.made = [p for p in [out.parent, *out.parent.parents] if not p.exists()]  # deepest first
-        tmp = out.parent / f"{PARTIAL_PREFIX}{out.name}-{os.getpid()}"
+        tmp = out.parent / f"{PARTIAL_PREFIX}{out.name}-{secrets.token_hex(4)}-{os.getpid()}"  # two runs of one process too
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_partials(out.parent)
@@ -168,16 +198,20 @@ class Staging:
         return target
 
     def write(self, name: str, write: Callable[[Path], None]) -> bool:
-        """``write(tmp / name)``; on an OSError (a full disk, a file-size limit) remove every file it left, record
-        why in :attr:`failed` and return False, so the outputs that can be written still are."""
+        """``write(tmp / name)``; when the file system refuses (a full disk, a file-size limit: :func:`is_write_failure`)
+        remove every file it left, record why in :attr:`failed` and return False, so the outputs that can be written
+        still are. Any other error propagates."""
         before = set(os.listdir(self.tmp))
         try:
             write(self.tmp / name)
-        except OSError as exc:
-            for left in set(os.listdir(self.tmp)) - before:
-                path = self.tmp / left
+        except Exception as exc:
+            if not is_write_failure(exc):
+                raise
+            left = {p: (self.tmp / p) for p in set(os.listdir(self.tmp)) - before}
+            sizes = {p: path.stat().st_size for p, path in left.items() if path.is_file()}
+            for path in left.values():
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-            self.failed[name] = reason(exc)
+            self.failed[name] = failure_reason(exc, self.tmp, sizes)
             return False
         if name not in self.written:
             self.written.append(name)
