@@ -1,8 +1,9 @@
 """ruimtepuzzel command line (docs/cli.md).
 
 Exit codes: 0 solved (optimal or within gap, or the best allocation at the time
-limit), 1 input error (a command-line usage error included), 2 infeasible hard
-constraints (with a diagnosis), 3 time limit without a feasible solution; ``sweep``
+limit), 1 input error (a command-line usage error and a failure to write included),
+2 infeasible hard constraints (with a diagnosis), 3 time limit without a feasible
+solution, 130 interrupted (Ctrl-C or SIGTERM; nothing half-written is left); ``sweep``
 exits 4 when some scenarios failed.
 
 Option values are read by :mod:`model.inputs.settings`, the one place that checks run
@@ -26,9 +27,41 @@ def _progress(quiet: bool):
     return silent if quiet else Progress()
 
 
+LONGEST_LINE = 1000  # an error line longer than this is cut: a last guard against a hostile value echoed whole
+
+
 def _fail(exc) -> None:
-    click.echo(f"error: {exc}" if exc.exit_code == 1 else str(exc), err=True)
+    from ruimtepuzzel.model.errors import clipped
+
+    text = "\n".join(clipped(line, LONGEST_LINE) for line in str(exc).splitlines())
+    click.echo(f"error: {text}" if exc.exit_code == 1 else text, err=True)
     sys.exit(exc.exit_code)
+
+
+INTERRUPTED = 130
+INTERRUPTED_MESSAGE = "interrupted: stopped before the end; nothing half-written was left (a run folder appears only when complete)"
+
+
+def _terminate(signum, frame):
+    """SIGTERM ends a run as Ctrl-C does: cleaned up, exit 130."""
+    raise KeyboardInterrupt
+
+
+class _NoSolverTraceback:
+    """Drop Pyomo's warning with a traceback about a solver it cannot create; the one-line error says it instead."""
+
+    @staticmethod
+    def filter(record) -> bool:
+        return not str(record.msg).startswith("Failed to create solver")
+
+
+def _guard_process() -> None:
+    import logging
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
+    logging.getLogger("pyomo.opt").addFilter(_NoSolverTraceback)
 
 
 class Setting(click.ParamType):
@@ -58,6 +91,7 @@ def _settings():
         "points": Setting("integer", settings.points),
         "workers": Setting("integer", settings.workers),
         "year": Setting("year", settings.whole(1990, 2100)),
+        "solver": Setting("solver", settings.solver_name),
     }
 
 
@@ -74,13 +108,20 @@ class Commands(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        _guard_process()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:  # UsageError, BadParameter, NoSuchOption, …
             exc.show()
             sys.exit(1)
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
+        except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C (and our SIGTERM) into Abort
+            click.echo(INTERRUPTED_MESSAGE, err=True)
+            sys.exit(INTERRUPTED)
+        except OSError as exc:  # a failure to read or write that no command turned into its own message
+            from ruimtepuzzel.model.outputs.run_folder import reason
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{reason(exc)}", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -109,7 +150,7 @@ def main():
 @click.option("--out", type=click.Path(path_type=Path), help="The run folder itself (must not exist yet).")
 @click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit in seconds (> 0).")
 @click.option("--gap", type=SETTING["gap"], help="Relative MIP gap, a fraction in [0, 1) (0.05 is 5 %); 0 asks for a proven optimum.")
-@click.option("--solver", help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
+@click.option("--solver", type=SETTING["solver"], help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
 @click.option("--threads", type=SETTING["threads"], help="Solver threads (0: automatic).")
 @click.option("--seed", type=SETTING["seed"], help="Solver random seed.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
@@ -392,11 +433,11 @@ def validate(instance, scenario, as_json):
 @main.command("instances")
 def instances_cmd():
     """List the built-in instances (to name in solve, validate, sweep…) and their scenarios."""
-    import yaml
+    from ruimtepuzzel.model.inputs.config import read_yaml
 
     for name in builtin_names():
         folder = INSTANCES / name
-        description = (yaml.safe_load((folder / "instance.yaml").read_text()) or {}).get("description") or ""
+        description = read_yaml(folder / "instance.yaml", by_spelling=True).get("description") or ""
         scenarios = sorted(p.stem for p in (folder / "scenarios").glob("*.yaml"))
         click.echo(f"{name}{' (default)' if name == DEFAULT_INSTANCE else ''}: {' '.join(str(description).split())}")
         if scenarios:

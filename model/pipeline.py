@@ -18,8 +18,9 @@ from ruimtepuzzel import solvers
 from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
-from ruimtepuzzel.model.errors import InfeasibleError, InputError
+from ruimtepuzzel.model.errors import InfeasibleError, InputError, WriteError
 from ruimtepuzzel.model.formulation import formulate, objectives
+from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
 from ruimtepuzzel.model.outputs import numbers as fmt
@@ -73,6 +74,7 @@ class Run:
         times: seconds per step (load, preprocess, build, transfer, solve, extract, duals, write).
         duals: the shadow prices (``duals.csv``), or None when they could not be computed.
         rule_costs: with ``--rule-costs``, the cost of each hard rule (``rule_costs.csv``).
+        duals_note: why ``duals`` is None, in words (the manifest's ``shadow_prices_note``).
         aggregation: with ``solver.aggregate``, units, classes, columns and rows before and after.
     """
 
@@ -88,6 +90,7 @@ class Run:
     duals: Optional[pd.DataFrame] = None
     rule_costs: Optional[pd.DataFrame] = None
     aggregation: Optional[dict] = None
+    duals_note: Optional[str] = None  # why there are no shadow prices, when there are none
 
 
 def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None) -> Run:
@@ -132,12 +135,29 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     t = time.perf_counter()
     dual = fixed_integer_duals(solved, result.values, min(opts.time_limit_s, 120.0))
     prices = duals.shadow_prices(prep, solved, dual["duals"], dual["activity"]) if dual["duals"] is not None else None
-    if prices is None:
-        progress(f"warning: no shadow prices ({dual['message']})")
+    note = None if prices is not None else no_prices_reason(dual["message"])
+    if note is not None:
+        progress(f"warning: no shadow prices: {note}; duals.csv is empty")
     times["duals"] = time.perf_counter() - t
-    run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices)
+    run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices, duals_note=note)
     run.aggregation = agg.summary() if agg is not None else None
     return run
+
+
+NO_PRICES = {  # the fixed-integer LP's end (HiGHS's model status, or the worker's) -> why there are no shadow prices
+    "Empty": "with the allocation fixed, no constraint that has a price (demand floors and ceilings, balance, resource "
+             "caps) keeps a continuous variable (a shortfall, a slack or a divisible share), so there is no LP left to price them",
+    "Infeasible": "the LP with the allocation fixed is infeasible at the solver's tolerances (the allocation meets "
+                  "the rows only within the MIP's tolerance)",
+    "Time limit reached": "the LP with the allocation fixed did not finish within its time limit",
+    "the dual solve was killed": "the LP with the allocation fixed did not finish within its time limit (it was stopped)",
+    "the dual solve failed": "the LP with the allocation fixed ended without an answer (the solver process failed)",
+}
+
+
+def no_prices_reason(message: str) -> str:
+    """Why a run has no shadow prices, in words (``message``: how the fixed-integer LP ended)."""
+    return NO_PRICES.get(message, f"the LP with the allocation fixed ended as {message!r}, not optimal")
 
 
 def solved_line(result: SolveResult, solve_s: float) -> str:
@@ -181,9 +201,15 @@ def solve_instance(
     with_rule_costs: bool = False,
     with_report: bool = False,
 ) -> Run:
-    """Solve an instance folder and write its run folder atomically (nothing on failure)."""
+    """Solve an instance folder and write its run folder atomically (nothing on failure).
+
+    Raises InputError (bad input), InfeasibleError (with the diagnosis, written to the run folder),
+    NoSolutionError, and WriteError when an output could not be written: the outputs that could be
+    written are kept in the run folder (the allocation first; the manifest lists what failed).
+    """
     if out is not None and Path(out).exists():  # said before the instance is loaded, not after
         raise InputError(f"{out}: the run folder exists already; --out must name a new folder")
+    solver = settings.checked("--solver", settings.solver_name, solver)
     times = {}
     begin(progress, f"loading {folder}…")
     t = time.perf_counter()
@@ -195,33 +221,31 @@ def solve_instance(
         progress(f"read {instance.dialect.describe()}")
     opts = solve_options(instance, solver, time_limit, gap, threads, seed)
     solvers.check_available(opts.solver)  # before any folder is made
-    out = Path(out) if out else results.default_run_dir(Path(results_root), instance.name, scenario)
+    stage = results.staging(out or results.default_run_dir(Path(results_root), instance.name, scenario), unique=out is None)
     skipped = skipped_outputs(with_report)
     for reason in skipped.values():
         progress(f"skipped: {reason}")
-    infeasible = None
-    with results.staging(out) as tmp:
+    infeasible = run = None
+    with stage as tmp:
         opts.log_path = tmp / "solver.log"
         try:
             run = compute(instance, opts, progress, times)
         except InfeasibleError as exc:
             infeasible = exc
-            _write_infeasible(exc, instance, opts, overrides, times, tmp)
+            _write_infeasible(exc, instance, opts, overrides, times, stage)
         else:
             if with_rule_costs:
                 costs = rule_costs(instance, run.result.objective, run.summary, lambda inst: compute(inst, opts_for_variants(opts)),
                                    overrides, progress)
-                results.write_csv(costs, tmp / "rule_costs.csv")
+                stage.write("rule_costs.csv", lambda path: results.write_csv(costs, path))
                 run.rule_costs = costs
             begin(progress, "writing the result files…")
-            _write_solution(run, opts, overrides, times, tmp, skipped)
-            if with_report and "report.html" not in skipped:
-                from ruimtepuzzel.model.outputs.report import write_report
-
-                begin(progress, "writing the report and maps…")
-                t = time.perf_counter()
-                write_report(tmp, instance)
-                progress(f"report: report.html, factsheets.html and maps ({fmt.seconds(time.perf_counter() - t)})")
+            _write_solution(run, opts, overrides, times, stage, skipped, with_report, progress)
+        if "allocation.csv" in stage.failed or (infeasible is not None and "infeasibility.txt" in stage.failed):
+            raise _lost(stage, run, infeasible)  # nothing worth keeping: the staged folder is removed
+    out = stage.out
+    if stage.failed:
+        raise _kept(stage, run, infeasible)
     if infeasible is not None:
         raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
     run.out = out
@@ -229,57 +253,114 @@ def solve_instance(
     return run
 
 
+def _outcome(run: Optional[Run], infeasible) -> str:
+    if infeasible is not None:
+        return "the instance is infeasible"
+    return f"the solve finished ({run.result.status}, objective {fmt.objective(run.result.objective)})"
+
+
+def _failures(stage) -> str:
+    reasons = sorted(set(stage.failed.values()))
+    return f"could not write {', '.join(stage.failed)} ({'; '.join(reasons)})"
+
+
+def _lost(stage, run: Optional[Run], infeasible) -> WriteError:
+    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run, infeasible)}, but nothing was kept")
+
+
+def _kept(stage, run: Optional[Run], infeasible) -> WriteError:
+    listed = "; manifest.json lists what is missing" if "manifest.json" in stage.written else ""
+    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run, infeasible)} and "
+                      f"{', '.join(stage.written)} were kept there{listed}")
+
+
 def opts_for_variants(opts: SolveOptions) -> SolveOptions:
     return dataclasses.replace(opts, log_path=None)
 
 
-def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, tmp: Path, skipped: dict) -> None:
-    """The run's tables and manifest; the optional outputs in ``skipped`` (see :func:`skipped_outputs`) are left out.
+def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, stage, skipped: dict,
+                    with_report: bool = False, progress: Callable[[str], None] = lambda msg: None) -> None:
+    """The run's tables, report and manifest, each written by ``stage.write`` (the allocation first, the manifest last,
+    listing in ``failed_outputs`` what a full disk or a file-size limit kept from being written); the optional outputs
+    in ``skipped`` (see :func:`skipped_outputs`) are left out.
 
     Codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…).
     """
     t = time.perf_counter()
     config = run.instance.config
     allocation = with_names(run.allocation, config)
-    results.write_csv(allocation, tmp / "allocation.csv")
-    if "allocation.gpkg" not in skipped:
-        geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
-        results.write_allocation_gpkg(allocation, geometry, config.crs, tmp / "allocation.gpkg")
-        labels = {k: config.claim_name(k) for k in config.claims}
-        styles.add_qgis_style(tmp / "allocation.gpkg", "allocation", labels, {k for k, c in config.claims.items() if c.stacking})
+    stage.write("allocation.csv", lambda path: results.write_csv(allocation, path))
     summary = with_names(run.summary, config)
-    results.write_csv(summary, tmp / "summary.csv")
+    stage.write("summary.csv", lambda path: results.write_csv(summary, path))
+    if "allocation.gpkg" not in skipped:
+        def gpkg(path: Path) -> None:
+            geometry = run.instance.geometry_of(run.allocation.attrs.get("unit_index", np.empty(0, np.int64)))
+            results.write_allocation_gpkg(allocation, geometry, config.crs, path)
+            labels = {k: config.claim_name(k) for k in config.claims}
+            styles.add_qgis_style(path, "allocation", labels, {k for k, c in config.claims.items() if c.stacking},
+                                  divisible={k for k, c in config.claims.items() if c.divisible})
+
+        stage.write("allocation.gpkg", gpkg)
     transformed = with_names(extract.transformation(run.prep, run.allocation), config)
-    results.write_csv(transformed, tmp / "transformation.csv")
+    stage.write("transformation.csv", lambda path: results.write_csv(transformed, path))
     rules = with_names(run.prep.exclusions[RULES_COLUMNS], config)
-    results.write_csv(rules, tmp / "rules.csv")
+    stage.write("rules.csv", lambda path: results.write_csv(rules, path))
     prices = with_names(run.duals if run.duals is not None else pd.DataFrame(columns=duals.COLUMNS), config)
-    results.write_csv(prices, tmp / "duals.csv")
+    stage.write("duals.csv", lambda path: results.write_csv(prices, path))
     sheets = {"summary": summary, "transformation": transformed, "rules": rules, "duals": prices}
     if run.rule_costs is not None:
         sheets["rule_costs"] = with_names(run.rule_costs, config)
     run.manifest = manifest_of(run, opts, overrides)
     run.manifest["skipped_outputs"] = skipped
+    if run.duals_note is not None:
+        run.manifest["shadow_prices_note"] = run.duals_note
     if "summary.xlsx" not in skipped:
-        write_workbook(sheets, tmp / "summary.xlsx", run.manifest)
+        stage.write("summary.xlsx", lambda path: write_workbook(sheets, path, run.manifest))
     times["write"] = time.perf_counter() - t
     run.manifest["times_s"]["write"] = round(times["write"], 4)
-    results.write_manifest(run.manifest, tmp / "manifest.json")
+    _write_manifest(run.manifest, stage)
+    if with_report and "report.html" not in skipped and "manifest.json" not in stage.failed:
+        from ruimtepuzzel.model.outputs.report import write_report
+
+        begin(progress, "writing the report and maps…")
+        t = time.perf_counter()
+        if stage.write("report.html", lambda path: write_report(path.parent, run.instance)):
+            progress(f"report: report.html, factsheets.html and maps ({fmt.seconds(time.perf_counter() - t)})")
+        else:
+            _write_manifest(run.manifest, stage)  # again, now listing the report among the failed outputs
 
 
-def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptions, overrides, times: dict, tmp: Path) -> None:
-    """An infeasible run keeps its diagnosis: infeasibility.txt, rules.csv, the manifest and the solver log."""
-    (tmp / "infeasibility.txt").write_text(str(exc) + "\n")
-    if not hasattr(exc, "context"):  # found in preprocessing (a locked pair on excluded land): nothing was built
-        results.write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": instance.scenario,
-                                "status": "infeasible", "infeasibility": str(exc).splitlines()}, tmp / "manifest.json")
+def _write_manifest(manifest: dict, stage) -> None:
+    """The manifest, last: with ``failed_outputs`` (file → why) when some output could not be written."""
+    if stage.failed:
+        manifest["failed_outputs"] = dict(stage.failed)
+    stage.write("manifest.json", lambda path: results.write_manifest(manifest, path))
+
+
+def _write_infeasible(exc: InfeasibleError, instance: Instance, opts: SolveOptions, overrides, times: dict, stage) -> None:
+    """An infeasible run keeps its diagnosis: infeasibility.txt, rules.csv, the solver log and the manifest.
+
+    A conflict found before any model was built (a locked pair on land a hard rule excludes) gets a
+    solver.log that says no solve was run, and why."""
+    stage.write("infeasibility.txt", lambda path: path.write_text(str(exc) + "\n"))
+    if not hasattr(exc, "context"):  # found in preprocessing: nothing was built or solved
+        exclusions = getattr(exc, "exclusions", None)
+        rules = exclusions[RULES_COLUMNS] if exclusions is not None else pd.DataFrame(columns=RULES_COLUMNS)
+        stage.write("rules.csv", lambda path: results.write_csv(with_names(rules, instance.config), path))
+        stage.write("solver.log", lambda path: path.write_text(
+            "No solve was run: the conflict below was found while the allocated pairs were prepared, before any model\n"
+            "was built, and no allocation can satisfy the hard constraints while it stands (see infeasibility.txt).\n\n"
+            + str(exc) + "\n"))
+        _write_manifest({"instance": instance.name, "instance_hash": instance.content_hash(), "scenario": instance.scenario,
+                         "status": "infeasible", "solver": {"name": opts.solver, "message": "no solve was run"},
+                         "infeasibility": str(exc).splitlines()}, stage)
         return
     prep, problem, result = exc.context
-    results.write_csv(prep.exclusions[RULES_COLUMNS], tmp / "rules.csv")
+    stage.write("rules.csv", lambda path: results.write_csv(prep.exclusions[RULES_COLUMNS], path))
     run = Run(instance, prep, problem, result, pd.DataFrame(), pd.DataFrame(), manifest={}, times=times)
     manifest = manifest_of(run, opts, overrides)
     manifest["infeasibility"] = str(exc).splitlines()
-    results.write_manifest(manifest, tmp / "manifest.json")
+    _write_manifest(manifest, stage)
 
 
 def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[str] = None, out: Optional[Path] = None,
@@ -290,7 +371,6 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     person must read with it (the metrics do not conflict; which points are not on the front and why)."""
     from ruimtepuzzel.model.analysis import pareto
 
-    from ruimtepuzzel.model.inputs import settings
 
     points = settings.checked("--points", settings.points, points)
     if x == y:
@@ -307,13 +387,14 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     problem = formulate(prep)
     for name in (x, y):  # an unknown metric is refused before any folder is made
         pareto.metric(prep, problem, name)
-    out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
+    stage = results.staging(out or results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario),
+                            unique=out is None)
     watch = solver_watch(progress)
 
     def solve_point(prob):
         return solvers.solve(prob, dataclasses.replace(opts, log_path=None), watch=watch)
 
-    with results.staging(out) as tmp:
+    with stage as tmp:
         found = pareto.front(prep, problem, x, y, points, solve_point, progress)
         mx, my = pareto.metric(prep, problem, x), pareto.metric(prep, problem, y)
         results.write_csv(found.table, tmp / "pareto.csv")
@@ -328,5 +409,5 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
                                 "solver": opts.solver, "mip_rel_gap": opts.mip_rel_gap,
                                 "skipped_outputs": {"pareto.png": unplotted} if unplotted else {}}, tmp / "manifest.json")
     found.table.attrs["notes"] = found.notes
-    progress(f"wrote {out}")
-    return found.table, out
+    progress(f"wrote {stage.out}")
+    return found.table, stage.out

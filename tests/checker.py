@@ -57,20 +57,19 @@ def rule_matches(value, op, target) -> bool:
 
 
 def _distance(ez, category: str) -> float:
-    """The guideline distance of a category, matched by spelling or, failing that, by number ("5.0" is "5")."""
+    """The guideline distance of a category, matched by spelling or, failing that, with a whole number's trailing
+    ".0" dropped ("5.0" is "5"; "4.10" is not "4.1")."""
     if category in ez.distance_m:
         return ez.distance_m[category]
-    same = [d for k, d in ez.distance_m.items() if _number(k) is not None and _number(k) == _number(category)]
+
+    def bare(text: str) -> str:
+        text = str(text).strip()
+        return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+
+    same = [d for k, d in ez.distance_m.items() if bare(k) == bare(category)]
     if len(same) != 1:
         raise KeyError(category)
     return same[0]
-
-
-def _number(text):
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
 
 
 def _fail(problems: list, msg: str) -> None:

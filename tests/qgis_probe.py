@@ -5,7 +5,8 @@ Runs with the system Python that has Debian's python3-qgis (not the project's ve
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py FILE.gpkg LAYER OUT.png
 
 Prints one JSON object: whether the layer is valid, its feature count, the renderer type
-and, for a categorised renderer, its attribute and each category's value, label and colour.
+and, for a categorised renderer, its attribute and each category's value, label and colour, the
+data-defined fill colour of the categories that have one, and whether labels are on (with their expression).
 """
 import json
 import os
@@ -13,7 +14,7 @@ import sys
 
 
 def main(path: str, layer_name: str, png: str) -> None:
-    from qgis.core import QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsVectorLayer
+    from qgis.core import QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsSymbolLayer, QgsVectorLayer
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
@@ -27,6 +28,16 @@ def main(path: str, layer_name: str, png: str) -> None:
         out["attribute"] = renderer.classAttribute()
         out["categories"] = [{"value": c.value(), "label": c.label(), "colour": c.symbol().color().name()}
                              for c in renderer.categories()]
+        fill = {}  # category -> the expression of a data-defined fill colour (a divisible claim's share)
+        for c in renderer.categories():
+            prop = c.symbol().symbolLayer(0).dataDefinedProperties().property(QgsSymbolLayer.PropertyFillColor)
+            if prop.isActive():
+                fill[c.value()] = prop.expressionString()
+        out["fill_expressions"] = fill
+    if layer.isValid():
+        labeling = layer.labeling()
+        out["labels"] = bool(layer.labelsEnabled() and labeling is not None)
+        out["label_expression"] = labeling.settings().fieldName if out["labels"] else None
     if layer.isValid():
         settings = QgsMapSettings()
         settings.setLayers([layer])

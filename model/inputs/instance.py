@@ -125,7 +125,7 @@ def load_instance(folder, scenario: Optional[str] = None, overrides: Optional[di
         raise InputError(f"{source}: crs: not a valid CRS (value: {config.crs!r})") from None
     if not crs.is_projected:
         raise InputError(f"{source}: crs: {config.crs!r} is not a projected CRS in metres (distances are in metres)")
-    path = units_path(folder, config)
+    path = units_path(folder, config, source)
     units, geometry, grid, dialect = read_units(path, config)
     files.append(path)
     normalise_units(config, units)

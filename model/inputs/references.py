@@ -7,8 +7,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ruimtepuzzel.model.errors import InputError
-from ruimtepuzzel.model.inputs.schema import NATIONAL, InstanceConfig, Rule, match_category
+from ruimtepuzzel.model.errors import InputError, quoted
+from ruimtepuzzel.model.inputs.schema import NATIONAL, InstanceConfig, Rule, match_category, unknown_category
 from ruimtepuzzel.model.inputs.table import Dialect
 from ruimtepuzzel.model.inputs.units import BOOLEAN, NUMBER, TEXT, referenced_code_columns
 from ruimtepuzzel.model.inputs.values import Refused, number_or_none, read_number, read_rule_flag, spelled, spells_boolean_word
@@ -24,7 +24,7 @@ def column_kind(col: pd.Series) -> str:
 
 
 def _shown(value) -> str:
-    return spelled(value) if not isinstance(value, str) else repr(value)
+    return spelled(value) if not isinstance(value, str) else quoted(value)
 
 
 def rule_value(config: InstanceConfig, units: pd.DataFrame, rule: Rule, dialect: Optional[Dialect] = None,
@@ -75,6 +75,9 @@ def rule_value(config: InstanceConfig, units: pd.DataFrame, rule: Rule, dialect:
     if rule.attr in referenced_code_columns(config):
         ez = config.env_zoning
         if ez is not None and rule.attr == ez.existing_category_attr:
+            if not ez.knows(text):
+                raise InputError(f"{where}: column {rule.attr!r} holds environmental categories, and "
+                                 f"{unknown_category(text, ez.distance_m)}")
             return ez.category(text)
         return text
     if number_or_none(text) is not None:  # a number against text: refused if some cells are numbers (n.v.t. among 0/1)
@@ -104,7 +107,8 @@ def _near_spelling(code: str, codes, path: Path, where: str) -> str:
 
 def _need_column(units: pd.DataFrame, col: str, where: str, path: Path) -> None:
     if col not in units.columns:
-        raise InputError(f"{where} refers to column '{col}', which {path.name} does not have; columns: {sorted(units.columns)}")
+        raise InputError(f"{where} refers to column {quoted(col)}, which {path.name} does not have; "
+                         f"columns: {quoted(sorted(units.columns), 400)}")
 
 
 def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path: Path, source: str,
@@ -122,11 +126,11 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
 
     def claim_ok(name: str, where: str) -> None:
         if name not in claims:
-            raise InputError(f"{source}: {where}: unknown claim {name!r}; claims are {sorted(claims)}")
+            raise InputError(f"{source}: {where}: unknown claim {quoted(name)}; claims are {quoted(sorted(claims), 400)}")
 
     def level_ok(level: str, where: str) -> None:
         if level not in levels:
-            raise InputError(f"{source}: {where}: unknown region level {level!r}; levels are {sorted(levels)}")
+            raise InputError(f"{source}: {where}: unknown region level {quoted(level)}; levels are {quoted(sorted(levels), 400)}")
 
     for level in config.regions:
         _need_column(units, level, f"{source}: regions", units_path)
@@ -148,18 +152,15 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         if claim.env_category is not None:
             if config.env_zoning is None:
                 raise InputError(f"{where}.env_category: {claim.env_category!r} given but there is no env_zoning section")
-            if config.env_zoning.category(claim.env_category) not in config.env_zoning.distance_m:
-                raise InputError(
-                    f"{where}.env_category: category {claim.env_category!r} has no distance in env_zoning.distance_m "
-                    f"(categories: {sorted(config.env_zoning.distance_m)})"
-                )
+            if not config.env_zoning.knows(claim.env_category):
+                raise InputError(f"{where}.env_category: {unknown_category(claim.env_category, config.env_zoning.distance_m)}")
 
     for i, d in enumerate(config.demand):
         where = f"demand[{i}]"
         claim_ok(d.claim, where)
         level_ok(d.level, where)
         if d.level != NATIONAL and d.region not in region_codes(d.level):
-            raise InputError(f"{source}: {where}: unknown region {d.region!r} at level {d.level!r}"
+            raise InputError(f"{source}: {where}: unknown region {quoted(d.region)} at level {d.level!r}"
                              f"{_near_spelling(d.region, region_codes(d.level), units_path, f'column {d.level!r}')}")
         if d.measure:
             _need_column(units, d.measure, f"{source}: {where}.measure", units_path)
@@ -185,13 +186,14 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
         ez = config.env_zoning
         if ez.existing_category_attr:
             _need_column(units, ez.existing_category_attr, f"{source}: env_zoning.existing_category_attr", units_path)
-            cats = set(pd.unique(units[ez.existing_category_attr].dropna()))
-            unknown = sorted(cats - set(ez.distance_m))
+            col = units[ez.existing_category_attr]
+            unknown = sorted(c for c in pd.unique(col.dropna()) if not ez.knows(c))
             if unknown:
-                raise InputError(
-                    f"{units_path}: column '{ez.existing_category_attr}' has categories {unknown} "
-                    f"with no distance in env_zoning.distance_m"
-                )
+                i = int(np.flatnonzero((col == unknown[0]).to_numpy())[0])
+                line = dialect.where(i) if dialect is not None else f"unit_id {quoted(units['unit_id'].iloc[i])}"
+                more = f" ({len(unknown)} unknown categories: {quoted(unknown, 200)})" if len(unknown) > 1 else ""
+                raise InputError(f"{units_path}: column {ez.existing_category_attr!r} {line}: "
+                                 f"{unknown_category(unknown[0], ez.distance_m)}{more}")
         if ez.sensitive_uses:
             _need_column(units, "current_use", f"{source}: env_zoning.sensitive_uses", units_path)
 
@@ -227,7 +229,7 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
     for i, lk in enumerate(config.locked):
         claim_ok(lk.claim, f"locked[{i}]")
         if lk.unit_id not in ids:
-            raise InputError(f"{source}: locked[{i}]: unknown unit_id {lk.unit_id!r}"
+            raise InputError(f"{source}: locked[{i}]: unknown unit_id {quoted(lk.unit_id)}"
                              f"{_near_spelling(lk.unit_id, ids, units_path, 'column unit_id')}")
         if (lk.unit_id, lk.claim) in seen:
             raise InputError(f"{source}: locked[{i}]: ({lk.unit_id!r}, {lk.claim!r}) is locked twice")

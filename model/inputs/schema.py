@@ -11,11 +11,13 @@ absent columns, unknown regions) need the units table and are checked in
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from ruimtepuzzel.model.errors import quoted
 from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.values import (
     Code, Count, Flag, Number, Refused, number_or_none, read_flag, read_number, spelled,
@@ -28,21 +30,38 @@ NATIONAL = "national"
 category_str = spelled  # the spelling of a code given as a Python value (kept for callers of the old name)
 
 
+_WHOLE_POINT_ZERO = re.compile(r"(\d+)\.0")
+
+
+def category_key(value: str) -> str:
+    """The category a spelling means: the spelling itself, except that a whole number written with a
+    trailing ``.0`` ("5.0", how a spreadsheet prints a 5) is that whole number ("5"). Nothing else is
+    read as a number: "4.10" is not "4.1", "05" is not "5"."""
+    text = str(value).strip()
+    whole = _WHOLE_POINT_ZERO.fullmatch(text)
+    return whole.group(1) if whole else text
+
+
 def same_category(a: str, b: str) -> bool:
-    """Categories compare by spelling, and a numeric spelling means the category of the same
-    number: "5.0" (how CSV writers print a 5) is "5", "4.10" is "4.1"."""
-    if a == b:
-        return True
-    x, y = number_or_none(a), number_or_none(b)
-    return x is not None and x == y
+    """Categories compare by :func:`category_key`: by spelling, "5.0" being "5" (the one place categories are compared)."""
+    return category_key(a) == category_key(b)
 
 
 def match_category(value: Optional[str], categories) -> Optional[str]:
-    """``value`` as spelled in ``categories`` when exactly one of them is the same category; else unchanged."""
+    """``value`` as spelled in ``categories`` when one of them is the same category; else unchanged."""
     if value is None or value in categories:
         return value
     same = [c for c in categories if same_category(value, c)]
     return same[0] if len(same) == 1 else value
+
+
+def unknown_category(value: str, categories) -> str:
+    """Why ``value`` is no category of ``categories`` (a hint when it spells the same number as one)."""
+    number = number_or_none(str(value))
+    alike = sorted(c for c in categories if number is not None and number_or_none(str(c)) == number)
+    hint = (f"; {quoted(value)} is not {', '.join(quoted(c) for c in alike)}: categories are compared as written "
+            "(only a trailing .0 of a whole number is dropped)") if alike else ""
+    return f"category {quoted(value)} has no distance in env_zoning.distance_m (categories: {sorted(categories)}){hint}"
 
 
 def repeated(values) -> list:
@@ -168,6 +187,10 @@ class EnvZoning(Strict):
         """The key of ``distance_m`` that is the same category as ``value`` ("5.0" → "5"), or ``value`` itself."""
         return match_category(value, self.distance_m)
 
+    def knows(self, value: str) -> bool:
+        """``value`` is a category of ``distance_m`` (by :func:`same_category`)."""
+        return self.category(value) in self.distance_m
+
     def distance_of(self, category: str) -> float:
         return self.distance_m[self.category(category)]
 
@@ -270,7 +293,7 @@ def _setting(read):
 
 
 class SolverConfig(Strict):
-    name: str = "highs"
+    name: Annotated[str, _setting(settings.solver_name)] = "highs"
     mip_rel_gap: Annotated[float, _setting(settings.gap)] = 0.01  # a fraction: 0.05 is 5 %
     time_limit_s: Annotated[float, _setting(settings.seconds)] = 600.0
     threads: Annotated[int, _setting(settings.threads)] = 2

@@ -7,9 +7,10 @@ is refused the same way as ``solve_instance(..., gap=5)`` and as ``solver:
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
-from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.errors import InputError, quoted
 from ruimtepuzzel.model.inputs.values import Refused, read_count, read_number, spelled
 
 
@@ -42,6 +43,18 @@ def whole(minimum: int, maximum: Optional[int] = None):
         return number
     read.__doc__ = f"a whole number, at least {minimum}" + (f" and at most {maximum}" if maximum is not None else "")
     return read
+
+
+SOLVER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+
+
+def solver_name(value: Any) -> str:
+    """A solver's name: ``highs``, ``pyomo-highs`` or a Pyomo solver name (cbc, glpk, gurobi_direct…): letters,
+    digits, ``-`` and ``_``. A path is refused: an instance file must not make the tool run a program of its choosing."""
+    if not isinstance(value, str) or not SOLVER_NAME.fullmatch(value.strip()):
+        raise Refused(f"{quoted(spelled(value))} is not a solver name (highs, pyomo-highs, or a Pyomo solver name "
+                      "such as cbc, glpk or gurobi: letters, digits, - and _)")
+    return value.strip()
 
 
 threads = whole(0)

@@ -18,12 +18,13 @@ import csv
 import gzip
 import io
 import re
+import unicodedata
 import zlib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.errors import InputError, quoted
 from ruimtepuzzel.model.inputs import cells as cl
 
 SEPARATORS = (",", ";", "\t", "|")
@@ -150,11 +151,11 @@ def _separator(path: Path, lines: list[str]) -> str:
 
 
 def _header(path: Path, line: str, sep: str) -> list[str]:
-    names = [n.strip() for n in next(csv.reader([line], delimiter=sep))]
+    names = [unicodedata.normalize("NFC", n.strip()) for n in next(csv.reader([line], delimiter=sep))]
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name and name in seen:
-            raise InputError(f"{path}: column {name!r} appears twice in the header (columns {seen[name] + 1} and {i + 1})")
+            raise InputError(f"{path}: column {quoted(name)} appears twice in the header (columns {seen[name] + 1} and {i + 1})")
         seen.setdefault(name, i)
     return names
 
@@ -248,7 +249,7 @@ def _named(path: Path, columns: list, names: list[str], dialect: Dialect) -> dic
         if filled.any():
             row = int(filled.argmax())
             raise InputError(f"{path}: column {i + 1} has no name in the header but {dialect.where(row)} holds "
-                             f"{cl.cell(col, row)!r}")
+                             f"{quoted(cl.cell(col, row))}")
     return out
 
 

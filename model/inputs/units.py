@@ -25,13 +25,15 @@ from pathlib import Path
 from typing import Optional
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.errors import InputError, quoted
 from ruimtepuzzel.model.inputs import cells as cl
+from ruimtepuzzel.model.inputs.paths import inside
 from ruimtepuzzel.model.inputs.schema import InstanceConfig
 from ruimtepuzzel.model.inputs.table import COMMA_NUMBER, POINT_NUMBER, SPACES, Cells, Dialect, decimal_mark, read_cells
 from ruimtepuzzel.model.inputs.values import CSV_FALSE, CSV_TRUE, spelled, spells_boolean_word
@@ -149,8 +151,8 @@ def _spells(pattern: str, text: str) -> bool:
 
 
 def _cell_error(path: Path, dialect: Dialect, col: str, row: int, cell: str, kind: str, why: str, ids=None) -> InputError:
-    unit = f" (unit_id {ids[row]!r})" if ids is not None and col != "unit_id" else ""
-    where = f"{path}: column {col!r} {dialect.where(row)}{unit}: {cell!r}"
+    unit = f" (unit_id {quoted(ids[row])})" if ids is not None and col != "unit_id" else ""
+    where = f"{path}: column {quoted(col)} {dialect.where(row)}{unit}: {quoted(cell)}"
     if kind == BOOLEAN:
         return InputError(f"{where} is not a boolean ({why}); write {BOOLEAN_SPELLINGS}")
     text = cell.strip()
@@ -279,6 +281,7 @@ def _read_gpkg_units(path: Path, crs: str) -> tuple[pd.DataFrame, np.ndarray]:
         raise InputError(f"{path}: layer 'units' is in {frame.crs.to_string()}, but instance.yaml says crs: {crs} (mixed CRS)")
     geometry = frame.geometry.to_numpy()
     units = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    units.columns = [unicodedata.normalize("NFC", c) if isinstance(c, str) else c for c in units.columns]
     return units.reset_index(drop=True), np.asarray(geometry)
 
 
@@ -297,12 +300,13 @@ def _check_geometry(path: Path, units: pd.DataFrame, geometry: np.ndarray) -> No
         )
 
 
-def units_path(folder: Path, config: InstanceConfig) -> Path:
+def units_path(folder: Path, config: InstanceConfig, source="instance.yaml") -> Path:
+    """The units file: ``units`` of instance.yaml, or the first of units.gpkg, units.csv, units.csv.gz; inside the folder."""
     if config.units:
-        return folder / config.units
+        return inside(folder, config.units, "units", source)
     for name in ("units.gpkg", "units.csv", "units.csv.gz"):
         if (folder / name).exists():
-            return folder / name
+            return inside(folder, name, "units (found by name)", source)
     raise InputError(f"{folder}: no units file (units.gpkg, units.csv or units.csv.gz), and instance.yaml names none under 'units'")
 
 
@@ -376,8 +380,10 @@ def read_units(path: Path, config: InstanceConfig) -> tuple[pd.DataFrame, Option
         rows = np.flatnonzero(repeated)
         first = ids.iloc[rows[0]]
         twin = rows[(ids.iloc[rows] == first).to_numpy()]
-        raise InputError(f"{path}: duplicate unit_id {first!r} on {dialect.where(int(twin[0]))} and {dialect.where(int(twin[1]))} "
-                         f"({int(ids.duplicated().sum())} duplicates)")
+        normal = "" if str(first).isascii() else " (ids are compared in Unicode normal form NFC: an accent typed as one " \
+                                                   "character and as a combining one is the same id)"
+        raise InputError(f"{path}: duplicate unit_id {quoted(first)} on {dialect.where(int(twin[0]))} and {dialect.where(int(twin[1]))} "
+                         f"({int(ids.duplicated().sum())} duplicates){normal}")
     area = units["area_ha"].to_numpy(float)
     bad = np.isnan(area) | (area <= 0)
     if bad.any():

@@ -12,9 +12,8 @@ library guesses:
 * **booleans** in YAML are true/false, yes/no, ja/nee, on/off, 1/0 in any case; in
   a units CSV true/false, 1/0, yes/no, ja/nee, j/n, waar/onwaar in any case.
 
-:func:`load_spelled` reads YAML with every plain scalar as its spelling (``null``,
-``~`` and an empty value stay None) and refuses a key given twice in one mapping.
-The schema (:mod:`.schema`) turns spellings into values with :data:`Number`,
+YAML files are read with every plain scalar as its spelling by :mod:`.yaml_reader`
+(``null``, ``~`` and an empty value stay None). The schema (:mod:`.schema`) turns spellings into values with :data:`Number`,
 :data:`Count`, :data:`Flag` and :data:`Code`; the units reader (:mod:`.units`) reads
 cells with the CSV sets below.
 """
@@ -22,9 +21,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BeforeValidator
 
 YAML_TRUE = frozenset({"true", "yes", "ja", "on", "1"})
@@ -111,9 +110,10 @@ def read_flag(value: Any) -> bool:
 
 
 def read_code(value: Any) -> str:
-    """A code keeps its spelling (stripped); a number given from Python is spelled without a trailing .0."""
+    """A code keeps its spelling (stripped, in Unicode normal form NFC); a number given from Python is spelled
+    without a trailing .0."""
     if isinstance(value, str):
-        text = value.strip()
+        text = unicodedata.normalize("NFC", value.strip())
         if not text:
             raise Refused("empty code")
         return text
@@ -170,42 +170,3 @@ Number = Annotated[float, BeforeValidator(_check(read_number))]
 Count = Annotated[int, BeforeValidator(_check(read_count))]
 Flag = Annotated[bool, BeforeValidator(_check(read_flag))]
 Code = Annotated[str, BeforeValidator(_check(read_code))]
-
-
-# --------------------------------------------------------------------------- YAML by spelling
-
-_KEPT_RESOLVERS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")
-
-
-class SpellingLoader(yaml.SafeLoader):
-    """A safe loader that resolves plain scalars to their spelling (no YAML 1.1 guessing of
-    octal, sexagesimal, booleans or floats); null and merge keys keep their meaning."""
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            first: dict = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    if key in first:
-                        raise yaml.constructor.ConstructorError(
-                            None, None, f"key {key!r} is given twice in this mapping (first on line {first[key]})",
-                            key_node.start_mark)
-                    first[key] = key_node.start_mark.line + 1
-                except TypeError:  # an unhashable key: the constructor reports it
-                    continue
-        return super().construct_mapping(node, deep=deep)
-
-
-SpellingLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag in _KEPT_RESOLVERS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    if any(tag in _KEPT_RESOLVERS for tag, _ in resolvers)
-}
-
-
-def load_spelled(text: str):
-    """YAML text with every plain scalar as a string (None for null)."""
-    return yaml.load(text, Loader=SpellingLoader)  # noqa: S506 - a SafeLoader subclass

@@ -78,7 +78,7 @@ def _heavy_categories(instance: Instance) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for k, c in instance.config.claims.items():
         if c.env_category is not None:
-            out.setdefault(c.env_category, []).append(k)
+            out.setdefault(instance.config.env_zoning.category(c.env_category), []).append(k)
     return out
 
 

@@ -13,7 +13,8 @@ Run on the prepared pairs, before any model is built:
 * **no net loss**: locked conversions of business-park land against the land on other
   uses eligible for work claims;
 * **locked plans**: two locked pairs closer than the zoning distance, locked area
-  above a ceiling, locked use above a resource cap (with every possible supply), and
+  above a ceiling (in a phased instance, the locks fixed by the ceiling's own period),
+  locked use above a resource cap (with every possible supply), and
   locked cost above the budget. These make the model infeasible (exit 2).
 
 Floors are soft, so the floor and balance findings are warnings; the locked findings
@@ -117,11 +118,16 @@ def locked_findings(prep: Prepared) -> list[Finding]:
     for h, s in z[both].to_numpy()[:10]:
         out.append(Finding("locked", True, f"locked {claims[h]} on unit {ids[units[h]]} and locked {claims[s]} on unit {ids[units[s]]} "
                                            "are closer than the zoning distance of the heavy claim's category"))
-    for d in prep.config.demand:
+    config = prep.config
+    lock_year = np.array([config.locked_period(lk) or 0 for lk in config.locked], dtype=np.int64)  # 0: one period
+    for d in config.demand:
         if d.upper is None:
             continue
+        # a ceiling holds for the state of its own period: only the locks fixed by then count (phasing)
+        held = np.zeros(len(pairs), bool)
+        held[locked[lock_year <= (config.demand_period(d) or 0)]] = True
         idx, coef = prep.demand_coefficients(d)
-        locked_rows = is_locked[idx]
+        locked_rows = held[idx]
         fixed = float(coef[locked_rows].sum())
         relief = float(coef[~locked_rows & (coef < 0)].sum())  # every unlocked pair that lowers the amount
         if fixed + relief > d.upper + 1e-9:

@@ -263,12 +263,18 @@ def prepare(instance: Instance) -> Prepared:
         pair_of[k][idx] = np.arange(start, start + len(idx))
         start += len(idx)
 
+    exclusions = _accounting(instance, filters, areas)
+    try:
+        locked = _locked(instance, pair_of, filters)
+    except InfeasibleError as exc:
+        exc.exclusions = exclusions  # what the hard rules removed, for the infeasible run's rules.csv
+        raise
     prep = Prepared(
         instance=instance, claims=claims, pairs=pairs, pair_of=pair_of,
-        exclusions=_accounting(instance, filters, areas),
+        exclusions=exclusions,
         zoning=_zoning_conflicts(instance, pair_of),
         site_edges=site_edges, site_reach_ha=site_reach,
-        locked_pairs=_locked(instance, pair_of, filters),
+        locked_pairs=locked,
         warnings=warnings,
         existing=existing,
         links=links(instance, existing, existing.any & ~fixed, pair_of),
