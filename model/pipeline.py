@@ -373,6 +373,7 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
 
 
     points = settings.checked("--points", settings.points, points)
+    solver = settings.checked("--solver", settings.solver_name, solver)
     if x == y:
         raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
     begin(progress, f"loading {folder}…")

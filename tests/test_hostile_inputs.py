@@ -167,6 +167,22 @@ def test_a_key_given_twice_with_a_long_name_is_cut(tmp_path):
     assert "given twice" in str(caught.value) and len(str(caught.value)) < 400
 
 
+def test_a_gzip_bomb_of_units_is_refused(tmp_path, monkeypatch):
+    """A units.csv.gz that expands far beyond what a CSV compresses to is refused, not read into memory."""
+    import gzip
+
+    from ruimtepuzzel.model.inputs import table
+
+    monkeypatch.setattr(table, "GZIP_FLOOR", 1024 * 1024)  # the floor scaled down, so the test stays small
+    folder = write_instance(tmp_path / "inst", {**BASE, "units": "units.csv.gz"}, row_units(2))
+    header = (folder / "units.csv").read_bytes()
+    (folder / "units.csv.gz").write_bytes(gzip.compress(header + b"0" * (20 * 1024 * 1024)))
+    message = error_of(folder)
+    assert "units.csv.gz" in message and "decompression bomb" in message
+    (folder / "units.csv.gz").write_bytes(gzip.compress(header))  # an ordinary file is read
+    assert len(load_instance(folder).units) == 2
+
+
 # --------------------------------------------------------------------------- Unicode normal forms
 
 NFC = unicodedata.normalize("NFC", "Súdwest-1")
