@@ -68,6 +68,19 @@ def test_two_solves_in_the_same_second_keep_both_runs(tmp_path, monkeypatch):
     assert not hidden(tmp_path)
 
 
+def test_two_solve_processes_at_once_both_keep_their_run(tmp_path):
+    """Two `solve` processes started together into the default results folder (the same second, most likely):
+    two complete run folders, whichever names they got."""
+    folder = tiny(tmp_path)
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "solve", str(folder), "--no-report", "--quiet"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes == [0, 0], [p.stderr.read() for p in procs]
+    runs = sorted((tmp_path / "results" / "test").iterdir())
+    assert len(runs) == 2 and all((run / "manifest.json").exists() for run in runs)
+    assert not hidden(tmp_path)
+
+
 def test_two_runs_finishing_with_one_name_never_overwrite(tmp_path):
     """Interleaved by hand: both stage, both finish; the second is moved beside the first, never onto it."""
     out = tmp_path / "results" / "inst" / "20261207T180000"
