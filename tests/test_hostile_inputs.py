@@ -348,3 +348,26 @@ def test_a_scenario_name_cannot_leave_the_scenarios_folder(tmp_path):
     (tmp_path / "secret.yaml").write_text("description: secret\n")
     message = error_of(folder, "../../secret")
     assert "--scenario" in message and "leaves the instance folder" in message
+
+
+# --------------------------------------------------------------------------- text that looks like a formula
+
+def test_text_starting_with_equals_stays_text_in_the_workbook(tmp_path):
+    """A region code or a claim label that starts with '=' is written to summary.xlsx as text, never as a
+    formula a spreadsheet would run."""
+    pytest.importorskip("openpyxl")
+    import zipfile
+
+    from ruimtepuzzel.model.pipeline import solve_instance
+
+    config = {"claims": {"housing": {"value_per_ha": 1, "label": '=HYPERLINK("http://example.invalid","x")'}},
+              "demand": [{"level": "province", "region": "=1+1", "claim": "housing", "min_ha": 1}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(2, region="=1+1"))
+    run = solve_instance(folder, out=tmp_path / "run", gap=0)
+    with zipfile.ZipFile(run.out / "summary.xlsx") as book:
+        sheets = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/")]
+    assert sheets and not any("<f>" in sheet for sheet in sheets)
+    import openpyxl
+
+    values = {c.value for ws in openpyxl.load_workbook(run.out / "summary.xlsx") for row in ws.iter_rows() for c in row}
+    assert "=1+1" in values

@@ -89,6 +89,14 @@ def _value(v):
     return v
 
 
+def _as_text(ws, row: int, values: list) -> None:
+    """Text that starts with '=' (an id, a code or a label from the instance) stays text: openpyxl would
+    write it as a formula, which a spreadsheet then runs when the workbook is opened."""
+    for j, v in enumerate(values, start=1):
+        if isinstance(v, str) and v.startswith("="):
+            ws.cell(row=row, column=j).data_type = "s"
+
+
 def _fit_widths(ws, frame_rows: list[list], headers: list[str]) -> None:
     from openpyxl.utils import get_column_letter
 
@@ -113,6 +121,7 @@ def _table_sheet(book, name: str, frame: pd.DataFrame) -> None:
         row = [v * s.scale if isinstance(v, float) and s.scale != 1.0 else v for v, s in zip(row, specs)]
         rows.append(row)
         ws.append(row)
+        _as_text(ws, ws.max_row, row)
         for j, s in enumerate(specs, start=1):
             number_format = s.number_format
             if number_format == MEASURED:
@@ -170,6 +179,7 @@ def _run_sheet(book, manifest: dict) -> None:
         cell.font = Font(bold=True)
     for label, value, number_format in run_rows(manifest):
         ws.append([label, _value(value)])
+        _as_text(ws, ws.max_row, [label, _value(value)])
         if number_format and value is not None:
             ws.cell(row=ws.max_row, column=2).number_format = number_format
     ws.freeze_panes = "A2"
