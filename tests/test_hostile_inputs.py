@@ -343,6 +343,16 @@ def test_a_symbolic_link_inside_the_folder_is_fine(tmp_path):
     assert len(load_instance(folder).units) == 2
 
 
+@pytest.mark.parametrize("name", ["../../outside", "/tmp/outside", ".hidden", "a\\b"])
+def test_an_instance_name_cannot_move_its_results_folder(tmp_path, name):
+    """The name names results/<name>/: a path there would write the run outside the results folder."""
+    folder = write_instance(tmp_path / "inst", BASE, row_units(2))
+    data = yaml.safe_load((folder / "instance.yaml").read_text())
+    (folder / "instance.yaml").write_text(yaml.safe_dump({**data, "name": name}))
+    message = error_of(folder)
+    assert "name" in message and "cannot name a results folder" in message
+
+
 def test_a_scenario_name_cannot_leave_the_scenarios_folder(tmp_path):
     folder = write_instance(tmp_path / "inst", BASE, row_units(2), scenarios={"ok": {}})
     (tmp_path / "secret.yaml").write_text("description: secret\n")
