@@ -241,21 +241,22 @@ def solve_instance(
                 run.rule_costs = costs
             begin(progress, "writing the result files…")
             _write_solution(run, opts, overrides, times, stage, skipped, with_report, progress)
-        if "allocation.csv" in stage.failed or (infeasible is not None and "infeasibility.txt" in stage.failed):
-            raise _lost(stage, run, infeasible)  # nothing worth keeping: the staged folder is removed
+        if infeasible is not None and "infeasibility.txt" in stage.failed:  # the diagnosis is said, not kept
+            raise InfeasibleError(f"{infeasible}\n\n{stage.out}: {_failures(stage)}; nothing was kept") from None
+        if "allocation.csv" in stage.failed:
+            raise _lost(stage, run)  # nothing worth keeping: the staged folder is removed
     out = stage.out
+    if infeasible is not None:  # exit 2 whatever else could not be written
+        missing = f"\n{_failures(stage)}" if stage.failed else ""
+        raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}{missing}") from None
     if stage.failed:
-        raise _kept(stage, run, infeasible)
-    if infeasible is not None:
-        raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
+        raise _kept(stage, run)
     run.out = out
     progress(f"wrote {out}")
     return run
 
 
-def _outcome(run: Optional[Run], infeasible) -> str:
-    if infeasible is not None:
-        return "the instance is infeasible"
+def _outcome(run: Run) -> str:
     return f"the solve finished ({run.result.status}, objective {fmt.objective(run.result.objective)})"
 
 
@@ -264,13 +265,13 @@ def _failures(stage) -> str:
     return f"could not write {', '.join(stage.failed)} ({'; '.join(reasons)})"
 
 
-def _lost(stage, run: Optional[Run], infeasible) -> WriteError:
-    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run, infeasible)}, but nothing was kept")
+def _lost(stage, run: Run) -> WriteError:
+    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run)}, but nothing was kept")
 
 
-def _kept(stage, run: Optional[Run], infeasible) -> WriteError:
+def _kept(stage, run: Run) -> WriteError:
     listed = "; manifest.json lists what is missing" if "manifest.json" in stage.written else ""
-    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run, infeasible)} and "
+    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run)} and "
                       f"{', '.join(stage.written)} were kept there{listed}")
 
 

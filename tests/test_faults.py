@@ -160,6 +160,22 @@ def test_a_disk_full_from_the_first_file_leaves_nothing(tmp_path, monkeypatch):
     assert not (tmp_path / "run").exists() and not hidden(tmp_path)
 
 
+def test_an_infeasible_run_that_cannot_write_everything_still_exits_as_infeasible(tmp_path, monkeypatch):
+    from ruimtepuzzel.model.errors import InfeasibleError
+
+    config = {"claims": {"housing": {"value_per_ha": 1}},
+              "rules": [{"name": "flood", "attr": "flood", "op": "==", "value": True}],
+              "locked": [{"unit_id": "u1", "claim": "housing"}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(2, flood=[True, False]))
+    monkeypatch.setattr(run_folder, "write_csv", lambda frame, path: no_space(10)(Path(path)))
+    with pytest.raises(InfeasibleError) as caught:  # exit 2: the diagnosis is what matters
+        solve_instance(folder, out=tmp_path / "run", gap=0)
+    assert "flood" in str(caught.value) and "could not write rules.csv (No space left on device)" in str(caught.value)
+    assert (tmp_path / "run" / "infeasibility.txt").exists() and not (tmp_path / "run" / "rules.csv").exists()
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["failed_outputs"] == {
+        "rules.csv": "No space left on device"}
+
+
 def test_a_failed_report_is_listed_in_the_manifest(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     pytest.importorskip("geopandas")
