@@ -256,6 +256,10 @@ def solve_instance(
     return run
 
 
+def opts_for_variants(opts: SolveOptions) -> SolveOptions:
+    return dataclasses.replace(opts, log_path=None)
+
+
 def _outcome(run: Run) -> str:
     return f"the solve finished ({run.result.status}, objective {fmt.objective(run.result.objective)})"
 
@@ -275,18 +279,21 @@ def _kept(stage, run: Run) -> WriteError:
                       f"{', '.join(stage.written)} were kept there{listed}")
 
 
-def opts_for_variants(opts: SolveOptions) -> SolveOptions:
-    return dataclasses.replace(opts, log_path=None)
-
-
 def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, stage, skipped: dict,
                     with_report: bool = False, progress: Callable[[str], None] = lambda msg: None) -> None:
     """The run's tables, report and manifest, each written by ``stage.write`` (the allocation first, the manifest last,
     listing in ``failed_outputs`` what a full disk or a file-size limit kept from being written); the optional outputs
     in ``skipped`` (see :func:`skipped_outputs`) are left out.
 
-    Codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…).
+    Codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…). ``stage`` may
+    also be a plain folder (a caller's own ``with staging(out) as tmp``): a file that cannot be written then raises
+    WriteError once the others are written.
     """
+    if not isinstance(stage, results.Staging):
+        _write_solution(run, opts, overrides, times, written := results.Staging.into(stage), skipped, with_report, progress)
+        if written.failed:
+            raise WriteError(f"{stage}: {_failures(written)}")
+        return
     t = time.perf_counter()
     config = run.instance.config
     allocation = with_names(run.allocation, config)
