@@ -253,3 +253,25 @@ def test_signals_wait_while_a_folder_is_moved_into_place():
             reached = True  # the interrupt did not cut the block short
     assert reached
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_writing_a_computed_run_into_a_plain_staged_folder(tmp_path, monkeypatch):
+    """A caller's own `with staging(out) as tmp` (e.g. an export of a computed run): every file is written, and a
+    file that cannot be written raises WriteError, so the folder is discarded whole."""
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.pipeline import _write_solution, compute, skipped_outputs
+    from ruimtepuzzel.model.solve.stages import solve_options
+
+    instance = load_instance(tiny(tmp_path))
+    opts = solve_options(instance, gap=0)
+    run = compute(instance, opts)
+    with staging(tmp_path / "ok") as tmp:
+        _write_solution(run, opts, None, run.times, tmp, skipped_outputs(with_report=False))
+    assert {"allocation.csv", "summary.csv", "manifest.json"} <= {p.name for p in (tmp_path / "ok").iterdir()}
+    real = run_folder.write_csv
+    monkeypatch.setattr(run_folder, "write_csv",
+                        lambda frame, path: no_space()(Path(path)) if Path(path).name == "duals.csv" else real(frame, path))
+    with pytest.raises(WriteError, match="duals.csv"):
+        with staging(tmp_path / "failed") as tmp:
+            _write_solution(run, opts, None, run.times, tmp, skipped_outputs(with_report=False))
+    assert not (tmp_path / "failed").exists() and not hidden(tmp_path)
