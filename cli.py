@@ -91,7 +91,6 @@ def _settings():
         "points": Setting("integer", settings.points),
         "workers": Setting("integer", settings.workers),
         "year": Setting("year", settings.whole(1990, 2100)),
-        "solver": Setting("solver", settings.solver_name),
     }
 
 
@@ -150,7 +149,7 @@ def main():
 @click.option("--out", type=click.Path(path_type=Path), help="The run folder itself (must not exist yet).")
 @click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit in seconds (> 0).")
 @click.option("--gap", type=SETTING["gap"], help="Relative MIP gap, a fraction in [0, 1) (0.05 is 5 %); 0 asks for a proven optimum.")
-@click.option("--solver", type=SETTING["solver"], help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
+@click.option("--solver", help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
 @click.option("--threads", type=SETTING["threads"], help="Solver threads (0: automatic).")
 @click.option("--seed", type=SETTING["seed"], help="Solver random seed.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")

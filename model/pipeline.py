@@ -241,21 +241,26 @@ def solve_instance(
                 run.rule_costs = costs
             begin(progress, "writing the result files…")
             _write_solution(run, opts, overrides, times, stage, skipped, with_report, progress)
-        if "allocation.csv" in stage.failed or (infeasible is not None and "infeasibility.txt" in stage.failed):
-            raise _lost(stage, run, infeasible)  # nothing worth keeping: the staged folder is removed
+        if infeasible is not None and "infeasibility.txt" in stage.failed:  # the diagnosis is said, not kept
+            raise InfeasibleError(f"{infeasible}\n\n{stage.out}: {_failures(stage)}; nothing was kept") from None
+        if "allocation.csv" in stage.failed:
+            raise _lost(stage, run)  # nothing worth keeping: the staged folder is removed
     out = stage.out
+    if infeasible is not None:  # exit 2 whatever else could not be written
+        missing = f"\n{_failures(stage)}" if stage.failed else ""
+        raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}{missing}") from None
     if stage.failed:
-        raise _kept(stage, run, infeasible)
-    if infeasible is not None:
-        raise InfeasibleError(f"{infeasible}\n\nwritten to {out / 'infeasibility.txt'}") from None
+        raise _kept(stage, run)
     run.out = out
     progress(f"wrote {out}")
     return run
 
 
-def _outcome(run: Optional[Run], infeasible) -> str:
-    if infeasible is not None:
-        return "the instance is infeasible"
+def opts_for_variants(opts: SolveOptions) -> SolveOptions:
+    return dataclasses.replace(opts, log_path=None)
+
+
+def _outcome(run: Run) -> str:
     return f"the solve finished ({run.result.status}, objective {fmt.objective(run.result.objective)})"
 
 
@@ -264,18 +269,14 @@ def _failures(stage) -> str:
     return f"could not write {', '.join(stage.failed)} ({'; '.join(reasons)})"
 
 
-def _lost(stage, run: Optional[Run], infeasible) -> WriteError:
-    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run, infeasible)}, but nothing was kept")
+def _lost(stage, run: Run) -> WriteError:
+    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run)}, but nothing was kept")
 
 
-def _kept(stage, run: Optional[Run], infeasible) -> WriteError:
+def _kept(stage, run: Run) -> WriteError:
     listed = "; manifest.json lists what is missing" if "manifest.json" in stage.written else ""
-    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run, infeasible)} and "
+    return WriteError(f"{stage.out}: {_failures(stage)}; {_outcome(run)} and "
                       f"{', '.join(stage.written)} were kept there{listed}")
-
-
-def opts_for_variants(opts: SolveOptions) -> SolveOptions:
-    return dataclasses.replace(opts, log_path=None)
 
 
 def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, stage, skipped: dict,
@@ -284,8 +285,15 @@ def _write_solution(run: Run, opts: SolveOptions, overrides, times: dict, stage,
     listing in ``failed_outputs`` what a full disk or a file-size limit kept from being written); the optional outputs
     in ``skipped`` (see :func:`skipped_outputs`) are left out.
 
-    Codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…).
+    Codes stay in their columns and name columns are appended (``region_name``, ``claim_name``…). ``stage`` may
+    also be a plain folder (a caller's own ``with staging(out) as tmp``): a file that cannot be written then raises
+    WriteError once the others are written.
     """
+    if not isinstance(stage, results.Staging):
+        _write_solution(run, opts, overrides, times, written := results.Staging.into(stage), skipped, with_report, progress)
+        if written.failed:
+            raise WriteError(f"{stage}: {_failures(written)}")
+        return
     t = time.perf_counter()
     config = run.instance.config
     allocation = with_names(run.allocation, config)
@@ -373,6 +381,7 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
 
 
     points = settings.checked("--points", settings.points, points)
+    solver = settings.checked("--solver", settings.solver_name, solver)
     if x == y:
         raise InputError(f"pareto: --x and --y name the same metric ({x!r}); a front needs two")
     begin(progress, f"loading {folder}…")

@@ -72,6 +72,13 @@ def _distance(ez, category: str) -> float:
     return same[0]
 
 
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def _fail(problems: list, msg: str) -> None:
     problems.append(msg)
 

@@ -68,6 +68,19 @@ def test_two_solves_in_the_same_second_keep_both_runs(tmp_path, monkeypatch):
     assert not hidden(tmp_path)
 
 
+def test_two_solve_processes_at_once_both_keep_their_run(tmp_path):
+    """Two `solve` processes started together into the default results folder (the same second, most likely):
+    two complete run folders, whichever names they got."""
+    folder = tiny(tmp_path)
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "solve", str(folder), "--no-report", "--quiet"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes == [0, 0], [p.stderr.read() for p in procs]
+    runs = sorted((tmp_path / "results" / "test").iterdir())
+    assert len(runs) == 2 and all((run / "manifest.json").exists() for run in runs)
+    assert not hidden(tmp_path)
+
+
 def test_two_runs_finishing_with_one_name_never_overwrite(tmp_path):
     """Interleaved by hand: both stage, both finish; the second is moved beside the first, never onto it."""
     out = tmp_path / "results" / "inst" / "20261207T180000"
@@ -147,6 +160,22 @@ def test_a_disk_full_from_the_first_file_leaves_nothing(tmp_path, monkeypatch):
     assert not (tmp_path / "run").exists() and not hidden(tmp_path)
 
 
+def test_an_infeasible_run_that_cannot_write_everything_still_exits_as_infeasible(tmp_path, monkeypatch):
+    from ruimtepuzzel.model.errors import InfeasibleError
+
+    config = {"claims": {"housing": {"value_per_ha": 1}},
+              "rules": [{"name": "flood", "attr": "flood", "op": "==", "value": True}],
+              "locked": [{"unit_id": "u1", "claim": "housing"}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(2, flood=[True, False]))
+    monkeypatch.setattr(run_folder, "write_csv", lambda frame, path: no_space(10)(Path(path)))
+    with pytest.raises(InfeasibleError) as caught:  # exit 2: the diagnosis is what matters
+        solve_instance(folder, out=tmp_path / "run", gap=0)
+    assert "flood" in str(caught.value) and "could not write rules.csv (No space left on device)" in str(caught.value)
+    assert (tmp_path / "run" / "infeasibility.txt").exists() and not (tmp_path / "run" / "rules.csv").exists()
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["failed_outputs"] == {
+        "rules.csv": "No space left on device"}
+
+
 def test_a_failed_report_is_listed_in_the_manifest(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     pytest.importorskip("geopandas")
@@ -224,3 +253,25 @@ def test_signals_wait_while_a_folder_is_moved_into_place():
             reached = True  # the interrupt did not cut the block short
     assert reached
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_writing_a_computed_run_into_a_plain_staged_folder(tmp_path, monkeypatch):
+    """A caller's own `with staging(out) as tmp` (e.g. an export of a computed run): every file is written, and a
+    file that cannot be written raises WriteError, so the folder is discarded whole."""
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.pipeline import _write_solution, compute, skipped_outputs
+    from ruimtepuzzel.model.solve.stages import solve_options
+
+    instance = load_instance(tiny(tmp_path))
+    opts = solve_options(instance, gap=0)
+    run = compute(instance, opts)
+    with staging(tmp_path / "ok") as tmp:
+        _write_solution(run, opts, None, run.times, tmp, skipped_outputs(with_report=False))
+    assert {"allocation.csv", "summary.csv", "manifest.json"} <= {p.name for p in (tmp_path / "ok").iterdir()}
+    real = run_folder.write_csv
+    monkeypatch.setattr(run_folder, "write_csv",
+                        lambda frame, path: no_space()(Path(path)) if Path(path).name == "duals.csv" else real(frame, path))
+    with pytest.raises(WriteError, match="duals.csv"):
+        with staging(tmp_path / "failed") as tmp:
+            _write_solution(run, opts, None, run.times, tmp, skipped_outputs(with_report=False))
+    assert not (tmp_path / "failed").exists() and not hidden(tmp_path)

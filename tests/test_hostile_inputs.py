@@ -167,6 +167,22 @@ def test_a_key_given_twice_with_a_long_name_is_cut(tmp_path):
     assert "given twice" in str(caught.value) and len(str(caught.value)) < 400
 
 
+def test_a_gzip_bomb_of_units_is_refused(tmp_path, monkeypatch):
+    """A units.csv.gz that expands far beyond what a CSV compresses to is refused, not read into memory."""
+    import gzip
+
+    from ruimtepuzzel.model.inputs import table
+
+    monkeypatch.setattr(table, "GZIP_FLOOR", 1024 * 1024)  # the floor scaled down, so the test stays small
+    folder = write_instance(tmp_path / "inst", {**BASE, "units": "units.csv.gz"}, row_units(2))
+    header = (folder / "units.csv").read_bytes()
+    (folder / "units.csv.gz").write_bytes(gzip.compress(header + b"0" * (20 * 1024 * 1024)))
+    message = error_of(folder)
+    assert "units.csv.gz" in message and "decompression bomb" in message
+    (folder / "units.csv.gz").write_bytes(gzip.compress(header))  # an ordinary file is read
+    assert len(load_instance(folder).units) == 2
+
+
 # --------------------------------------------------------------------------- Unicode normal forms
 
 NFC = unicodedata.normalize("NFC", "Súdwest-1")
@@ -327,8 +343,41 @@ def test_a_symbolic_link_inside_the_folder_is_fine(tmp_path):
     assert len(load_instance(folder).units) == 2
 
 
+@pytest.mark.parametrize("name", ["../../outside", "/tmp/outside", ".hidden", "a\\b"])
+def test_an_instance_name_cannot_move_its_results_folder(tmp_path, name):
+    """The name names results/<name>/: a path there would write the run outside the results folder."""
+    folder = write_instance(tmp_path / "inst", BASE, row_units(2))
+    data = yaml.safe_load((folder / "instance.yaml").read_text())
+    (folder / "instance.yaml").write_text(yaml.safe_dump({**data, "name": name}))
+    message = error_of(folder)
+    assert "name" in message and "cannot name a results folder" in message
+
+
 def test_a_scenario_name_cannot_leave_the_scenarios_folder(tmp_path):
     folder = write_instance(tmp_path / "inst", BASE, row_units(2), scenarios={"ok": {}})
     (tmp_path / "secret.yaml").write_text("description: secret\n")
     message = error_of(folder, "../../secret")
     assert "--scenario" in message and "leaves the instance folder" in message
+
+
+# --------------------------------------------------------------------------- text that looks like a formula
+
+def test_text_starting_with_equals_stays_text_in_the_workbook(tmp_path):
+    """A region code or a claim label that starts with '=' is written to summary.xlsx as text, never as a
+    formula a spreadsheet would run."""
+    pytest.importorskip("openpyxl")
+    import zipfile
+
+    from ruimtepuzzel.model.pipeline import solve_instance
+
+    config = {"claims": {"housing": {"value_per_ha": 1, "label": '=HYPERLINK("http://example.invalid","x")'}},
+              "demand": [{"level": "province", "region": "=1+1", "claim": "housing", "min_ha": 1}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(2, region="=1+1"))
+    run = solve_instance(folder, out=tmp_path / "run", gap=0)
+    with zipfile.ZipFile(run.out / "summary.xlsx") as book:
+        sheets = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/")]
+    assert sheets and not any("<f>" in sheet for sheet in sheets)
+    import openpyxl
+
+    values = {c.value for ws in openpyxl.load_workbook(run.out / "summary.xlsx") for row in ws.iter_rows() for c in row}
+    assert "=1+1" in values

@@ -70,7 +70,7 @@ def resolve_scenario(folder: Path, scenario: Optional[str]) -> Optional[Path]:
     path = inside(folder, f"scenarios/{scenario}.yaml", "--scenario", folder)
     if not path.exists():
         available = sorted(p.stem for p in (folder / "scenarios").glob("*.yaml")) if (folder / "scenarios").is_dir() else []
-        raise InputError(f"{folder}: unknown scenario {scenario!r}; scenarios available: {available}")
+        raise InputError(f"{folder}: unknown scenario {quoted(scenario)}; scenarios available: {quoted(available, 400)}")
     return path
 
 

@@ -311,8 +311,19 @@ class Locked(Strict):
     period: Optional[Count] = None  # phasing: fixed from this year on (default the first of periods)
 
 
+_FOLDER_NAME = re.compile(r"[^/\\\x00-\x1f\x7f.][^/\\\x00-\x1f\x7f]{0,99}")
+
+
+def _instance_name(value):
+    """The instance's name names its results folder (``results/<name>/``): one folder name, no path."""
+    if not isinstance(value, str) or not _FOLDER_NAME.fullmatch(value.strip()):
+        raise Refused(f"{quoted(value)} cannot name a results folder: write 1 to 100 characters without '/', '\\' "
+                      "or control characters, not starting with '.'")
+    return value.strip()
+
+
 class InstanceConfig(Strict):
-    name: str
+    name: Annotated[str, BeforeValidator(_instance_name)]
     description: Optional[str] = None
     crs: str = "EPSG:28992"
     units: Optional[str] = None

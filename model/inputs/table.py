@@ -86,13 +86,25 @@ class Cells:
     quoted: bool = True  # some cell is quoted (only a quoted cell can hold the separator)
 
 
+GZIP_MAX_RATIO = 200  # a units CSV compresses 5–20 times; a file that expands far more is a decompression bomb
+GZIP_FLOOR = 512 * 1024 * 1024  # bytes a small file may always expand to
+
+
 def _decompress(path: Path, raw: bytes) -> bytes:
+    """The bytes of a ``.gz`` file, refused when they expand beyond ``GZIP_MAX_RATIO`` times the file (and
+    ``GZIP_FLOOR``), so a decompression bomb is an input error, not gigabytes of memory."""
     if not path.name.lower().endswith(".gz"):
         return raw
+    limit = max(GZIP_FLOOR, GZIP_MAX_RATIO * len(raw))
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+            body = f.read(limit + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: not a readable gzip file ({exc})") from None
+    if len(body) > limit:
+        raise InputError(f"{path}: expands to more than {limit // (1024 * 1024):,} MB ({GZIP_MAX_RATIO} times the "
+                         "compressed file or more: a decompression bomb?); give the units uncompressed")
+    return body
 
 
 def _decode(path: Path, raw: bytes) -> tuple[bytes, str, bool]:

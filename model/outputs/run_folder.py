@@ -129,6 +129,13 @@ class Staging:
         self.failed: dict[str, str] = {}
         self.written: list[str] = []
 
+    @classmethod
+    def into(cls, folder: Path) -> "Staging":
+        """A writer into a folder that is already staged (its :meth:`write` only; not to be entered)."""
+        stage = cls(Path(folder))
+        stage.tmp = Path(folder)
+        return stage
+
     def __enter__(self) -> Path:
         out = self.out
         if not self.unique and out.exists():

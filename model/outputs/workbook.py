@@ -94,6 +94,19 @@ def _width(header: str, values: list) -> float:
     return min(60, max(8, longest + 2))
 
 
+def _write(ws, row: int, col: int, value, number_format=None) -> None:
+    """One cell. Text is always written as text: a code or label starting with '=' must not become a formula
+    that a spreadsheet runs when the workbook is opened."""
+    if isinstance(value, str):
+        ws.write_string(row, col, value)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, number_format)
+    else:
+        ws.write(row, col, str(value))
+
+
 def _cells(frame: pd.DataFrame, column: str, spec: Column) -> list:
     values = [_value(v) for v in frame[column].tolist()]
     if spec.scale != 1.0:
@@ -116,10 +129,7 @@ def _table_sheet(book, formats: dict, name: str, frame: pd.DataFrame) -> None:
                 number_format = HA if hectares[i - 1] else WHOLE
             if v is None:
                 continue
-            if number_format and isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(i, j, v, formats[number_format])
-            else:
-                ws.write(i, j, v)
+            _write(ws, i, j, v, formats.get(number_format))
         ws.set_column(j, j, _width(spec.header, values))
     ws.freeze_panes(1, 0)
     if len(columns):
@@ -163,10 +173,7 @@ def _run_sheet(book, formats: dict, manifest: dict) -> None:
         value = _value(value)
         if value is None:
             continue
-        if number_format and isinstance(value, (int, float)) and not isinstance(value, bool):
-            ws.write_number(i, 1, value, formats[number_format])
-        else:
-            ws.write(i, 1, value)
+        _write(ws, i, 1, value, formats.get(number_format))
     ws.freeze_panes(1, 0)
     ws.set_column(0, 0, 26)
     ws.set_column(1, 1, 70)
