@@ -32,7 +32,8 @@ def test_housing_against_business_front_by_hand(tmp_path):
     front = table[table["on_front"]]
     assert (front["business"].diff().dropna() < 0).all() and (front["housing"].diff().dropna() > 0).all()
     assert (out / "pareto.png").stat().st_size > 1000 and (out / "pareto.csv").exists()
-    assert said[0] == "pareto point 1/5, step 1 of 2: the most business"
+    assert said[0] == "pareto: a plan of the instance to start the ends from (its own objective)"
+    assert said[1] == "pareto point 1/5, step 1 of 2: the most business"
     results = [m for m in said if m.startswith("pareto point") and "step" not in m]
     assert [m.split(":")[0] for m in results] == [f"pareto point {k}/5" for k in range(1, 6)]  # five points, not six
     assert results[0] == "pareto point 1/5: housing 0.0 ha, business 4.0 ha (optimal, gap 0 %)"

@@ -218,7 +218,11 @@ def _dominance(points: list[dict], mx: Metric, my: Metric) -> None:
 
 def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, solve: Callable,
           progress: Callable[[str], None] = lambda m: None) -> Front:
-    """``solve(problem) -> SolveResult``. Returns the points, their allocations and the notes a person must read."""
+    """``solve(problem, start) -> SolveResult`` (``start``: an allocation of ``problem``'s columns to start from, or
+    None). Returns the points, their allocations and the notes a person must read.
+
+    Before the ends, the problem is solved once with the instance's own objective: that plan starts both ends;
+    every interior point starts from the x end, and each step 2 from its step 1 (all full starts, repaired)."""
     if points < 2:
         raise InputError("pareto: --points must be at least 2")
     if x_name == y_name:
@@ -236,14 +240,14 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
 
     solved = {"points": 0}
 
-    def lexicographic(first: Metric, second: Metric, epsilon: float, what: str):
+    def lexicographic(first: Metric, second: Metric, epsilon: float, what: str, start=None):
         """The most ``first`` (with x ≥ epsilon), then the most ``second`` with ``first`` held."""
         solved["points"] += 1
         k = solved["points"]
         eps.lower[:], hold.lower[:] = epsilon, -INF
         prob.set_objective(first.vector + extra[first.name], "max")
         progress(f"pareto point {k}/{points}, step 1 of 2: {what}")
-        r1 = solve(prob)
+        r1 = solve(prob, start)
         if not r1.has_solution:
             progress(f"pareto point {k}/{points}: no allocation ({r1.status})")
             return r1
@@ -252,7 +256,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         held.lower[:] = max(float(held.lower[0]), best - HOLD_TOL[0] * abs(best) - HOLD_TOL[1])
         prob.set_objective(second.vector + extra[second.name], "max")
         progress(f"pareto point {k}/{points}, step 2 of 2: {second.more} with that held")
-        r2 = solve(prob)
+        r2 = solve(prob, r1.values)  # step 1's allocation holds step 2's rows: a full start
         r = r2 if r2.has_solution else r1
         statuses.extend([r1, r2])
         progress(f"pareto point {k}/{points}: {mx.name} {mx.format(mx.of(r.values))}, {my.name} {my.format(my.of(r.values))} "
@@ -260,8 +264,11 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         return r
 
     results, statuses = {}, []
-    end_y = lexicographic(my, mx, -INF, f"{my.more}")
-    end_x = lexicographic(mx, my, -INF, f"{mx.more}")
+    progress("pareto: a plan of the instance to start the ends from (its own objective)")
+    plan = solve(prob, None)
+    first_plan = plan.values if plan.has_solution else None
+    end_y = lexicographic(my, mx, -INF, f"{my.more}", first_plan)
+    end_x = lexicographic(mx, my, -INF, f"{mx.more}", first_plan)
     for r in (end_y, end_x):
         if not r.has_solution:
             raise InputError(f"pareto: an end of the front has no solution ({r.status}: {r.message})")
@@ -274,7 +281,8 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
     else:
         for i, epsilon in enumerate(np.linspace(lo, hi, points)[1:-1], start=1):
             results[i] = (lexicographic(my, mx, float(epsilon) - _tol(float(epsilon)),
-                                        f"{my.more} with {mx.name} ≥ {mx.format(mx.sign * float(epsilon))}"), float(epsilon))
+                                        f"{my.more} with {mx.name} ≥ {mx.format(mx.sign * float(epsilon))}",
+                                        end_x.values), float(epsilon))  # the x end allows every ε: a full start
         results[points - 1] = (end_x, None)
 
     rows, allocations = [], []
