@@ -90,8 +90,13 @@ class Run:
     aggregation: Optional[dict] = None
 
 
-def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None) -> Run:
-    """Preprocess, formulate, solve and extract one loaded instance; writes nothing but the solver log."""
+def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None,
+            start: Optional[Callable] = None) -> Run:
+    """Preprocess, formulate, solve and extract one loaded instance; writes nothing but the solver log.
+
+    ``start(prep, problem)``, if given, returns an allocation of ``problem``'s columns to start the solve from (or
+    None); it is repaired and offered as a full MIP start (not with ``solver.aggregate``: the class problem's columns
+    are not the pairs)."""
     times = {} if times is None else times
     solvers.check_available(opts.solver)
     begin(progress, "preprocessing: hard rules, spatial relations…")
@@ -112,6 +117,8 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
 
     agg = _aggregation(prep, problem, progress, times)
     solved = agg.problem if agg is not None else problem
+    if start is not None and agg is None:
+        opts = dataclasses.replace(opts, start=start(prep, solved))
     progress(f"solving with {opts.solver} (gap {fmt.percent(opts.mip_rel_gap)}, time limit {fmt.seconds(opts.time_limit_s)})")
     watch = solver_watch(progress)
     result = solve_stages(prep, solved, opts, progress, solve=lambda prob, o: solvers.solve(prob, o, watch=watch))
@@ -209,7 +216,7 @@ def solve_instance(
             _write_infeasible(exc, instance, opts, overrides, times, tmp)
         else:
             if with_rule_costs:
-                costs = rule_costs(instance, run.result.objective, run.summary, lambda inst: compute(inst, opts_for_variants(opts)),
+                costs = rule_costs(instance, run, lambda inst, start, said: compute(inst, opts_for_variants(opts), said, start=start),
                                    overrides, progress)
                 results.write_csv(costs, tmp / "rule_costs.csv")
                 run.rule_costs = costs
