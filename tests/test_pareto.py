@@ -137,3 +137,16 @@ def test_a_floor_that_cannot_be_met_is_counted_short_not_dropped(tmp_path):
     energy = allocations[allocations["claim"] == "energy"].groupby("point")["unit_id"].count()
     assert energy.tolist() == [4, 4]  # all four cells energy may take, at both ends
     assert table["housing"].tolist() == pytest.approx([0, 2]) and table["business"].tolist() == pytest.approx([2, 0])
+
+
+@pytest.mark.slow
+def test_the_demo_front_between_business_and_logistics_meets_the_housing_floors(tmp_path):
+    # the demo's housing floors (dwellings) can be met (a solve meets them); they are held at every point
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "instances" / "demo"
+    table, out = pareto_instance(demo, "business", "logistics", points=2, out=tmp_path / "front", gap=0.02, time_limit=60)
+    assert (table["held_floors_short"] == 0).all()
+    allocations = pd.read_csv(out / "pareto_allocations.csv", dtype={"unit_id": str})
+    housing = allocations[allocations["claim"] == "housing"].groupby("point")["used_ha"].sum()
+    assert len(housing) == len(table) and (housing > 0).all()
