@@ -70,3 +70,25 @@ def test_the_base_allocation_starts_each_re_solve_on_the_new_columns(tmp_path):
     chosen = int((full[problem.group("x").slice] > 0.5).sum())
     assert chosen == len(base.allocation)  # the same four pairs as the base, nothing new switched on
     assert float(problem.objective() @ full + problem.offset) == pytest.approx(base.result.objective)
+
+
+def test_a_re_solves_progress_names_it_and_keeps_the_solvers_status_line():
+    seen = []
+
+    class Listener:
+        def __call__(self, message):
+            seen.append(("line", message))
+
+        def begin(self, what):
+            seen.append(("begin", what))
+
+        def solver(self, p):
+            seen.append(("solver", p))
+
+    said = rc.Prefixed(Listener(), "rule cost 2/9: without flood")
+    said("built: 10 rows")
+    said.begin("solving…")
+    said.solver("progress")
+    assert seen == [("line", "rule cost 2/9: without flood: built: 10 rows"),
+                    ("begin", "rule cost 2/9: without flood: solving…"), ("solver", "progress")]
+    assert not hasattr(rc.Prefixed(lambda m: None, "x"), "solver")  # a plain callable: no live status to pass on

@@ -101,6 +101,21 @@ def mapped_start(base_prep, base_problem, base_values: np.ndarray, prep, problem
     return start
 
 
+class Prefixed:
+    """A progress callable whose messages name the re-solve (``rule cost 3/9: without flood: …``); a live status line
+    (``begin``) and the solver's progress (``solver``) are passed on when ``progress`` has them."""
+
+    def __init__(self, progress: Callable[[str], None], said: str):
+        self.progress, self.said = progress, said
+        if hasattr(progress, "solver"):
+            self.solver = progress.solver
+        if hasattr(progress, "begin"):
+            self.begin = lambda what: progress.begin(f"{said}: {what}")
+
+    def __call__(self, message: str) -> None:
+        self.progress(f"{self.said}: {message}")
+
+
 def rule_costs(instance: Instance, base, solve_one: Callable, overrides: dict | None = None,
                progress: Callable[[str], None] = lambda m: None) -> pd.DataFrame:
     """The cost of each hard rule, one re-solve without it each.
@@ -130,7 +145,7 @@ def rule_costs(instance: Instance, base, solve_one: Callable, overrides: dict | 
         said = f"rule cost {i}/{len(variants)}: without {name}"
         progress(said)
         try:
-            run = solve_one(variant, start, lambda message, said=said: progress(f"{said}: {message}"))
+            run = solve_one(variant, start, Prefixed(progress, said))
         except Exception as exc:  # an infeasible or failed variant is a finding, not a crash
             rows.append({"rule": name, "layer": layer, "status": f"failed: {str(exc).splitlines()[0]}"})
             continue
