@@ -18,7 +18,7 @@ from ruimtepuzzel import solvers
 from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
-from ruimtepuzzel.model.errors import InfeasibleError, InputError
+from ruimtepuzzel.model.errors import InfeasibleError, InputError, RuimtepuzzelError
 from ruimtepuzzel.model.formulation import formulate, objectives
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
@@ -132,6 +132,8 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     begin(progress, "extracting the allocation and the shadow prices…")
     t = time.perf_counter()
     values = aggregate.disaggregate(agg, result.values, prep) if agg is not None else result.values
+    if agg is not None:
+        _check_units(problem, values, result, progress)
     alloc = extract.allocation(prep, values)
     summ = extract.summary(prep, alloc)
     times["extract"] = time.perf_counter() - t
@@ -145,6 +147,23 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices)
     run.aggregation = agg.summary() if agg is not None else None
     return run
+
+
+def _check_units(problem, values, result: SolveResult, progress: Callable) -> None:
+    """The class problem's answer against the units' problem: the reported objective is c·x + offset of the units'
+    allocation (:mod:`ruimtepuzzel.solvers.answer`); a disagreement unproves it, a broken row is an error."""
+    from ruimtepuzzel.solvers.answer import verdict
+
+    v = verdict(problem, values)
+    if not v.feasible:
+        raise RuimtepuzzelError(f"the allocation of the aggregated classes breaks {v.where} of the units' problem")
+    if v.agrees(result.objective):
+        return
+    progress(f"warning: the aggregated objective {result.objective!r} is not the units' allocation's value "
+             f"{v.objective!r}; reported as time_limit without a bound")
+    result.objective, result.bound, result.gap = v.objective, None, None
+    if result.status == "optimal":
+        result.status = "time_limit"
 
 
 def solved_line(result: SolveResult, solve_s: float) -> str:

@@ -235,3 +235,17 @@ def test_a_zuid_holland_sweep_lowering_the_grid_cap_does_not_improve_the_objecti
     base, lower = table.iloc[0], table.iloc[1]
     assert lower["path"] == "patched" and lower["status"] in ("optimal", "time_limit")
     assert lower["objective"] <= base["bound"] + 1e-6  # a tighter cap cannot beat the base's proven bound
+
+
+def test_an_aggregated_answer_is_reported_with_the_units_allocations_value():
+    from ruimtepuzzel.model.pipeline import _check_units
+    from ruimtepuzzel.solvers.base import SolveResult
+
+    p = knapsack()
+    result = SolveResult(OPTIMAL, values=None, objective=4.5, bound=4.5, gap=0.0)
+    said = []
+    _check_units(p, np.array([1.0, 0.0, 0.0]), result, said.append)  # the units' allocation is worth 4
+    assert result.status == TIME_LIMIT and result.objective == 4.0 and result.bound is None and said
+    agreeing = SolveResult(OPTIMAL, objective=4.0, bound=4.0, gap=0.0)
+    _check_units(p, np.array([1.0, 0.0, 0.0]), agreeing, said.append)
+    assert agreeing.status == OPTIMAL and agreeing.bound == 4.0
