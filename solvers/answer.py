@@ -6,7 +6,7 @@ A solver's claim is checked against the allocation it returns, never taken on it
    them) when they are within ``INTEGRALITY`` of it; a column further off makes the answer
    *not an allocation*;
 2. the allocation is checked against every column bound and every row (primal feasibility,
-   within ``FEASIBILITY`` relative to the bound's size);
+   within ``FEASIBILITY`` relative to the bound's size, plus what snapping moved the row);
 3. the objective reported is recomputed as ``c·x + offset`` from the snapped values;
 4. the solver's own objective must agree with it within ``AGREEMENT`` (relative). When it
    does not, the solver's claim is not trusted: :func:`checked` marks the answer untrusted
@@ -79,6 +79,7 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
     integer = np.asarray(prob.integrality(), bool)
     off = np.abs(x[integer] - np.round(x[integer]))
     x[integer] = np.round(x[integer])
+    shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
     cost = prob.objective()
     objective = float(cost @ x + prob.offset)
     scale = float(np.abs(cost) @ np.abs(x) + abs(prob.offset))
@@ -93,10 +94,13 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
         for block in prob.blocks:  # block by block: no copy of the whole matrix
             if block.family in skip or not block.size:
                 continue
-            activity = np.bincount(block.rows, weights=block.vals * x[block.cols], minlength=block.size)
+            terms = block.vals * x[block.cols]
+            activity = np.bincount(block.rows, weights=terms, minlength=block.size)
+            moved = np.bincount(block.rows, weights=np.abs(block.vals) * shift[block.cols] + 1e-9 * np.abs(terms),
+                                minlength=block.size)
             with np.errstate(invalid="ignore"):
-                miss = np.fmax((block.lower - activity) / np.maximum(1.0, np.abs(block.lower)),
-                               (activity - block.upper) / np.maximum(1.0, np.abs(block.upper)))
+                miss = np.fmax((block.lower - activity - moved) / np.maximum(1.0, np.abs(block.lower)),
+                               (activity - block.upper - moved) / np.maximum(1.0, np.abs(block.upper)))
             miss = np.nan_to_num(miss, nan=0.0, neginf=0.0)
             if miss.max() > max(FEASIBILITY, worst):
                 worst, where = float(miss.max()), f"row {block.name!r}"
