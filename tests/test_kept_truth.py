@@ -216,7 +216,7 @@ def kept_and_fresh(folder: str, total: float, changes: list) -> list:
     return out
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_kept_re_solves_equal_fresh_solves_and_report_their_allocations_value(case):
     n, base, total, changes = case
