@@ -153,3 +153,22 @@ def test_a_two_stage_solve_whose_second_stage_stops_is_not_called_optimal(tmp_pa
     assert run.result.gap == pytest.approx(abs(run.result.bound - run.result.objective) / abs(run.result.objective))
     manifest = json.loads((tmp_path / "stopped" / "manifest.json").read_text())
     assert manifest["status"] == "time_limit" and manifest["objective"] == pytest.approx(run.result.objective)
+
+
+def test_a_min_shortfall_solve_whose_second_stage_stops_reports_stage_1_of_its_allocation(tmp_path, monkeypatch):
+    from ruimtepuzzel import solvers
+    from ruimtepuzzel.model.pipeline import solve_instance
+
+    folder = eighteen_units(tmp_path)
+    overrides = {"objective": {"sense": "min_shortfall"}}
+    proven = solve_instance(folder, out=tmp_path / "proven", time_limit=30, overrides=overrides)
+    assert proven.result.status == "optimal"
+    solve, calls = stage_two_stopped(solvers.solve, found=True)
+    monkeypatch.setattr(solvers, "solve", solve)
+    run = solve_instance(folder, out=tmp_path / "stopped", time_limit=30, overrides=overrides)
+    assert len(calls) == 2 and run.result.status == "time_limit"
+    values = run.result.values
+    assert run.problem.sense == "min"  # the problem is left in the reported stage's terms: stage 1
+    assert run.result.objective == pytest.approx(float(run.problem.objective() @ values + run.problem.offset))
+    assert run.result.objective == pytest.approx(proven.result.objective)  # stage 1 was proven: the same shortfall
+    assert run.result.bound == pytest.approx(proven.result.bound)
