@@ -129,3 +129,23 @@ def test_a_floor_met_on_existing_business_land_is_not_new_work(tmp_path, additio
     run = solve(tmp_path, config, units)
     assert run.result.objective == pytest.approx(expected)
     assert floor_row(run)["allocated_ha"] == pytest.approx(1)
+
+
+@pytest.mark.parametrize("additional, rhs", [(False, 0.0), (True, -1.0)])
+def test_the_no_net_loss_row_in_the_shadow_prices_has_its_own_bound(tmp_path, additional, rhs):
+    # duals.csv gives the row's finite right-hand side (0, or − the floor with additional) and calls it binding
+    # only when its activity is there: converted − new work = 1 − 1 (without), 0 − 1 (with: u1 stays a park).
+    run = solve(tmp_path, *park_case(additional))
+    row = run.duals.query("family == 'compensation'").iloc[0]
+    assert row["rhs"] == rhs and row["activity"] == pytest.approx(rhs) and bool(row["binding"])
+    assert "converted without compensation" in row["unit"]
+
+
+def test_a_slack_no_net_loss_row_is_not_binding(tmp_path):
+    # A third cell (farmland, business) adds a second hectare of new work: converted − new work = 1 − 2 < 0.
+    config, units = park_case(False)
+    units.append({**units[1], "unit_id": "u3", "x": units[1]["x"] + 300})
+    run = solve(tmp_path, config, units)
+    assert run.result.objective == pytest.approx(12)
+    row = run.duals.query("family == 'compensation'").iloc[0]
+    assert row["rhs"] == 0.0 and row["activity"] == pytest.approx(-1.0) and not bool(row["binding"])
