@@ -39,10 +39,11 @@ def test_without_additional_the_growth_land_compensates(tmp_path):
     assert floor_row(run)["shortfall_ha"] == pytest.approx(0)
 
 
-def test_with_additional_the_growth_land_does_not_compensate(tmp_path):
+@pytest.mark.parametrize("solver", ["highs", "pyomo-highs"])
+def test_with_additional_the_growth_land_does_not_compensate(tmp_path, solver):
     # u2's hectare meets the floor and is not on top of it: converting u1 would leave the floor 1 ha short (−100),
     # 11 − 100 = −89; so u1 stays a park: 1.
-    run = solve(tmp_path, *park_case(True))
+    run = solve(tmp_path, *park_case(True), solver=solver)
     assert run.result.objective == pytest.approx(1)
     assert set(run.allocation["claim"]) == {"business"}
     row = [b for b in run.problem.blocks if b.family == compensation.FAMILY][0]
