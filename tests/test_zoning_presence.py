@@ -175,3 +175,32 @@ def test_settled_sets_each_presence_to_whether_its_share_is_allocated(tmp_path):
     out = presence.settled(prob, values)
     assert out[z.start] == 1.0 and out[z.start + 1:z.start + z.size].sum() == 0.0
     assert out[0] == 0.3
+
+
+def test_a_conflict_that_needs_presence_is_diagnosed(tmp_path):
+    # A hard balance asks 0.5 ha of industry (divisible, 4.1: 150 m) for the 1 ha of housing locked on u5; industry
+    # may only go to u1, beside the existing house on u2, which green may transform up to 0.5 ha (a ceiling). By
+    # share 0.5 of industry beside 0.5 of u2 transformed would do; by presence u2 must be wholly transformed:
+    # impossible. The fractional relaxation is feasible, so the diagnosis names the families, presence among them.
+    from ruimtepuzzel.model.errors import InfeasibleError
+    from ruimtepuzzel.model.pipeline import solve_instance
+
+    from .helpers import write_instance
+
+    claims = {"industry": {"value_per_ha": 1, "env_category": "4.1", "divisible": True},
+              "green": {"value_per_ha": 0, "divisible": True}, "housing": {"value_per_ha": 1}}
+    rules = [{"name": k, "claims": [k], "attr": f"no_{k}", "op": "==", "value": True} for k in claims]
+    units = cells(5, current_use=["farm", "housing", "farm", "farm", "farm"],
+                  no_industry=[False, True, True, True, True], no_green=[True, False, True, True, True],
+                  no_housing=[True, True, True, True, False])
+    config = {"claims": claims, "rules": rules, "env_zoning": {"distance_m": DIST, "sensitive_uses": ["housing"]},
+              "demand": [{"level": "province", "region": "A", "claim": "green", "max_ha": 0.5}],
+              "balance": [{"level": "province", "work_claims": ["industry"], "housing_claim": "housing",
+                           "work_ha_per_housing_ha": 0.5}],
+              "locked": [{"unit_id": "u5", "claim": "housing"}]}
+    folder = write_instance(tmp_path / "inst", config, units)
+    with pytest.raises(InfeasibleError):
+        solve_instance(folder, out=tmp_path / "run", time_limit=30)
+    written = (tmp_path / "run" / "infeasibility.txt").read_text()
+    assert "env_zoning_presence: a divisible claim counts in the zoning by its presence" in written
+    assert "env_zoning_existing" in written and "demand_ceiling" in written and "balance" in written
