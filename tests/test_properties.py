@@ -2,7 +2,9 @@
 
 Every solution passes the independent checker, which also recomputes the objective;
 adding a constraint never improves the optimum; relaxing a floor never worsens it; the
-row forms of the links to existing uses and the aggregation of units give one optimum;
+row forms of the zoning rows (merged or edge, links pairwise, merged or aggregated), the aggregation of
+units and the LP-first path give one optimum (divisible claims, stacking ones too, counting by presence, and
+no net loss with or without ``additional`` among the draws);
 ``--gap 0`` is proven (status optimal) in every sense.
 """
 import copy
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ruimtepuzzel.model.formulation import zoning
 from ruimtepuzzel.model.inputs.instance import load_instance
 from ruimtepuzzel.model.pipeline import compute
 from ruimtepuzzel.model.solve.stages import solve_options
@@ -80,6 +83,11 @@ def instances(draw, senses=("max_value",)):
         config["compensation"] = {"level": "province", "business_use": "business_park", "work_claims": ["business", "industry"]}
     if draw(st.booleans()):
         config["budget"] = {"cost_attr": "cost_m2", "max_relocation_eur_per_m2": 100}
+    # drawn last, so that the draws above give the instances they gave before these were added
+    if "solar" in claims:
+        claims["solar"].update(divisible=draw(st.booleans()), sensitive=draw(st.booleans()))
+    if "compensation" in config:
+        config["compensation"]["additional"] = draw(st.booleans())
     return config, units
 
 
@@ -118,6 +126,13 @@ def test_link_forms_and_aggregation_give_one_optimum(case):
     for links, aggregate in (("aggregated", False), ("auto", True), ("aggregated", True)):
         other, _ = solved(with_changes(config, solver__aggregate=aggregate, env_zoning__existing_links=links), units)
         assert other == pytest.approx(base, abs=1e-6, rel=1e-9)
+    try:  # the new-new rows in their edge form, and the LP-first path, on the same instance
+        zoning.MERGE = False
+        edges, _ = solved(with_changes(config, solver__aggregate=False), units)
+    finally:
+        zoning.MERGE = True
+    lp_first, _ = solved(with_changes(config, solver__aggregate=False, solver__strategy="lp_first"), units)
+    assert edges == pytest.approx(base, abs=1e-6, rel=1e-9) and lp_first == pytest.approx(base, abs=1e-6, rel=1e-9)
 
 
 @SETTINGS

@@ -36,7 +36,8 @@ def _row_meaning(block, lab: dict, prep: Prepared) -> tuple[str, str, str]:
     if f == "balance":
         return f"{lab['level']} {lab['region']} balance", f"{what} per extra ha of work land required", "lower"
     if f == "compensation":
-        return f"{lab['level']} {lab['region']} no net loss", f"{what} per extra ha of compensation required", "lower"
+        # converted − new work (− the floors' shortfall) ≤ 0 (with additional: ≤ − the floors): its bound is the upper one
+        return f"{lab['level']} {lab['region']} no net loss", f"{what} per extra ha that may be converted without compensation", "upper"
     if f == "resources":
         unit = lab.get("unit") or "unit"
         return f"{lab['resource']} {lab['zone']}", f"{what} per extra {unit} of {lab['resource']} capacity", "upper"
