@@ -31,6 +31,7 @@ import numpy as np
 
 from ruimtepuzzel.solvers.base import ERROR, OPTIMAL, TIME_LIMIT
 
+SHARE_TOLERANCE = 1e-6  # a continuous value below this is 0 (extraction's threshold for a divisible share)
 INTEGRALITY = 1e-5  # an integer column further than this from an integer is not an allocation
 FEASIBILITY = 1e-6  # a row or bound may be missed by this much times max(1, |bound|)
 NOISE = 1e-12  # an objective and a bound this close (relative) differ only by floating-point rounding: gap 0
@@ -79,10 +80,6 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
     integer = np.asarray(prob.integrality(), bool)
     off = np.abs(x[integer] - np.round(x[integer]))
     x[integer] = np.round(x[integer])
-    shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
-    cost = prob.objective()
-    objective = float(cost @ x + prob.offset)
-    scale = float(np.abs(cost) @ np.abs(x) + abs(prob.offset))
     worst, where = 0.0, ""
     if len(off) and off.max() > INTEGRALITY:
         worst, where = float(off.max()), "integrality"
@@ -90,6 +87,14 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
     col_miss = np.maximum(lb - x, x - ub) / np.maximum(1.0, np.abs(np.where(x < lb, lb, ub)))
     if len(col_miss) and np.nanmax(col_miss) > FEASIBILITY and not where:
         worst, where = float(np.nanmax(col_miss)), "column bounds"
+    # the allocation as it is read: values within tolerance of a bound on it, and continuous values below
+    # SHARE_TOLERANCE at 0 (extraction drops such shares), so the objective is the extracted allocation's value
+    x = np.clip(x, lb, ub)
+    x[~integer & (np.abs(x) < SHARE_TOLERANCE) & (lb <= 0) & (ub >= 0)] = 0.0
+    shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
+    cost = prob.objective()
+    objective = float(cost @ x + prob.offset)
+    scale = float(np.abs(cost) @ np.abs(x) + abs(prob.offset))
     if not where:
         for block in prob.blocks:  # block by block: no copy of the whole matrix
             if block.family in skip or not block.size:
