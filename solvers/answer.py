@@ -7,8 +7,11 @@ A solver's claim is checked against the allocation it returns, never taken on it
    *not an allocation*;
 2. the allocation is checked against every column bound and every row (primal feasibility,
    within ``FEASIBILITY`` relative to the bound's size, plus what snapping moved the row);
-3. the objective reported is recomputed as ``c·x + offset`` from the snapped values;
-4. the solver's own objective must agree with it within ``AGREEMENT`` (relative). When it
+3. the objective reported is recomputed as ``c·x + offset`` from the allocation as it is read: the
+   snapped values, clipped into their bounds, continuous values below ``SHARE_TOLERANCE`` at 0 (as
+   extraction reads a divisible share);
+4. the solver's own objective must agree with ``c·x + offset`` of the values as it returned them (integers
+   snapped) within ``AGREEMENT`` (relative). When it
    does not, the solver's claim is not trusted: :func:`checked` marks the answer untrusted
    (``answer["trusted"] = False``); the caller may re-solve (:func:`solve_checked`), and if
    the answer still disagrees, it is reported with the recomputed objective, status
@@ -51,6 +54,7 @@ class Verdict:
 
     values: np.ndarray
     objective: float
+    raw_objective: float  # c·x + offset of the values as the solver returned them (integers snapped): what it claims
     violation: float
     where: str
     scale: float
@@ -60,7 +64,7 @@ class Verdict:
         return self.where == ""
 
     def agrees(self, claimed: Optional[float]) -> bool:
-        return claimed is not None and np.isfinite(claimed) and abs(claimed - self.objective) <= AGREEMENT * max(1.0, self.scale)
+        return claimed is not None and np.isfinite(claimed) and abs(claimed - self.raw_objective) <= AGREEMENT * max(1.0, self.scale)
 
 
 def gap_of(objective: float, bound: float) -> float:
@@ -80,6 +84,7 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
     integer = np.asarray(prob.integrality(), bool)
     off = np.abs(x[integer] - np.round(x[integer]))
     x[integer] = np.round(x[integer])
+    raw_objective = float(prob.objective() @ x + prob.offset)
     worst, where = 0.0, ""
     if len(off) and off.max() > INTEGRALITY:
         worst, where = float(off.max()), "integrality"
@@ -109,7 +114,7 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
             miss = np.nan_to_num(miss, nan=0.0, neginf=0.0)
             if miss.max() > max(FEASIBILITY, worst):
                 worst, where = float(miss.max()), f"row {block.name!r}"
-    return Verdict(x, objective, worst, where, scale)
+    return Verdict(x, objective, raw_objective, worst, where, scale)
 
 
 def checked(prob, answer: dict, skip: frozenset = frozenset()) -> dict:
