@@ -1,0 +1,260 @@
+// The page of the negotiation table: loads the table and its geometry, shows a proposal on the
+// map and in the panels, and follows the table's events over the WebSocket.
+import "./style.css";
+import { api, ApiError, download, eventsUrl, getToken, setToken } from "./api.js";
+import { connectEvents } from "./events.js";
+import { TableMap } from "./map.js";
+import { h, fill } from "./dom.js";
+import { renderPlan } from "./panels/plan.js";
+import { renderProgress } from "./panels/progress.js";
+import { renderPropose } from "./panels/propose.js";
+import { renderProposals } from "./panels/proposals.js";
+import { renderDifference } from "./panels/difference.js";
+import { renderRegions } from "./panels/regions.js";
+import { renderCaps } from "./panels/caps.js";
+
+const SOLVED = new Set(["optimal", "time_limit"]);
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  table: null,
+  me: null,
+  viewed: null, // the full proposal shown (GET /api/proposals/{id})
+  follow: true, // show the table's current plan, whichever it is
+  viewId: null,
+  cells: null,
+  diff: null,
+  duals: null,
+  diffOn: false,
+  progress: new Map(), // proposal id -> latest progress event
+};
+
+let map = null;
+let loadSeq = 0;
+const started = performance.now();
+
+function showMessage(text, kind = "error") {
+  const el = $("message");
+  el.textContent = text;
+  el.className = `message${kind === "info" ? " info" : ""}`;
+  el.hidden = !text;
+  if (text && kind === "info") setTimeout(() => el.textContent === text && (el.hidden = true), 4000);
+}
+
+async function guarded(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    showMessage(err instanceof ApiError || err instanceof Error ? err.message : String(err));
+    throw err;
+  }
+}
+
+const actions = {
+  view(id) {
+    state.follow = id === null;
+    state.viewId = id;
+    state.diffOn = false;
+    return loadViewed();
+  },
+  async propose(body) {
+    const answer = await api.propose(body);
+    showMessage(`Proposal ${answer.id} submitted.`, "info");
+    await refreshTable();
+    await actions.view(answer.id);
+    return answer.id;
+  },
+  vote: (id, vote) => guarded(async () => {
+    await api.vote(id, vote);
+    await Promise.all([refreshTable(), refreshViewed(false)]);
+  }),
+  adopt: (id) => guarded(async () => {
+    await api.adopt(id);
+    await refreshTable();
+  }),
+  cancel: (id) => guarded(async () => {
+    await api.cancel(id);
+    await refreshTable();
+  }),
+  solveAgain: (id) => guarded(async () => {
+    await api.solveAgain(id);
+    await refreshTable();
+  }),
+  download: (id, name) => guarded(() => download(id, name)),
+  setDiff(on) {
+    state.diffOn = on;
+    paintCells();
+    renderLegend();
+  },
+  preset(row) {
+    const el = $("propose");
+    if (el.presetChange) el.presetChange(row);
+    el.scrollIntoView({ behavior: "smooth", block: "start" });
+  },
+};
+
+const ctx = { state, actions };
+
+function renderPanels() {
+  renderPlan($("plan"), ctx);
+  renderProgress($("progress"), ctx);
+  renderProposals($("proposals"), ctx);
+  renderDifference($("difference"), ctx);
+  renderRegions($("regions"), ctx);
+  renderCaps($("caps"), ctx);
+  const propose = $("propose");
+  if (propose.updateParents) propose.updateParents();
+}
+
+function renderHeader() {
+  const t = state.table;
+  $("table-title").textContent = `${t.instance}${t.scenario ? ` · ${t.scenario}` : ""}`;
+  document.title = `${t.instance} — ruimtepuzzel negotiation table`;
+  const me = t.me || {};
+  $("me").textContent = `${me.name || "?"} (${me.role || "?"}; regions: ${me.regions === "all" ? "all" : (me.regions || []).join(", ")})`;
+}
+
+function renderLegend() {
+  if (!state.table) return;
+  fill(
+    $("legend"),
+    h("strong", {}, state.diffOn ? "Changed units, by claim now" : "Main claim of each unit"),
+    h(
+      "ul",
+      {},
+      state.table.claims.map((c) => h("li", {}, h("span", { class: "swatch", style: `background:${c.color}` }), c.name)),
+      state.diffOn ? [h("li", {}, h("span", { class: "swatch", style: "background:#282828" }), "no longer allocated"), h("li", {}, h("span", { class: "swatch", style: "background:rgba(120,120,120,0.2)" }), "unchanged")] : null,
+    ),
+    h("div", { class: "muted" }, "paler: a smaller share of the unit"),
+  );
+}
+
+function paintCells() {
+  if (!map || !state.cells) return;
+  map.setCells(state.cells, state.diffOn && state.diff ? state.diff.changed_units : null);
+  const el = $("map");
+  el.dataset.proposal = String(state.viewed ? state.viewed.id : "");
+  el.dataset.diff = state.diffOn ? "1" : "0";
+  if (!document.body.dataset.ready) {
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const ms = Math.round(performance.now() - started);
+        window.__tableStats = { units: map.rendered, loadMs: ms, sinceNavigationMs: Math.round(performance.now()) };
+        document.body.dataset.ready = "1";
+      }),
+    );
+  }
+}
+
+async function refreshTable() {
+  state.table = await api.table();
+  state.me = state.table.me;
+  renderHeader();
+  for (const id of state.progress.keys()) {
+    const p = state.table.proposals.find((x) => x.id === id);
+    if (!p || !(p.status === "solving" || p.status === "queued")) state.progress.delete(id);
+  }
+  renderPanels();
+}
+
+/** Reload the shown proposal; with `withResults` also its cells, difference and shadow prices. */
+async function refreshViewed(withResults = true) {
+  const id = state.follow ? state.table.current : state.viewId;
+  const seq = ++loadSeq;
+  const viewed = await api.proposal(id);
+  if (seq !== loadSeq) return;
+  const solved = SOLVED.has(viewed.status);
+  const sameResults = state.viewed && state.viewed.id === viewed.id && state.viewed.status === viewed.status && state.cells;
+  state.viewed = viewed;
+  if (withResults && !(sameResults && state.cellsFor === viewed.id)) {
+    if (solved) {
+      const [cells, diff, duals] = await Promise.all([
+        api.cells(id),
+        viewed.parent === null ? Promise.resolve(null) : api.diff(id).catch(() => null),
+        api.duals(id).catch((err) => ({ rows: [], message: `No shadow prices: ${err.message}` })),
+      ]);
+      if (seq !== loadSeq) return;
+      Object.assign(state, { cells, diff, duals, cellsFor: id });
+      paintCells();
+    } else {
+      Object.assign(state, { diff: null, duals: null });
+    }
+  }
+  renderPanels();
+  renderLegend();
+}
+
+function loadViewed() {
+  return guarded(() => refreshViewed(true));
+}
+
+let tableTimer = null;
+function scheduleTableRefresh(thenViewed) {
+  if (thenViewed) scheduleTableRefresh.viewed = true;
+  clearTimeout(tableTimer);
+  tableTimer = setTimeout(async () => {
+    const withViewed = scheduleTableRefresh.viewed;
+    scheduleTableRefresh.viewed = false;
+    const before = state.table && state.table.current;
+    await refreshTable().catch((err) => showMessage(err.message));
+    if (withViewed || (state.follow && state.table.current !== before)) await loadViewed().catch(() => {});
+  }, 80);
+}
+
+let progressTimer = null;
+function onEvent(message) {
+  const viewedId = state.viewed ? state.viewed.id : null;
+  switch (message.type) {
+    case "progress":
+      state.progress.set(message.id, message);
+      if (!progressTimer)
+        progressTimer = setTimeout(() => {
+          progressTimer = null;
+          renderProgress($("progress"), ctx);
+        }, 150);
+      break;
+    case "proposal":
+      if (!(message.status === "solving" || message.status === "queued")) state.progress.delete(message.id);
+      scheduleTableRefresh(message.id === viewedId);
+      break;
+    case "vote":
+      scheduleTableRefresh(message.id === viewedId);
+      break;
+    case "adopted":
+    case "table":
+    default:
+      scheduleTableRefresh(false);
+  }
+}
+
+function onConnection(status) {
+  const el = $("connection");
+  el.className = `connection ${status}`;
+  el.textContent = { open: "live", closed: "reconnecting…", unauthorised: "token refused" }[status] || status;
+  if (status === "open" && state.table) scheduleTableRefresh(true); // catch up on what was missed
+}
+
+async function boot() {
+  $("token").value = getToken();
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    setToken($("token").value);
+    window.location.reload();
+  });
+  map = new TableMap($("map"));
+  try {
+    await refreshTable();
+  } catch (err) {
+    showMessage(err.status === 401 ? "This table needs a token: enter yours above (or open the page with ?token=...)." : err.message);
+    onConnection("unauthorised");
+    return;
+  }
+  renderPropose($("propose"), ctx);
+  renderLegend();
+  const geometry = await guarded(() => api.geometry());
+  await map.setGeometry(geometry, state.table.claims, state.table.levels);
+  connectEvents(eventsUrl, onEvent, onConnection);
+  await loadViewed();
+}
+
+boot();

@@ -1,0 +1,218 @@
+// The map: the instance's regions as the basemap (MapLibre GL JS: no tiles, no glyphs, no style
+// from elsewhere), and over it in a deck.gl overlay the units coloured by claim (binary attributes,
+// one instanced draw, so 300,000 cells stay fast), the region boundaries and the place names
+// (deck.gl TextLayer: canvas fonts, no glyph server). The overlay is deck.gl's own canvas over the
+// map's (not interleaved), which works with any MapLibre release.
+import * as maplibregl from "maplibre-gl";
+import "maplibre-gl/dist/maplibre-gl.css";
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
+import { MapboxOverlay } from "@deck.gl/mapbox";
+import { ColumnLayer, GeoJsonLayer, ScatterplotLayer, TextLayer } from "@deck.gl/layers";
+
+// MapLibre's worker is a file of its own: Vite copies it into the bundle, so it too comes from the server
+maplibregl.setWorkerUrl(workerUrl);
+
+const EMPTY = [0, 0, 0, 0];
+const PALE = [120, 120, 120, 40];
+const LOST = [40, 40, 40, 230];
+const LINE_WIDTH = [2.2, 1.1, 0.5]; // px, per region level (coarsest first)
+const LABEL_MIN_ZOOM = [0, 8, 10]; // a level's names appear from this zoom on
+
+/** Parse "#rrggbb" into [r, g, b]. */
+export function hexToRgb(hex) {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex || "");
+  return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [128, 128, 128];
+}
+
+export class TableMap {
+  /** @param {HTMLElement} container */
+  constructor(container) {
+    this.container = container;
+    this.map = new maplibregl.Map({
+      container,
+      style: {
+        version: 8,
+        sources: {},
+        layers: [{ id: "background", type: "background", paint: { "background-color": "#e8eef2" } }],
+      },
+      center: [5.3, 52.2],
+      zoom: 6.5,
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      maxPitch: 0,
+    });
+    this.map.touchZoomRotate.disableRotation();
+    this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
+    this.map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+    this.map.addControl(
+      new maplibregl.AttributionControl({ compact: true, customAttribution: "Region boundaries of the instance; no tiles" }),
+      "bottom-right",
+    );
+    this.overlay = new MapboxOverlay({
+      interleaved: false,
+      layers: [],
+      getTooltip: (info) => this.tooltip(info),
+    });
+    this.map.addControl(this.overlay);
+    this.loaded = new Promise((resolve) => this.map.on("load", resolve));
+    this.map.on("zoomend", () => this.render());
+    this.regions = null;
+    this.units = null;
+    this.colors = null;
+    this.labels = [];
+    this.levels = [];
+    this.claims = [];
+    this.cellClaim = null;
+    this.cellShare = null;
+    this.rendered = 0;
+  }
+
+  /** The geometry of `GET /api/geometry` and the table's claims (key, name, color) and levels. */
+  async setGeometry(geometry, claims, levels) {
+    await this.loaded;
+    this.levels = levels;
+    this.claims = claims;
+    this.claimRgb = claims.map((c) => hexToRgb(c.color));
+    this.map.addSource("regions", { type: "geojson", data: geometry.regions });
+    this.map.addLayer({
+      id: "region-fill",
+      type: "fill",
+      source: "regions",
+      filter: ["==", ["get", "level"], levels[0] || ""],
+      paint: { "fill-color": "#fbfbf8", "fill-opacity": 1 },
+    });
+    this.regions = geometry.regions;
+    const u = geometry.units;
+    const n = u.lon.length;
+    const positions = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      positions[2 * i] = u.lon[i];
+      positions[2 * i + 1] = u.lat[i];
+    }
+    this.units = { n, positions, unitId: u.unit_id, area: u.area_ha, cellM: u.cell_m };
+    if (u.cell_m == null) {
+      const radius = new Float32Array(n);
+      for (let i = 0; i < n; i++) radius[i] = Math.sqrt((u.area_ha[i] * 10000) / Math.PI);
+      this.units.radius = radius;
+    }
+    this.colors = new Uint8Array(4 * n);
+    this.labels = geometry.labels.map((l) => ({ ...l, levelIndex: Math.max(0, levels.indexOf(l.level)) }));
+    const [x0, y0, x1, y1] = geometry.bbox;
+    this.map.fitBounds([[x0, y0], [x1, y1]], { padding: 20, duration: 0 });
+    this.render();
+  }
+
+  /**
+   * Colour the units by `cells` (`GET /api/proposals/{id}/cells`); with `changed` (unit indices
+   * from the difference against the parent) only those are coloured and the rest pale.
+   */
+  setCells(cells, changed = null) {
+    if (!this.units) return;
+    const { n } = this.units;
+    const colors = new Uint8Array(4 * n);
+    const index = cells.claims.map((key) => this.claims.findIndex((c) => c.key === key));
+    const isChanged = changed ? new Uint8Array(n) : null;
+    if (changed) for (const i of changed) if (i >= 0 && i < n) isChanged[i] = 1;
+    for (let i = 0; i < n; i++) {
+      const k = cells.claim[i];
+      let rgba = EMPTY;
+      if (k >= 0) {
+        const rgb = this.claimRgb[index[k]] || [128, 128, 128];
+        const alpha = Math.round(110 + 145 * Math.max(0, Math.min(1, cells.share[i])));
+        rgba = [rgb[0], rgb[1], rgb[2], alpha];
+      }
+      if (isChanged) rgba = isChanged[i] ? (k >= 0 ? [rgba[0], rgba[1], rgba[2], 255] : LOST) : PALE;
+      colors.set(rgba, 4 * i);
+    }
+    this.colors = colors;
+    this.cellClaim = cells.claim;
+    this.cellShare = cells.share;
+    this.cellClaimKeys = cells.claims;
+    this.isChanged = isChanged;
+    this.render();
+  }
+
+  unitsLayer() {
+    const { n, positions, cellM, radius } = this.units;
+    const data = {
+      length: n,
+      attributes: {
+        getPosition: { value: positions, size: 2 },
+        getFillColor: { value: this.colors, size: 4, normalized: true },
+      },
+    };
+    const common = { id: "units", data, pickable: true, updateTriggers: { getFillColor: this.colors } };
+    if (cellM == null) {
+      data.attributes.getRadius = { value: radius, size: 1 };
+      return new ScatterplotLayer({ ...common, radiusUnits: "meters", radiusMinPixels: 1.5, stroked: false });
+    }
+    return new ColumnLayer({
+      ...common,
+      diskResolution: 4,
+      angle: 45,
+      radius: cellM / Math.SQRT2,
+      extruded: false,
+      material: false,
+    });
+  }
+
+  boundariesLayer() {
+    const levels = this.levels;
+    const width = (f) => LINE_WIDTH[Math.min(Math.max(0, levels.indexOf(f.properties.level)), LINE_WIDTH.length - 1)];
+    return new GeoJsonLayer({
+      id: "boundaries",
+      data: this.regions,
+      filled: false,
+      stroked: true,
+      getLineColor: [68, 80, 90, 210],
+      getLineWidth: width,
+      lineWidthUnits: "pixels",
+      pickable: false,
+    });
+  }
+
+  labelsLayer() {
+    const zoom = this.map.getZoom();
+    const shown = this.labels.filter((l) => zoom >= LABEL_MIN_ZOOM[Math.min(l.levelIndex, LABEL_MIN_ZOOM.length - 1)]);
+    return new TextLayer({
+      id: "labels",
+      data: shown,
+      getPosition: (l) => [l.lon, l.lat],
+      getText: (l) => l.name,
+      getSize: (l) => [15, 12, 11][Math.min(l.levelIndex, 2)],
+      getColor: (l) => (l.levelIndex === 0 ? [20, 30, 40, 255] : [50, 60, 70, 230]),
+      fontFamily: '"DejaVu Sans", "Helvetica Neue", Arial, sans-serif',
+      fontWeight: 600,
+      characterSet: "auto",
+      outlineWidth: 3,
+      outlineColor: [255, 255, 255, 220],
+      fontSettings: { sdf: true },
+      sizeUnits: "pixels",
+      updateTriggers: { getText: zoom },
+    });
+  }
+
+  render() {
+    if (!this.units) return;
+    this.overlay.setProps({ layers: [this.unitsLayer(), this.boundariesLayer(), this.labelsLayer()] });
+    this.rendered = this.units.n;
+    this.container.dataset.units = String(this.units.n);
+    this.container.dataset.labels = String(this.labels.length);
+  }
+
+  tooltip(info) {
+    if (!info || info.index < 0 || info.layer?.id !== "units" || !this.units) return null;
+    const i = info.index;
+    const lines = [`unit ${this.units.unitId[i]} (${this.units.area[i].toFixed(1)} ha)`];
+    if (this.cellClaim) {
+      const k = this.cellClaim[i];
+      if (k >= 0) {
+        const claim = this.claims.find((c) => c.key === this.cellClaimKeys[k]);
+        lines.push(`${claim ? claim.name : this.cellClaimKeys[k]}: ${Math.round(100 * this.cellShare[i])} % of the unit`);
+      } else lines.push("not allocated");
+      if (this.isChanged && this.isChanged[i]) lines.push("changed against the parent");
+    }
+    return { text: lines.join("\n") };
+  }
+}
