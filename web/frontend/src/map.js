@@ -24,6 +24,21 @@ export function hexToRgb(hex) {
   return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [128, 128, 128];
 }
 
+/** [west, south, east, north] of the region boundaries and `bbox` (the unit centroids') together. */
+export function extent(collection, bbox) {
+  let [x0, y0, x1, y1] = bbox || [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (c) => {
+    if (typeof c[0] === "number") {
+      x0 = Math.min(x0, c[0]);
+      y0 = Math.min(y0, c[1]);
+      x1 = Math.max(x1, c[0]);
+      y1 = Math.max(y1, c[1]);
+    } else c.forEach(visit);
+  };
+  for (const f of (collection && collection.features) || []) if (f.geometry) visit(f.geometry.coordinates);
+  return [x0, y0, x1, y1];
+}
+
 export class TableMap {
   /** @param {HTMLElement} container */
   constructor(container) {
@@ -98,7 +113,7 @@ export class TableMap {
     }
     this.colors = new Uint8Array(4 * n);
     this.labels = geometry.labels.map((l) => ({ ...l, levelIndex: Math.max(0, levels.indexOf(l.level)) }));
-    const [x0, y0, x1, y1] = geometry.bbox;
+    const [x0, y0, x1, y1] = extent(geometry.regions, geometry.bbox);
     this.map.fitBounds([[x0, y0], [x1, y1]], { padding: 20, duration: 0 });
     this.render();
   }
@@ -175,6 +190,7 @@ export class TableMap {
   labelsLayer() {
     const zoom = this.map.getZoom();
     const shown = this.labels.filter((l) => zoom >= LABEL_MIN_ZOOM[Math.min(l.levelIndex, LABEL_MIN_ZOOM.length - 1)]);
+    this.shownLabels = shown;
     return new TextLayer({
       id: "labels",
       data: shown,
@@ -195,10 +211,11 @@ export class TableMap {
 
   render() {
     if (!this.units) return;
-    this.overlay.setProps({ layers: [this.unitsLayer(), this.boundariesLayer(), this.labelsLayer()] });
+    const labels = this.labelsLayer(); // before the dataset below: it sets shownLabels
+    this.overlay.setProps({ layers: [this.unitsLayer(), this.boundariesLayer(), labels] });
     this.rendered = this.units.n;
     this.container.dataset.units = String(this.units.n);
-    this.container.dataset.labels = String(this.labels.length);
+    this.container.dataset.places = this.shownLabels.map((l) => l.name).join("|");
   }
 
   tooltip(info) {

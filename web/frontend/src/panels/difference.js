@@ -34,7 +34,7 @@ export function renderDifference(el, ctx) {
                   h(
                     "tr",
                     {},
-                    h("td", {}, `${r.region_name || r.region || "NL"}`, h("span", { class: "muted" }, ` ${r.level}`)),
+                    h("td", { title: r.level }, `${r.region_name || r.region || "NL"}`, h("div", { class: "muted small" }, r.level)),
                     h("td", {}, r.claim_name || r.claim),
                     h("td", { class: "num" }, num(r.parent_ha)),
                     h("td", { class: "num" }, num(r.allocated_ha)),

@@ -169,7 +169,7 @@ export function renderPropose(el, ctx) {
     status.textContent = "Sending…";
     try {
       const id = await ctx.actions.propose(body);
-      status.textContent = `Proposal ${id} is being solved.`;
+      status.textContent = `Proposal ${id} submitted: its progress and result are shown above.`;
     } catch (err) {
       status.textContent = err.message;
     } finally {
