@@ -157,7 +157,12 @@ class Engine:
             self.kept.apply(d)
             answer = solve_loaded(self.kept.h, problem, opts, start, watch)
             result = _verified(answer, problem, opts)
-            if result is None and not watch.cancelled:  # the kept model's answer is not what its allocation is worth
+            if result is None and not watch.cancelled and start is not None:
+                # the answer is not what its allocation is worth (HiGHS can return the start's columns with the
+                # optimum's objective): solve the kept model again without a start
+                message = "the answer from the parent's start did not verify; solved again without a start"
+                result = _verified(solve_loaded(self.kept.h, problem, opts, None, watch), problem, opts)
+            if result is None and not watch.cancelled:
                 path, message = "fresh", "the kept model's answer did not verify; solved again from scratch"
                 result = _result(solve_new(problem, opts, None, watch))
         else:
