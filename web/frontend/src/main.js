@@ -32,6 +32,8 @@ const state = {
 let map = null;
 let loadSeq = 0;
 const started = performance.now();
+const marks = {}; // milliseconds since the page's navigation at each step of the first load
+const mark = (name) => (marks[name] = Math.round(performance.now()));
 
 function showMessage(text, kind = "error") {
   const el = $("message");
@@ -135,11 +137,22 @@ function paintCells() {
   const el = $("map");
   el.dataset.proposal = String(state.viewed ? state.viewed.id : "");
   el.dataset.diff = state.diffOn ? "1" : "0";
+  // how long the page took from a solved proposal's event to the frame that shows it (see bench/)
+  const heard = state.heardAt && state.heardAt.id === (state.viewed && state.viewed.id) ? state.heardAt : null;
+  if (heard) {
+    state.heardAt = null;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        window.__lastUpdate = { id: heard.id, eventToFrameMs: Math.round(performance.now() - heard.t) };
+      }),
+    );
+  }
   if (!document.body.dataset.ready) {
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
         const ms = Math.round(performance.now() - started);
-        window.__tableStats = { units: map.rendered, loadMs: ms, sinceNavigationMs: Math.round(performance.now()) };
+        mark("drawn");
+        window.__tableStats = { units: map.rendered, loadMs: ms, sinceNavigationMs: Math.round(performance.now()), marks };
         document.body.dataset.ready = "1";
       }),
     );
@@ -162,6 +175,7 @@ async function refreshViewed(withResults = true) {
   const id = state.follow ? state.table.current : state.viewId;
   const seq = ++loadSeq;
   const viewed = await api.proposal(id);
+  if (!marks.proposal) mark("proposal");
   if (seq !== loadSeq) return;
   const solved = SOLVED.has(viewed.status);
   const sameResults = state.viewed && state.viewed.id === viewed.id && state.viewed.status === viewed.status && state.cells;
@@ -173,9 +187,11 @@ async function refreshViewed(withResults = true) {
         viewed.parent === null ? Promise.resolve(null) : api.diff(id).catch(() => null),
         api.duals(id).catch((err) => ({ rows: [], message: `No shadow prices: ${err.message}` })),
       ]);
+      if (!marks.results) mark("results");
       if (seq !== loadSeq) return;
       Object.assign(state, { cells, diff, duals, cellsFor: id });
       paintCells();
+      if (!marks.painted) mark("painted");
     } else {
       Object.assign(state, { diff: null, duals: null });
     }
@@ -196,8 +212,13 @@ function scheduleTableRefresh(thenViewed) {
     const withViewed = scheduleTableRefresh.viewed;
     scheduleTableRefresh.viewed = false;
     const before = state.table && state.table.current;
+    if (withViewed) {
+      // the shown proposal changed: its results and the table's list load side by side
+      await Promise.all([refreshTable().catch((err) => showMessage(err.message)), loadViewed().catch(() => {})]);
+      return;
+    }
     await refreshTable().catch((err) => showMessage(err.message));
-    if (withViewed || (state.follow && state.table.current !== before)) await loadViewed().catch(() => {});
+    if (state.follow && state.table.current !== before) await loadViewed().catch(() => {});
   }, 80);
 }
 
@@ -215,6 +236,7 @@ function onEvent(message) {
       break;
     case "proposal":
       if (!(message.status === "solving" || message.status === "queued")) state.progress.delete(message.id);
+      if (SOLVED.has(message.status)) state.heardAt = { id: message.id, t: performance.now() };
       scheduleTableRefresh(message.id === viewedId);
       break;
     case "vote":
@@ -241,9 +263,11 @@ async function boot() {
     setToken($("token").value);
     window.location.reload();
   });
+  mark("script");
   map = new TableMap($("map"));
   try {
     await refreshTable();
+    mark("table");
   } catch (err) {
     showMessage(err.status === 401 ? "This table needs a token: enter yours above (or open the page with ?token=...)." : err.message);
     onConnection("unauthorised");
@@ -252,9 +276,12 @@ async function boot() {
   renderPropose($("propose"), ctx);
   renderLegend();
   const geometry = await guarded(() => api.geometry());
+  mark("geometry");
   await map.setGeometry(geometry, state.table.claims, state.table.levels);
+  mark("map");
   connectEvents(eventsUrl, onEvent, onConnection);
   await loadViewed();
+  mark("plan");
 }
 
 boot();

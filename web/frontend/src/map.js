@@ -114,7 +114,10 @@ export class TableMap {
     this.colors = new Uint8Array(4 * n);
     this.labels = geometry.labels.map((l) => ({ ...l, levelIndex: Math.max(0, levels.indexOf(l.level)) }));
     const [x0, y0, x1, y1] = extent(geometry.regions, geometry.bbox);
-    this.map.fitBounds([[x0, y0], [x1, y1]], { padding: 20, duration: 0 });
+    // keep the top right corner free for the legend
+    const legend = this.container.parentElement.querySelector(".legend");
+    const right = legend ? legend.offsetWidth + 24 : 20;
+    this.map.fitBounds([[x0, y0], [x1, y1]], { padding: { top: 20, bottom: 30, left: 50, right }, duration: 0 });
     this.render();
   }
 
@@ -188,9 +191,14 @@ export class TableMap {
   }
 
   labelsLayer() {
+    // the same array while the same levels are shown, so deck.gl keeps the text layout between zooms
     const zoom = this.map.getZoom();
-    const shown = this.labels.filter((l) => zoom >= LABEL_MIN_ZOOM[Math.min(l.levelIndex, LABEL_MIN_ZOOM.length - 1)]);
-    this.shownLabels = shown;
+    const levelsShown = LABEL_MIN_ZOOM.filter((z) => zoom >= z).length;
+    if (this.labelLevelsShown !== levelsShown || !this.shownLabels) {
+      this.labelLevelsShown = levelsShown;
+      this.shownLabels = this.labels.filter((l) => Math.min(l.levelIndex, LABEL_MIN_ZOOM.length - 1) < levelsShown);
+    }
+    const shown = this.shownLabels;
     return new TextLayer({
       id: "labels",
       data: shown,
@@ -205,14 +213,14 @@ export class TableMap {
       outlineColor: [255, 255, 255, 220],
       fontSettings: { sdf: true },
       sizeUnits: "pixels",
-      updateTriggers: { getText: zoom },
     });
   }
 
   render() {
     if (!this.units) return;
     const labels = this.labelsLayer(); // before the dataset below: it sets shownLabels
-    this.overlay.setProps({ layers: [this.unitsLayer(), this.boundariesLayer(), labels] });
+    // the units are drawn once their colours are known (a first frame of 300,000 blank cells costs)
+    this.overlay.setProps({ layers: [this.cellClaim ? this.unitsLayer() : null, this.boundariesLayer(), labels] });
     this.rendered = this.units.n;
     this.container.dataset.units = String(this.units.n);
     this.container.dataset.places = this.shownLabels.map((l) => l.name).join("|");

@@ -16,9 +16,16 @@ export function dualIndex(duals) {
   return { floor, ceiling };
 }
 
-export function renderRegions(el, ctx) {
+const MAX_ROWS = 400; // more rows than this make the page slow to redraw; the filter finds the rest
+
+export function renderRegions(el, ctx, force = false) {
   const { viewed, duals, table } = ctx.state;
-  const filterState = el.filterState || (el.filterState = { level: "", text: "" });
+  // redraw only when the shown results change (thousands of rows on a national instance)
+  const drawKey = viewed ? `${viewed.id}|${viewed.status}|${duals ? duals.id : ""}|${(duals && duals.rows && duals.rows.length) || 0}` : "";
+  if (!force && el.drawnFor === drawKey) return;
+  el.drawnFor = drawKey;
+  const levelsOfTable = (table && table.levels) || [];
+  const filterState = el.filterState || (el.filterState = { level: levelsOfTable[0] || "", text: "" });
   const children = [h("h2", { id: "regions-h" }, "Regions and claims")];
   if (!viewed || !viewed.summary || !viewed.summary.length) {
     children.push(h("p", { class: "muted" }, "Shown once the proposal is solved."));
@@ -29,7 +36,7 @@ export function renderRegions(el, ctx) {
   const levels = [...new Set(viewed.summary.map((r) => r.level))];
   const levelSelect = h(
     "select",
-    { id: "regions-level", onchange: (e) => ((filterState.level = e.target.value), renderRegions(el, ctx)) },
+    { id: "regions-level", onchange: (e) => ((filterState.level = e.target.value), renderRegions(el, ctx, true)) },
     h("option", { value: "" }, "all levels"),
     levels.map((l) => h("option", { value: l, selected: filterState.level === l }, l)),
   );
@@ -40,6 +47,7 @@ export function renderRegions(el, ctx) {
   });
   const unit = duals && duals.rows && duals.rows.find((d) => d.family === "demand_floor");
   const tbody = h("tbody");
+  const more = h("p", { class: "muted", role: "status" });
   const renderBody = () => {
     const text = filterState.text.trim().toLowerCase();
     const rows = viewed.summary.filter(
@@ -47,9 +55,10 @@ export function renderRegions(el, ctx) {
         (!filterState.level || r.level === filterState.level) &&
         (!text || `${r.region_name || ""} ${r.region || ""} ${r.claim_name || ""} ${r.claim}`.toLowerCase().includes(text)),
     );
+    more.textContent = rows.length > MAX_ROWS ? `Showing ${MAX_ROWS} of ${rows.length} rows: choose a level or filter to see the others.` : "";
     fill(
       tbody,
-      rows.map((r) => {
+      rows.slice(0, MAX_ROWS).map((r) => {
         const k = key(r.level, r.region, r.claim);
         const f = floor.get(k);
         const c = ceiling.get(k);
@@ -104,6 +113,7 @@ export function renderRegions(el, ctx) {
         tbody,
       ),
     ),
+    more,
     h(
       "p",
       { class: "muted" },
