@@ -5,10 +5,10 @@ Tables (SQL):
 - ``tables(id, instance, scenario, instance_hash, current, created_at)`` — one negotiation
   table per instance, scenario and instance content; ``current`` is the adopted proposal.
 - ``proposals(table_id, id, parent, party, note, changes, gap, time_limit, status, message,
-  objective, bound, gap_reached, solve_s, times, path, summary, allocation, cells, duals,
+  objective, bound, gap_reached, solve_s, times, path, summary, summary_csv, allocation, cells, duals,
   duals_message, x, x_base, changed_ha, changed_units, affected, created_at, started_at,
   finished_at)`` — ``changes``, ``times``, ``summary``, ``cells``, ``duals``, ``affected``,
-  ``changed_units`` are JSON; ``allocation`` the CSV text of ``allocation.csv``; ``x`` the
+  ``changed_units`` are JSON; ``allocation`` and ``summary_csv`` the CSV text of ``allocation.csv`` and ``summary.csv``; ``x`` the
   solution vector (float64, zlib-compressed) and ``x_base`` whether it is a vector of the
   base problem's columns (a start for the kept model).
 - ``votes(table_id, proposal, party, vote, note, created_at)`` — one vote per party and proposal.

@@ -437,6 +437,10 @@ class Table:
             self.broadcast({"type": "table", "id": None})
 
     def _finished(self, pid: int, result: dict) -> None:
+        with self.lock:
+            self._store_result(pid, result)
+
+    def _store_result(self, pid: int, result: dict) -> None:
         p = self.store.proposal(self.table_id, pid)
         if p is None or p["status"] not in UNFINISHED:
             return  # cancelled or superseded meanwhile: its late answer is dropped
@@ -528,13 +532,13 @@ def region_changes(before: list[dict], after: list[dict]) -> list[dict]:
     cols = ["level", "region", "claim", "allocated_ha"]
 
     def frame(rows):
-        f = pd.DataFrame(rows, columns=None) if rows else pd.DataFrame(columns=cols)
+        f = pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
+        if "period" in f.columns and len(f):  # a phased plan: the state in its last period
+            f = f[f["period"] == f["period"].max()]
         for c in cols:
             if c not in f.columns:
                 f[c] = np.nan
         f = f[cols].copy()
-        if "period" in (rows[0] if rows else {}):
-            pass
         f["region"] = f["region"].astype(str)
         return f.groupby(["level", "region", "claim"], as_index=False)["allocated_ha"].sum()
 
