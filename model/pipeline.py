@@ -322,8 +322,8 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
     watch = solver_watch(progress)
 
-    def solve_point(prob):
-        return solvers.solve(prob, dataclasses.replace(opts, log_path=None), watch=watch)
+    def solve_point(prob, start=None):
+        return solvers.solve(prob, dataclasses.replace(opts, log_path=None, start=start), watch=watch)
 
     with results.staging(out) as tmp:
         found = pareto.front(prep, problem, x, y, points, solve_point, progress)
