@@ -21,6 +21,7 @@ docs/table-difference.png that the docs show.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from .helpers import write_instance
 
@@ -74,38 +76,60 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-@pytest.fixture(scope="module")
-def table_url(tmp_path_factory):
-    """A running `serve` on the two-province instance; its base URL once /api/health answers."""
-    tmp = tmp_path_factory.mktemp("table")
+@contextlib.contextmanager
+def _serve(tmp: Path, *options: str):
+    """Run `serve` on the two-province instance; yield its base URL once /api/health answers."""
     folder = write_instance(tmp / "two-provinces", CONFIG, UNITS)
     port = _free_port()
-    log = (tmp / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", str(folder), "--port", str(port),
-                             "--db", str(tmp / "table.sqlite")], cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"serve exited with {proc.returncode}: {(tmp / 'serve.log').read_text()[-2000:]}")
-            try:
-                if b'"ok"' in _get(f"{url}/api/health"):
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer /api/health in 120 s: {(tmp / 'serve.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
+    log_path = tmp / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", str(folder), "--port", str(port),
+                                 "--db", str(tmp / "table.sqlite"), *options], cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"serve exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+                try:
+                    if b'"ok"' in _get(f"{url}/api/health"):
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"serve did not answer /api/health in 120 s: {log_path.read_text()[-2000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def table_url(tmp_path_factory):
+    """A table without parties: the page's user is the one local chair."""
+    with _serve(tmp_path_factory.mktemp("table")) as url:
+        yield url
+
+
+PARTIES = {"parties": [
+    {"name": "Rijk", "token": "rijk-secret-token", "regions": "all", "role": "chair"},
+    {"name": "Noorderwaard", "token": "noord-secret-token", "regions": ["N"]},
+    {"name": "Zuiderland", "token": "zuid-secret-token", "regions": ["Z"]},
+]}
+
+
+@pytest.fixture(scope="module")
+def parties_url(tmp_path_factory):
+    """A table with a chair and one party per province, each with its token."""
+    tmp = tmp_path_factory.mktemp("parties")
+    (tmp / "parties.yaml").write_text(yaml.safe_dump(PARTIES))
+    with _serve(tmp, "--parties", str(tmp / "parties.yaml")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +145,7 @@ def browser():
 class Page:
     """One page of the table in its own browser context, with every request it makes recorded."""
 
-    def __init__(self, browser, url: str):
+    def __init__(self, browser, url: str, ready: bool = True):
         self.context = browser.new_context(viewport={"width": 1400, "height": 860})
         self.page = self.context.new_page()
         self.requests: list[str] = []
@@ -130,7 +154,8 @@ class Page:
         self.page.on("websocket", lambda ws: self.requests.append(ws.url))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready='1']", timeout=TIMEOUT_MS)
+        if ready:
+            self.page.wait_for_selector("body[data-ready='1']", timeout=TIMEOUT_MS)
 
     def close(self):
         self.context.close()
@@ -230,3 +255,55 @@ def test_a_floor_change_proposed_on_one_page_appears_live_on_another(table_url, 
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.slow  # four pages and a second server: about 45 s on a loaded machine
+def test_parties_negotiate_on_their_own_pages(parties_url, browser):
+    """A party proposes for its own region, votes on it; the chair adopts; every page follows."""
+    anonymous = Page(browser, parties_url, ready=False)
+    noord = Page(browser, f"{parties_url}/?token=noord-secret-token")
+    zuid = Page(browser, f"{parties_url}/?token=zuid-secret-token")
+    chair = Page(browser, f"{parties_url}/?token=rijk-secret-token")
+    views = (anonymous, noord, zuid, chair)
+    try:
+        # without a token the page asks for one and shows nothing of the table
+        anonymous.page.wait_for_selector("#message:not([hidden])", timeout=TIMEOUT_MS)
+        assert "token" in anonymous.page.locator("#message").inner_text()
+        assert anonymous.page.locator("#proposals-table").count() == 0
+
+        # a party picks only its own region's rows, and writes no free path
+        page = noord.page
+        assert "Noorderwaard" in page.locator("#me").inner_text()
+        regions = page.locator("select[name=region] option").evaluate_all("options => options.map(o => o.value)")
+        assert regions == ["province|N"]
+        assert page.locator("select[id^=kind-] option[value=path]").count() == 0
+        assert chair.page.locator("select[id^=kind-] option[value=path]").count() == 1
+        page.select_option("select[name=claim]", "energy")
+        page.select_option("select[name=field]", "min_ha")
+        page.fill("input[name=amount]", "500")
+        page.click("#propose-submit")
+        page.wait_for_selector("#plan-facts[data-id='1'][data-status='optimal']", timeout=TIMEOUT_MS)
+        assert page.locator("#plan-objective").inner_text().startswith("31,400")
+
+        # the chair sees it solved; the affected party approves; the chair sees the vote
+        chair.page.wait_for_selector("#proposals-table tr[data-id='1'][data-status='optimal']", timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Approve").click()
+        chair.page.wait_for_function(
+            "document.querySelector(\"#proposals-table tr[data-id='1']\").innerText.includes('✔ 1')", timeout=TIMEOUT_MS)
+
+        # the chair adopts it; the page that follows the current plan shows it without a reload
+        zuid.page.evaluate("window.__notReloaded = true")
+        assert zuid.page.locator("#plan-facts").get_attribute("data-id") == "0"
+        chair.page.click("#proposals-table tr[data-id='1']")
+        chair.page.wait_for_selector("#plan-facts[data-id='1']", timeout=TIMEOUT_MS)
+        chair.page.get_by_role("button", name="Adopt as the current plan").click()
+        zuid.page.wait_for_selector("#plan-facts[data-id='1']", timeout=TIMEOUT_MS)
+        assert "current plan" in zuid.page.locator("#plan-facts").inner_text()
+        assert zuid.page.evaluate("window.__notReloaded") is True
+
+        for view in views:
+            assert view.errors == []
+            assert _foreign(view.requests, parties_url) == []
+    finally:
+        for view in views:
+            view.close()
