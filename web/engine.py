@@ -6,16 +6,15 @@ into HiGHS once (:class:`solvers.kept.KeptHighs`). A proposal arrives as the mer
 of its instance (the base with every change of its ancestors and its own):
 
 - when only bounds, right-hand sides and costs differ from the base (:func:`sweep.patch.patched`),
-  the kept model gets the new bounds and costs and is re-solved from a **full** start: the
-  parent's allocation with its integer columns fixed and every continuous column (shortfalls,
-  slacks, divisible shares) re-optimised by an LP under the new bounds — the parent's plan
-  repaired (a shortfall raised to a new floor). When that LP has no solution (a hard change cuts
-  the parent's plan), the solve starts without a start;
+  the kept model gets the new bounds and costs and is re-solved from the parent's allocation,
+  repaired into a **full** start by :meth:`KeptHighs.solve <solvers.kept.KeptHighs.solve>`
+  (values clipped into the new bounds, shortfalls and slacks recomputed: a shortfall rises to a
+  new floor); when the repaired plan breaks a hard row, the solve starts without a start;
 - otherwise the proposal is prepared, formulated and solved afresh.
 
 Every objective reported is recomputed from the allocation (c·x + offset) and the gap from it
-and the solver's bound; a kept-model answer whose recomputed gap exceeds the requested one is
-solved again cold. Progress (incumbent recomputed the same way, bound, gap) goes to the events
+and the solver's bound (``KeptHighs`` checks its answer; a claimed optimum whose recomputed gap
+still exceeds the requested one is solved again cold here). Progress (incumbent recomputed the same way, bound, gap) goes to the events
 queue; the shared ``cancel`` values (:func:`stopped`) interrupt HiGHS when the proposal is cancelled or
 superseded by a newer one.
 """
@@ -31,7 +30,6 @@ import numpy as np
 
 SOLVE_STATUS = {"optimal": "optimal", "time_limit": "time_limit", "no_solution": "time_limit",
                 "infeasible": "infeasible", "unbounded": "error", "error": "error"}
-REPAIR_TIME_LIMIT_S = 30.0
 DUALS_TIME_LIMIT_S = 60.0
 PROGRESS_EVERY_S = 0.5
 CSV = {"index": False, "float_format": "%.6f", "lineterminator": "\n"}  # as the run folder's tables (run_folder.write_csv)
@@ -151,18 +149,20 @@ class Engine:
         message = None
         if d is not None:
             path = "patched"
-            t = time.perf_counter()
-            start = self._repaired(problem, d, job.start) if job.start is not None else None
-            times["repair"] = time.perf_counter() - t
-            self.kept.apply(d)
-            answer = solve_loaded(self.kept.h, problem, opts, start, watch)
+            self._announce_start(problem, job.start, watch)
+            h = self.kept.h
+            h.cbMipImprovingSolution.subscribe(watch.improving)
+            h.cbMipInterrupt.subscribe(watch.interrupt)
+            try:  # the start repaired into a full vector (or none), the answer checked: solvers.kept, solvers.starts
+                answer = self.kept.solve(problem, d, opts, start=job.start)
+            finally:
+                h.cbMipImprovingSolution.unsubscribe(watch.improving)
+                h.cbMipInterrupt.unsubscribe(watch.interrupt)
+            note = answer.get("start")
+            if job.start is not None and note and not str(note).startswith("full"):
+                message = f"the parent's plan was not a start: {note}"
             result = _verified(answer, problem, opts)
-            if result is None and not watch.cancelled and start is not None:
-                # the answer is not what its allocation is worth (HiGHS can return the start's columns with the
-                # optimum's objective): solve the kept model again without a start
-                message = "the answer from the parent's start did not verify; solved again without a start"
-                result = _verified(solve_loaded(self.kept.h, problem, opts, None, watch), problem, opts)
-            if result is None and not watch.cancelled:
+            if result is None and not watch.cancelled:  # a last check: the allocation's value against the bound
                 path, message = "fresh", "the kept model's answer did not verify; solved again from scratch"
                 result = _result(solve_new(problem, opts, None, watch))
         else:
@@ -173,34 +173,16 @@ class Engine:
             return {"status": "cancelled", "message": "cancelled", "times": times, "path": path}
         return self._answer(job, instance, prep, problem, result, d, opts, times, path, message, started)
 
-    def _repaired(self, problem, d, x: np.ndarray) -> Optional[np.ndarray]:
-        """A full start for base + d: x's integer columns fixed (clipped to the new bounds), the rest re-optimised by an LP."""
-        import highspy
+    def _announce_start(self, problem, x: Optional[np.ndarray], watch) -> None:
+        """The parent's plan repaired for the proposal is its first allocation: its value goes out as progress."""
+        from ruimtepuzzel.solvers import starts
 
-        kept = self.kept
-        if len(x) != problem.n_cols:
-            return None
-        idx = kept.integer
-        if not len(idx):
-            return None
-        kept.apply(d)
-        h = kept.h
-        lower, upper = problem.bounds()
-        fixed = np.clip(np.round(x[idx]), lower[idx], upper[idx])
-        h.changeColsBounds(len(idx), idx, fixed, fixed)
-        h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), np.uint8))
-        h.setOptionValue("time_limit", REPAIR_TIME_LIMIT_S)
-        h.clearSolver()
-        try:
-            h.run()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return None
-            values = np.asarray(h.getSolution().col_value, dtype=float)
-            values[idx] = fixed
-            return values
-        finally:
-            h.changeColsIntegrality(len(idx), idx, np.ones(len(idx), np.uint8))
-            h.changeColsBounds(len(idx), idx, lower[idx], upper[idx])
+        if x is None or len(x) != problem.n_cols:
+            return
+        full, _ = starts.repaired(problem, x)
+        if full is not None:
+            watch.objective = objective_of(problem, full)
+            watch.send()
 
     def _duals(self, prep, problem, values, d) -> tuple:
         from ruimtepuzzel.model.analysis import duals
@@ -352,7 +334,7 @@ class _Watch:
         self.bound: Optional[float] = None
         self.cancelled = False
 
-    def _send(self) -> None:
+    def send(self) -> None:
         self.last = time.perf_counter()
         self.emit({"type": "progress", "id": self.pid, "elapsed_s": round(self.last - self.start, 3),
                    "objective": self.objective, "bound": self.bound, "gap": relative_gap(self.objective, self.bound)})
@@ -362,7 +344,7 @@ class _Watch:
         if len(x) == len(self.cost):
             self.objective = float(np.dot(self.cost, x) + self.offset)
         self.bound = _finite(e.data_out.mip_dual_bound)
-        self._send()
+        self.send()
 
     def interrupt(self, e) -> None:
         import os
@@ -373,7 +355,7 @@ class _Watch:
             return
         if time.perf_counter() - self.last >= PROGRESS_EVERY_S:
             self.bound = _finite(e.data_out.mip_dual_bound)
-            self._send()
+            self.send()
 
 
 def solve_loaded(h, problem, opts, start: Optional[np.ndarray], watch: _Watch) -> dict:
