@@ -128,7 +128,20 @@ function renderLegend() {
       state.diffOn ? [h("li", {}, h("span", { class: "swatch", style: "background:#282828" }), "no longer allocated"), h("li", {}, h("span", { class: "swatch", style: "background:rgba(120,120,120,0.2)" }), "unchanged")] : null,
     ),
     h("div", { class: "muted" }, "paler: a smaller share of the unit"),
+    mapCaption(),
   );
+}
+
+/** Which proposal's plan the map shows, and why when it is not the one chosen. */
+function mapCaption() {
+  const shown = state.cells ? state.cellsFor : null;
+  const viewed = state.viewed;
+  if (shown === null || shown === undefined) return h("div", { id: "map-caption" }, "No plan solved yet.");
+  const text =
+    viewed && viewed.id !== shown
+      ? `Plan of proposal ${shown}; proposal ${viewed.id} is ${viewed.status.replace("_", " ")}.`
+      : `Plan of proposal ${shown}.`;
+  return h("div", { id: "map-caption", class: viewed && viewed.id !== shown ? "stale" : "" }, text);
 }
 
 function paintCells() {
