@@ -155,8 +155,11 @@ def test_results_tables_difference_and_exports(local, tiny, tmp_path):
     assert diff["sentences"][-1] == "objective −6.0 %" and "A +1 ha business" in diff["sentences"]
     assert diff["changed_units"] == [1]
 
-    prices = local.get(f"/api/proposals/{pid}/duals").json()
-    assert {r["family"] for r in prices["rows"]} == {"demand_floor"}
+    end = time.monotonic() + 30
+    while (prices := local.get(f"/api/proposals/{pid}/duals").json())["message"] == "the shadow prices are being computed":
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    assert {r["family"] for r in prices["rows"]} == {"demand_floor"} and prices["message"] is None
 
     run = solve_instance(tiny, out=tmp_path / "cli", gap=0.0)
     header = lambda text: text.splitlines()[0]  # noqa: E731
@@ -360,6 +363,44 @@ def test_a_killed_server_loses_nothing(tiny, tmp_path):
         assert wait(c, 0)["objective"] == pytest.approx(50)  # revision 0 is solved again at start
         assert c.post(f"/api/proposals/{pid}/solve").status_code == 202
         assert wait(c, pid)["objective"] == pytest.approx(47)
+
+
+def test_a_server_killed_during_a_solve_comes_back_interrupted(tmp_path):
+    """SIGKILL the server while revision 0 of the demo instance (at gap 0) is being solved."""
+    httpx = pytest.importorskip("httpx")
+    from ruimtepuzzel.model.inputs.builtin import resolve_instance
+
+    demo = resolve_instance("demo")
+    scenario = tmp_path / "exact.yaml"
+    scenario.write_text("solver: {mip_rel_gap: 0, time_limit_s: 600}\n")
+    db = tmp_path / "d.sqlite"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "ruimtepuzzel.cli", "serve", str(demo), "--scenario", str(scenario),
+           "--port", str(port), "--db", str(db)]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        end = time.monotonic() + 120
+        status = None
+        while status != "solving":
+            assert time.monotonic() < end, f"revision 0 never started solving (last: {status})"
+            try:
+                status = client.get("/api/proposals/0").json()["status"]
+            except (httpx.TransportError, ValueError, KeyError):
+                pass
+            time.sleep(0.05)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    store = Store(db)
+    assert [tuple(r) for r in store._all("SELECT id, status FROM proposals")] == [(0, "solving")]
+    table_id = store._all("SELECT id FROM tables")[0][0]
+    hash_ = store._all("SELECT instance_hash FROM tables")[0][0]
+    assert store.open_table("demo", str(scenario), hash_) == table_id  # what a restarted server does first
+    assert store.proposal(table_id, 0)["status"] == "interrupted"
+    store.close()
 
 
 # ---------------------------------------------------------------------------- events

@@ -32,6 +32,7 @@ SOLVE_STATUS = {"optimal": "optimal", "time_limit": "time_limit", "no_solution":
                 "infeasible": "infeasible", "unbounded": "error", "error": "error"}
 DUALS_TIME_LIMIT_S = 60.0
 PROGRESS_EVERY_S = 0.5
+DUALS_PENDING = "the shadow prices are being computed"
 CSV = {"index": False, "float_format": "%.6f", "lineterminator": "\n"}  # as the run folder's tables (run_folder.write_csv)
 
 
@@ -92,6 +93,7 @@ class Engine:
         cfg = self.instance.config
         self.keeps = self.opts.solver == "highs" and cfg.objective.sense in PATCHABLE_SENSES and not cfg.periods
         self.kept = KeptHighs(self.problem, self.opts) if self.keeps else None
+        self.pending: Optional[tuple] = None  # the last answered plan, whose shadow prices are still to compute
 
     # ------------------------------------------------------------------ solving
 
@@ -216,10 +218,8 @@ class Engine:
         alloc = extract.allocation(prep, values)
         summary = extract.summary(prep, alloc)
         times["extract"] = time.perf_counter() - t
-        t = time.perf_counter()
-        prices, duals_message = self._duals(prep, problem, values, d)
-        times["duals"] = time.perf_counter() - t
         config = instance.config
+        self.pending = (job.id, prep, problem, values, d, config)  # shadow prices next, after the plan is out
         times["total"] = time.perf_counter() - started
         out.update({
             "objective": objective, "bound": bound, "gap": relative_gap(objective, bound) if status == "optimal" or bound is not None else None,
@@ -228,12 +228,28 @@ class Engine:
             "summary": _records(with_names(summary, config)),
             "summary_csv": with_names(summary, config).to_csv(**CSV),
             "cells": cells(prep, alloc),
-            "duals": _records(with_names(prices, config)) if prices is not None else None,
-            "duals_message": duals_message,
+            "duals": None,
+            "duals_message": DUALS_PENDING,
         })
         if status == "optimal" and out["gap"] is not None and out["gap"] > opts.mip_rel_gap + 1e-9:
             out["message"] = f"the solver's bound is {out['gap']:.4%} from the allocation's value"
         return out
+
+    def pending_duals(self) -> Optional[dict]:
+        """The shadow prices of the plan just answered (the fixed-integer LP), or None when there is none."""
+        from ruimtepuzzel.model.outputs.names import with_names
+
+        if self.pending is None:
+            return None
+        pid, prep, problem, values, d, config = self.pending
+        self.pending = None
+        t = time.perf_counter()
+        try:
+            prices, message = self._duals(prep, problem, values, d)
+            rows = _records(with_names(prices, config)) if prices is not None else None
+        except Exception as exc:
+            rows, message = None, f"no shadow prices: {type(exc).__name__}: {exc}"
+        return {"type": "_duals", "id": pid, "duals": rows, "duals_message": message, "duals_s": time.perf_counter() - t}
 
     # ------------------------------------------------------------------ exports
 
@@ -288,10 +304,10 @@ def cells(prep, alloc) -> dict:
 
 
 def _records(frame) -> list[dict]:
-    import pandas as pd
+    """Rows as dicts of plain values, NaN as None (through pandas' JSON writer: fast on large tables)."""
+    import json
 
-    clean = frame.astype(object).where(pd.notna(frame), None)
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in clean.to_dict("records")]
+    return json.loads(frame.to_json(orient="records", double_precision=10))
 
 
 def _finite(v) -> Optional[float]:
@@ -417,3 +433,6 @@ def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
             continue
         events.put({"type": "_started", "id": job.id})
         events.put({"type": "_done", "id": job.id, "result": engine.solve(job)})
+        prices = engine.pending_duals()
+        if prices is not None:
+            events.put(prices)

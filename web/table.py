@@ -291,7 +291,7 @@ class Table:
             self.broadcast({"type": "proposal", "id": pid, "status": "queued", "party": me.name, "parent": parent,
                             "objective": None, "gap": None})
             self._supersede_older(pid)
-            self._submit(pid)
+            self._submit(pid, data=data)
         return pid
 
     def _checked_change(self, me: Party, change, i: int, data: dict) -> dict:
@@ -343,14 +343,16 @@ class Table:
                     self.broadcast({"type": "proposal", "id": other, "status": "cancelled"})
                 self.tokens.pop(other, None)
 
-    def _submit(self, pid: int, keep: bool = False) -> None:
+    def _submit(self, pid: int, keep: bool = False, data: Optional[dict] = None) -> None:
+        """Send the proposal to the solver, with its parent's plan as the start when it is one of the kept model."""
         p = self._get(pid)
         start = None
         if p["parent"] is not None:
-            parent = self.store.proposal(self.table_id, p["parent"], heavy=True)
-            if parent["status"] in SOLVED and parent["x_base"] and parent["x"] is not None:
-                start = parent["x"]
-        job = engine.Job(pid, self.data_of(pid), start=start, gap=p["gap"], time_limit=p["time_limit"], keep=keep)
+            parent = self._get(p["parent"])
+            if parent["status"] in SOLVED and parent["x_base"]:
+                start = self.store.field(self.table_id, p["parent"], "x")
+        data = data if data is not None else self.data_of(pid)
+        job = engine.Job(pid, data, start=start, gap=p["gap"], time_limit=p["time_limit"], keep=keep)
         token = self.solver.submit(job)
         self.tokens[pid] = token
         if not keep:
@@ -425,6 +427,10 @@ class Table:
                 self.broadcast({"type": "proposal", "id": pid, "status": "solving"})
         elif kind == "_done":
             self._finished(message["id"], message["result"])
+        elif kind == "_duals":
+            pid = message["id"]
+            if self.store.update(self.table_id, pid, only_if=SOLVED, duals=message["duals"], duals_message=message["duals_message"]):
+                self.broadcast({"type": "proposal", "id": pid, "status": self.store.field(self.table_id, pid, "status"), "duals": True})
         elif kind == "_exported":
             waiting = self.exports.get(message["out"])
             if waiting is not None:
