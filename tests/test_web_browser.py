@@ -193,6 +193,8 @@ def test_the_page_draws_the_plan_with_place_names_and_asks_no_other_host(table_u
         map_el = page.locator("#map")
         assert map_el.get_attribute("data-units") == str(len(UNITS))
         assert set(map_el.get_attribute("data-places").split("|")) == {"Noorderwaard", "Zuiderland"}
+        for name in ("Noorderwaard", "Zuiderland"):
+            assert page.locator("#map .place", has_text=name).is_visible()
         assert page.locator("#map canvas").count() >= 1
         # the canvas shows the plan: housing and business cells in their claims' colours, dark label text
         png = map_el.screenshot()

@@ -1,16 +1,12 @@
 // The map: the instance's regions as the basemap (MapLibre GL JS: no tiles, no glyphs, no style
-// from elsewhere), and over it in a deck.gl overlay the units coloured by claim (binary attributes,
-// one instanced draw, so 300,000 cells stay fast), the region boundaries and the place names
-// (deck.gl TextLayer: canvas fonts, no glyph server). The overlay is deck.gl's own canvas over the
-// map's (not interleaved), which works with any MapLibre release.
-import * as maplibregl from "maplibre-gl";
+// from elsewhere); the units coloured by claim in a deck.gl layer drawn inside the map, under the
+// region boundaries (binary attributes, one instanced draw: 300,000 cells recolour by swapping one
+// colour buffer); the place names as HTML markers (the browser's own fonts, readable by screen
+// readers, no glyph server).
+import maplibregl from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
-import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import { MapboxOverlay } from "@deck.gl/mapbox";
-import { ColumnLayer, GeoJsonLayer, ScatterplotLayer, TextLayer } from "@deck.gl/layers";
-
-// MapLibre's worker is a file of its own: Vite copies it into the bundle, so it too comes from the server
-maplibregl.setWorkerUrl(workerUrl);
+import { ColumnLayer, ScatterplotLayer } from "@deck.gl/layers";
 
 const EMPTY = [0, 0, 0, 0];
 const PALE = [120, 120, 120, 40];
@@ -65,17 +61,17 @@ export class TableMap {
       "bottom-right",
     );
     this.overlay = new MapboxOverlay({
-      interleaved: false,
+      interleaved: true,
       layers: [],
       getTooltip: (info) => this.tooltip(info),
     });
     this.map.addControl(this.overlay);
     this.loaded = new Promise((resolve) => this.map.on("load", resolve));
-    this.map.on("zoomend", () => this.render());
-    this.regions = null;
+    this.map.on("zoomend", () => this.showLabels());
     this.units = null;
     this.colors = null;
     this.labels = [];
+    this.markers = [];
     this.levels = [];
     this.claims = [];
     this.cellClaim = null;
@@ -89,6 +85,9 @@ export class TableMap {
     this.levels = levels;
     this.claims = claims;
     this.claimRgb = claims.map((c) => hexToRgb(c.color));
+    const lineWidth = ["match", ["get", "level"]];
+    levels.forEach((level, i) => lineWidth.push(level, LINE_WIDTH[Math.min(i, LINE_WIDTH.length - 1)]));
+    lineWidth.push(0.5);
     this.map.addSource("regions", { type: "geojson", data: geometry.regions });
     this.map.addLayer({
       id: "region-fill",
@@ -97,7 +96,12 @@ export class TableMap {
       filter: ["==", ["get", "level"], levels[0] || ""],
       paint: { "fill-color": "#fbfbf8", "fill-opacity": 1 },
     });
-    this.regions = geometry.regions;
+    this.map.addLayer({
+      id: "region-lines",
+      type: "line",
+      source: "regions",
+      paint: { "line-color": "#44505a", "line-width": lineWidth, "line-opacity": 0.85 },
+    });
     const u = geometry.units;
     const n = u.lon.length;
     const positions = new Float32Array(2 * n);
@@ -118,7 +122,26 @@ export class TableMap {
     const legend = this.container.parentElement.querySelector(".legend");
     const right = legend ? legend.offsetWidth + 24 : 20;
     this.map.fitBounds([[x0, y0], [x1, y1]], { padding: { top: 20, bottom: 30, left: 50, right }, duration: 0 });
-    this.render();
+    this.container.dataset.units = String(n);
+    this.showLabels();
+  }
+
+  /** The place names of the levels shown at this zoom, as HTML markers. */
+  showLabels() {
+    const zoom = this.map.getZoom();
+    const levelsShown = LABEL_MIN_ZOOM.filter((z) => zoom >= z).length;
+    if (this.labelLevelsShown === levelsShown) return;
+    this.labelLevelsShown = levelsShown;
+    for (const marker of this.markers) marker.remove();
+    const shown = this.labels.filter((l) => Math.min(l.levelIndex, LABEL_MIN_ZOOM.length - 1) < levelsShown);
+    this.markers = shown.map((l) => {
+      const el = document.createElement("div");
+      el.className = `place place-${Math.min(l.levelIndex, 2)}`;
+      el.textContent = l.name;
+      el.dataset.level = l.level;
+      return new maplibregl.Marker({ element: el, anchor: "center" }).setLngLat([l.lon, l.lat]).addTo(this.map);
+    });
+    this.container.dataset.places = shown.map((l) => l.name).join("|");
   }
 
   /**
@@ -148,7 +171,8 @@ export class TableMap {
     this.cellShare = cells.share;
     this.cellClaimKeys = cells.claims;
     this.isChanged = isChanged;
-    this.render();
+    this.overlay.setProps({ layers: [this.unitsLayer()] });
+    this.rendered = n;
   }
 
   unitsLayer() {
@@ -160,7 +184,8 @@ export class TableMap {
         getFillColor: { value: this.colors, size: 4, normalized: true },
       },
     };
-    const common = { id: "units", data, pickable: true, updateTriggers: { getFillColor: this.colors } };
+    // under the region boundaries: the plan is read against them
+    const common = { id: "units", data, pickable: true, beforeId: "region-lines", updateTriggers: { getFillColor: this.colors } };
     if (cellM == null) {
       data.attributes.getRadius = { value: radius, size: 1 };
       return new ScatterplotLayer({ ...common, radiusUnits: "meters", radiusMinPixels: 1.5, stroked: false });
@@ -173,57 +198,6 @@ export class TableMap {
       extruded: false,
       material: false,
     });
-  }
-
-  boundariesLayer() {
-    const levels = this.levels;
-    const width = (f) => LINE_WIDTH[Math.min(Math.max(0, levels.indexOf(f.properties.level)), LINE_WIDTH.length - 1)];
-    return new GeoJsonLayer({
-      id: "boundaries",
-      data: this.regions,
-      filled: false,
-      stroked: true,
-      getLineColor: [68, 80, 90, 210],
-      getLineWidth: width,
-      lineWidthUnits: "pixels",
-      pickable: false,
-    });
-  }
-
-  labelsLayer() {
-    // the same array while the same levels are shown, so deck.gl keeps the text layout between zooms
-    const zoom = this.map.getZoom();
-    const levelsShown = LABEL_MIN_ZOOM.filter((z) => zoom >= z).length;
-    if (this.labelLevelsShown !== levelsShown || !this.shownLabels) {
-      this.labelLevelsShown = levelsShown;
-      this.shownLabels = this.labels.filter((l) => Math.min(l.levelIndex, LABEL_MIN_ZOOM.length - 1) < levelsShown);
-    }
-    const shown = this.shownLabels;
-    return new TextLayer({
-      id: "labels",
-      data: shown,
-      getPosition: (l) => [l.lon, l.lat],
-      getText: (l) => l.name,
-      getSize: (l) => [15, 12, 11][Math.min(l.levelIndex, 2)],
-      getColor: (l) => (l.levelIndex === 0 ? [20, 30, 40, 255] : [50, 60, 70, 230]),
-      fontFamily: '"DejaVu Sans", "Helvetica Neue", Arial, sans-serif',
-      fontWeight: 600,
-      characterSet: "auto",
-      outlineWidth: 3,
-      outlineColor: [255, 255, 255, 220],
-      fontSettings: { sdf: true },
-      sizeUnits: "pixels",
-    });
-  }
-
-  render() {
-    if (!this.units) return;
-    const labels = this.labelsLayer(); // before the dataset below: it sets shownLabels
-    // the units are drawn once their colours are known (a first frame of 300,000 blank cells costs)
-    this.overlay.setProps({ layers: [this.cellClaim ? this.unitsLayer() : null, this.boundariesLayer(), labels] });
-    this.rendered = this.units.n;
-    this.container.dataset.units = String(this.units.n);
-    this.container.dataset.places = this.shownLabels.map((l) => l.name).join("|");
   }
 
   tooltip(info) {
