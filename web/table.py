@@ -295,7 +295,7 @@ class Table:
         return pid
 
     def _checked_change(self, me: Party, change, i: int, data: dict) -> dict:
-        from ruimtepuzzel.model.analysis.sweep.spec import locate, parse_path
+        from ruimtepuzzel.model.inputs.paths import locate, parse_path
 
         try:
             clean = checked(change, f"changes[{i}]")
@@ -324,7 +324,7 @@ class Table:
 
     def _touched(self, changes: list[dict], data: dict) -> list[str]:
         """The parties whose regions hold a demand row the changes touch (a chair with every region always)."""
-        from ruimtepuzzel.model.analysis.sweep.spec import locate
+        from ruimtepuzzel.model.inputs.paths import locate
 
         codes = set()
         for c in changes:

@@ -8,7 +8,7 @@ overlay is merged onto ``instance.yaml``, so one floor moves without copying the
       - {path: "demand[claim=business].min_ha", factor: 1.1}
 
 ``value`` sets every value the path addresses; ``factor`` multiplies every one that has a value
-(see :mod:`model.analysis.sweep.spec` for the grammar). The negotiation table's proposals are the
+(see :mod:`model.inputs.paths` for the grammar). The negotiation table's proposals are the
 same changes.
 """
 from __future__ import annotations
@@ -59,7 +59,7 @@ def apply_changes(data: dict, changes, where: str) -> dict:
             matching nothing, a non-finite value, a factor on a value that is not a number;
             the message names ``where``, the path and the value.
     """
-    from ruimtepuzzel.model.analysis.sweep.spec import Parameter, assign
+    from ruimtepuzzel.model.inputs.paths import assign_path
 
     if not isinstance(changes, list):
         raise InputError(f"{where}: changes: expected a list of {{path, value}} or {{path, factor}} (got {type(changes).__name__})")
@@ -69,12 +69,7 @@ def apply_changes(data: dict, changes, where: str) -> dict:
         scales = "factor" in change
         amount = change["factor"] if scales else change["value"]
         try:
-            # model_construct: a value may be null (a ceiling removed); the schema checks the result
-            param = Parameter.model_construct(path=change["path"], name=None, distribution=None, apply="set",
-                                              **({"factors": [amount], "values": None} if scales else {"values": [amount], "factors": None}))
-            assign(out, param, amount)
+            assign_path(out, change["path"], amount, scales, change["path"])
         except InputError as exc:
             raise InputError(f"{where}: changes[{i}] ({change['path']} {'×' if scales else '='} {amount!r}): {exc}") from None
-        except Exception as exc:  # pydantic: a value the parameter model refuses
-            raise InputError(f"{where}: changes[{i}]: {change['path']} = {amount!r}: {exc}") from None
     return out
