@@ -403,6 +403,20 @@ def test_a_server_killed_during_a_solve_comes_back_interrupted(tmp_path):
     store.close()
 
 
+def test_a_dead_solver_process_is_replaced(tiny, tmp_path):
+    with TestClient(create_app(tiny, None, tmp_path / "s.sqlite", None)) as c:
+        wait(c, 0)
+        table = c.app.state.table
+        old = table.solver.proc
+        os.kill(old.pid, signal.SIGKILL)
+        end = time.monotonic() + 30
+        while table.solver.proc is old:
+            assert time.monotonic() < end, "no new solver process"
+            time.sleep(0.05)
+        pid = propose(c, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+        assert wait(c, pid)["objective"] == pytest.approx(47)
+
+
 # ---------------------------------------------------------------------------- events
 
 

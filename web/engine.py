@@ -418,7 +418,7 @@ def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
     try:
         engine = Engine(folder, scenario, emit, cancel)
     except Exception as exc:
-        events.put({"type": "_failed", "message": f"{type(exc).__name__}: {exc}"})
+        events.put({"type": "_failed", "fatal": True, "message": f"the solver could not load the instance: {type(exc).__name__}: {exc}"})
         return
     events.put({"type": "_ready", "keeps": engine.keeps})
     while True:

@@ -82,6 +82,10 @@ class Table:
     # ------------------------------------------------------------------ life
 
     def start(self) -> None:
+        self._start_solver()
+
+    def _start_solver(self) -> None:
+        """A new solver process; revision 0 is (re)submitted when it is not solved."""
         from ruimtepuzzel.web.worker import SolverProcess
 
         self.solver = SolverProcess(self.folder, self.scenario, self.on_event)
@@ -436,10 +440,15 @@ class Table:
             if waiting is not None:
                 waiting["answer"] = message
                 waiting["event"].set()
-        elif kind == "_failed":
-            for p in self.store.proposals(self.table_id):
-                if p["status"] in UNFINISHED:
-                    self.store.update(self.table_id, p["id"], status="error", message=f"the solver did not start: {message['message']}")
+        elif kind == "_failed":  # the solver process could not load the instance, or it died: start another
+            with self.lock:
+                for p in self.store.proposals(self.table_id):
+                    if p["status"] in UNFINISHED:
+                        self.store.update(self.table_id, p["id"], only_if=UNFINISHED, status="interrupted",
+                                          message=f"{message['message']}; solve it again")
+                self.tokens.clear()
+                if self.solver is not None and not self.solver.stopping:
+                    self._start_solver()
             self.broadcast({"type": "table", "id": None})
 
     def _finished(self, pid: int, result: dict) -> None:

@@ -28,6 +28,7 @@ class SolverProcess:
                                 args=(str(folder), scenario, self.jobs_out, self.events, (self.below, self.exact)))
         self.lock = threading.Lock()
         self.next_token = 1
+        self.stopping = False
         self.reader = threading.Thread(target=self._read, name="table-solver-events", daemon=True)
 
     def start(self) -> None:
@@ -35,13 +36,23 @@ class SolverProcess:
         self.reader.start()
 
     def _read(self) -> None:
+        import queue
+
         while True:
             try:
-                message = self.events.get()
+                message = self.events.get(timeout=1.0)
+            except queue.Empty:
+                if self.proc.is_alive() or self.stopping:
+                    continue
+                message = {"type": "_failed", "message": f"the solver process stopped (exit code {self.proc.exitcode})"}
+                self.on_event(message)
+                return
             except (EOFError, OSError):
                 return
             if message is None:
                 return
+            if message.get("type") == "_failed":  # the engine could not start: do not start it again
+                self.stopping = True
             try:
                 self.on_event(message)
             except Exception:  # a handler's failure must not stop the reader
@@ -66,6 +77,7 @@ class SolverProcess:
         self.exact.value = token
 
     def stop(self) -> None:
+        self.stopping = True
         try:
             with self.lock:
                 self.jobs_in.send(None)
