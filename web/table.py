@@ -77,12 +77,14 @@ class Table:
         self.lock = threading.RLock()
         self.exports: dict[str, dict] = {}
         self._geometry: Optional[dict] = None
+        self.geometry_lock = threading.Lock()
         self.solver = None
 
     # ------------------------------------------------------------------ life
 
     def start(self) -> None:
         self._start_solver()
+        threading.Thread(target=self.geometry, name="table-geometry", daemon=True).start()  # ready for the first page
 
     def _start_solver(self) -> None:
         """A new solver process; revision 0 is (re)submitted when it is not solved."""
@@ -526,11 +528,12 @@ class Table:
     # ------------------------------------------------------------------ map
 
     def geometry(self) -> dict:
-        if self._geometry is None:
-            from ruimtepuzzel.web.geometry import table_geometry
+        with self.geometry_lock:  # made once (a few seconds on a national grid), then cached
+            if self._geometry is None:
+                from ruimtepuzzel.web.geometry import table_geometry
 
-            self._geometry = table_geometry(self.instance)
-        return self._geometry
+                self._geometry = table_geometry(self.instance)
+            return self._geometry
 
 
 def _option(body: dict, key: str, low: float, high: float) -> Optional[float]:
