@@ -32,7 +32,9 @@ const state = {
 let map = null;
 let loadSeq = 0;
 const started = performance.now();
-const marks = {}; // milliseconds since the page's navigation at each step of the first load
+// milliseconds since the page's navigation at each step of the first load; with the number of
+// units drawn they are window.__tableStats, and body[data-ready] marks the first plan drawn
+const marks = {};
 const mark = (name) => (marks[name] = Math.round(performance.now()));
 
 function showMessage(text, kind = "error") {
@@ -150,7 +152,8 @@ function paintCells() {
   const el = $("map");
   el.dataset.proposal = String(state.viewed ? state.viewed.id : "");
   el.dataset.diff = state.diffOn ? "1" : "0";
-  // how long the page took from a solved proposal's event to the frame that shows it (see bench/)
+  // how long the page took from a solved proposal's event to the frame that shows it, for
+  // measurements from outside (a headless browser reads window.__lastUpdate)
   const heard = state.heardAt && state.heardAt.id === (state.viewed && state.viewed.id) ? state.heardAt : null;
   if (heard) {
     state.heardAt = null;
