@@ -417,6 +417,34 @@ def test_a_dead_solver_process_is_replaced(tiny, tmp_path):
         assert wait(c, pid)["objective"] == pytest.approx(47)
 
 
+def test_a_cancel_and_a_newer_proposal_stop_the_running_solve(tmp_path):
+    """On the demo instance at gap 0 (a solve of many seconds): cancel revision 0 while it is solved, then
+    supersede a running proposal by a newer one; each time the solver is free for the next at once."""
+    from ruimtepuzzel.model.inputs.builtin import resolve_instance
+
+    scenario = tmp_path / "exact.yaml"
+    scenario.write_text("solver: {mip_rel_gap: 0, time_limit_s: 600}\n")
+
+    def until(client, pid, status, timeout=60.0):
+        end = time.monotonic() + timeout
+        while (p := client.get(f"/api/proposals/{pid}").json())["status"] != status:
+            assert time.monotonic() < end and p["status"] in ("queued", "solving"), p
+            time.sleep(0.05)
+        return p
+
+    with TestClient(create_app(resolve_instance("demo"), str(scenario), tmp_path / "c.sqlite", None)) as c:
+        until(c, 0, "solving", timeout=120)
+        assert c.post("/api/proposals/0/cancel").json() == {"id": 0, "status": "cancelled"}
+        one = propose(c, [{"path": "demand[0].min", "factor": 1.1}], parent=0)
+        until(c, one, "solving")  # the worker left revision 0's solve
+        two = propose(c, [{"path": "demand[0].min", "factor": 1.2}], parent=0, time_limit=2)
+        stopped = c.get(f"/api/proposals/{one}").json()
+        assert stopped["status"] == "cancelled" and stopped["message"] == f"stopped by a newer proposal ({two})"
+        last = wait(c, two, timeout=60)  # two seconds of solving once the worker has left the first
+        assert last["status"] in ("time_limit", "optimal")  # without a start, two seconds may find no allocation
+        assert c.get("/api/proposals/0").json()["status"] == "cancelled"
+
+
 # ---------------------------------------------------------------------------- events
 
 
