@@ -152,7 +152,7 @@ def test_results_tables_difference_and_exports(local, tiny, tmp_path):
     moved = {(r["region"], r["claim"]): r["change_ha"] for r in diff["rows"] if r["level"] == "province"}
     assert moved == {("A", "business"): 1, ("A", "housing"): -1}
     assert diff["objective_change_pct"] == pytest.approx(100 * (47 - 50) / 50)
-    assert diff["sentences"][-1] == "objective −6.0 %" and "A +1 ha business" in diff["sentences"]
+    assert diff["sentences"][-1] == "objective −6.0 %" and "A +1.0 ha business" in diff["sentences"]
     assert diff["changed_units"] == [1]
 
     end = time.monotonic() + 30

@@ -55,6 +55,12 @@ def _lower_name(name: str) -> str:
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
+def _digits(value: float) -> int:
+    """Decimals that show a figure's size: 0 from 10 up, 1 from 0.1, else 2."""
+    size = abs(value)
+    return 0 if size >= 10 else 1 if size >= 0.1 else 2
+
+
 def signed(value: float, digits: int = 0) -> str:
     """'+120', '−80' (a true minus sign), with thousands separators."""
     text = f"{abs(value):,.{digits}f}"
@@ -248,14 +254,15 @@ class Table:
     def _sentences(self, rows: list[dict], pct: Optional[float]) -> list[str]:
         first = self.instance.levels[0] if self.instance.levels else NATIONAL
         mine = sorted((r for r in rows if r["level"] == first), key=lambda r: -abs(r["change_ha"]))
-        out = [f"{r['region_name']} {signed(r['change_ha'])} ha {_lower_name(r['claim_name'])}" for r in mine[:8]]
+        out = [f"{r['region_name']} {signed(r['change_ha'], _digits(r['change_ha']))} ha {_lower_name(r['claim_name'])}"
+               for r in mine[:8]]
         if len(mine) > 8:
             out.append(f"{len(mine) - 8} more changes of region and claim")
         if not mine:
             out.append("no region's allocation changes")
         if pct is not None:
-            out.append(f"objective {signed(pct, 1)} %" if abs(pct) >= 0.05 else
-                       f"objective {signed(pct, 2)} %" if pct != 0 else "objective unchanged")
+            out.append("objective unchanged" if pct == 0 else
+                       f"objective {signed(pct, _digits(pct))} %" if abs(pct) >= 0.005 else "objective within ±0.01 %")
         return out
 
     # ------------------------------------------------------------------ writing
