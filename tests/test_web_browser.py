@@ -209,6 +209,15 @@ def test_the_page_draws_the_plan_with_place_names_and_asks_no_other_host(table_u
         assert row.locator("td").nth(2).inner_text() == "200"  # the floor
         assert row.locator("td").nth(4).inner_text() == "200"  # allocated
         assert page.locator("#proposals-table tr[data-id='0'][data-status='optimal']").count() == 1
+        # a change the server refuses: its message, naming the path, and no proposal stored
+        page.select_option("select[id^=kind-]", "path")
+        page.fill("input[name=path]", "resources.grid_mw.cap.N")
+        page.fill("input[name=amount]", "5")
+        page.click("#propose-submit")
+        status = page.locator("#propose-form p[role=status]")
+        page.wait_for_function("s => s.innerText.startsWith('422')", arg=status.element_handle(), timeout=TIMEOUT_MS)
+        assert "resources.grid_mw.cap.N" in status.inner_text()
+        assert page.locator("#proposals-table tbody tr").count() == 1
         assert view.errors == []
         assert view.requests and _foreign(view.requests, table_url) == []
     finally:
