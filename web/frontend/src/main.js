@@ -138,7 +138,10 @@ function renderLegend() {
 function mapCaption() {
   const shown = state.cells ? state.cellsFor : null;
   const viewed = state.viewed;
-  if (shown === null || shown === undefined) return h("div", { id: "map-caption" }, "No plan solved yet.");
+  if (shown === null || shown === undefined) {
+    const text = !viewed ? "Loading the plan…" : SOLVED.has(viewed.status) ? "Drawing the plan…" : `Proposal ${viewed.id} is ${viewed.status.replace("_", " ")}: no plan to show yet.`;
+    return h("div", { id: "map-caption" }, text);
+  }
   const text =
     viewed && viewed.id !== shown
       ? `Plan of proposal ${shown}; proposal ${viewed.id} is ${viewed.status.replace("_", " ")}.`
