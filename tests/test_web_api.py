@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
@@ -134,6 +136,23 @@ def test_proposals_reach_the_known_optima_and_match_solve(local, tiny, tmp_path)
         ids.append(pid)
     for pid, (_, _, known, _) in zip(ids, cases):
         assert solved_by_cli(tiny, local, pid, tmp_path) == pytest.approx(known)
+
+
+PROVINCE_VALUE = {0: 27, 1: 25, 2: 22, 3: 18, 4: -82}  # by hand, per province and business floor (module docstring)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=4))
+def test_chains_of_floor_changes_reach_the_known_optima(local, floors):
+    """Each proposal builds on the one before (kept re-solves from repaired starts, or afresh when a floor
+    appears or disappears); every one has the hand-computed optimum of its floors."""
+    parent = 0
+    for fa, fb in floors:
+        pid = propose(local, [{"path": "demand[0].min_ha", "value": fa}, {"path": "demand[1].min_ha", "value": fb}],
+                      parent=parent)
+        p = wait(local, pid)
+        assert p["status"] == "optimal" and p["objective"] == pytest.approx(PROVINCE_VALUE[fa] + PROVINCE_VALUE[fb]), (fa, fb, p)
+        parent = pid
 
 
 def test_results_tables_difference_and_exports(local, tiny, tmp_path):
