@@ -6,7 +6,7 @@ A solver's claim is checked against the allocation it returns, never taken on it
    them) when they are within ``INTEGRALITY`` of it; a column further off makes the answer
    *not an allocation*;
 2. the allocation is checked against every column bound and every row (primal feasibility,
-   within ``FEASIBILITY`` relative to the bound's size);
+   within ``FEASIBILITY`` relative to the bound's size, plus what snapping moved the row);
 3. the objective reported is recomputed as ``c·x + offset`` from the snapped values;
 4. the solver's own objective must agree with it within ``AGREEMENT`` (relative). When it
    does not, the solver's claim is not trusted: :func:`checked` marks the answer untrusted
@@ -34,6 +34,7 @@ from ruimtepuzzel.solvers.base import ERROR, OPTIMAL, TIME_LIMIT
 INTEGRALITY = 1e-5  # an integer column further than this from an integer is not an allocation
 FEASIBILITY = 1e-6  # a row or bound may be missed by this much times max(1, |bound|)
 NOISE = 1e-12  # an objective and a bound this close (relative) differ only by floating-point rounding: gap 0
+ABSOLUTE_GAP = 1e-6  # HiGHS's mip_abs_gap: a solve stops as optimal when objective and bound are this close
 AGREEMENT = 1e-6  # the solver's objective may differ from c·x + offset by this much times max(1, |c|·|x|)
 
 
@@ -62,9 +63,9 @@ class Verdict:
 
 
 def gap_of(objective: float, bound: float) -> float:
-    """Relative gap |bound − objective| / |objective| (0 when equal up to rounding noise, ``NOISE`` relative; inf when
-    the objective is 0 and they differ)."""
-    if abs(objective - bound) <= NOISE * max(1.0, abs(objective)):
+    """Relative gap |bound − objective| / |objective|: 0 when they differ by at most HiGHS's absolute gap tolerance
+    (``ABSOLUTE_GAP``) or by rounding noise (``NOISE``, relative); inf when the objective is 0 and they differ more."""
+    if abs(objective - bound) <= max(ABSOLUTE_GAP, NOISE * abs(objective)):
         return 0.0
     return abs(bound - objective) / abs(objective) if objective else float("inf")
 
@@ -78,6 +79,7 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
     integer = np.asarray(prob.integrality(), bool)
     off = np.abs(x[integer] - np.round(x[integer]))
     x[integer] = np.round(x[integer])
+    shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
     cost = prob.objective()
     objective = float(cost @ x + prob.offset)
     scale = float(np.abs(cost) @ np.abs(x) + abs(prob.offset))
@@ -92,10 +94,13 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
         for block in prob.blocks:  # block by block: no copy of the whole matrix
             if block.family in skip or not block.size:
                 continue
-            activity = np.bincount(block.rows, weights=block.vals * x[block.cols], minlength=block.size)
+            terms = block.vals * x[block.cols]
+            activity = np.bincount(block.rows, weights=terms, minlength=block.size)
+            moved = np.bincount(block.rows, weights=np.abs(block.vals) * shift[block.cols] + 1e-9 * np.abs(terms),
+                                minlength=block.size)
             with np.errstate(invalid="ignore"):
-                miss = np.fmax((block.lower - activity) / np.maximum(1.0, np.abs(block.lower)),
-                               (activity - block.upper) / np.maximum(1.0, np.abs(block.upper)))
+                miss = np.fmax((block.lower - activity - moved) / np.maximum(1.0, np.abs(block.lower)),
+                               (activity - block.upper - moved) / np.maximum(1.0, np.abs(block.upper)))
             miss = np.nan_to_num(miss, nan=0.0, neginf=0.0)
             if miss.max() > max(FEASIBILITY, worst):
                 worst, where = float(miss.max()), f"row {block.name!r}"
@@ -106,21 +111,28 @@ def checked(prob, answer: dict, skip: frozenset = frozenset()) -> dict:
     """The answer as it may be reported: objective c·x + offset, status, bound and gap checked (see the module).
 
     ``answer``: the dict a HiGHS adapter returns (``status``, ``values``, ``objective``, ``bound``, ``gap``,
-    ``message``, ``times``). Returns a new dict with the same keys, ``values`` snapped, and ``trusted``
-    (False: the solver's objective disagreed with its allocation; a caller may re-solve).
+    ``message``, ``times``; optionally ``incumbent``, the last improving solution HiGHS reported, taken instead of
+    ``values`` when only it has the claimed objective). Returns a new dict with the same keys (without ``incumbent``),
+    ``values`` snapped, and ``trusted`` (False: the solver's objective disagreed with its allocation; a caller may
+    re-solve).
     """
     out = dict(answer)
     out["trusted"] = True
+    incumbent = out.pop("incumbent", None)
     values = answer.get("values")
     if values is None:
         return out
     v = verdict(prob, values, skip)
+    claimed = answer.get("objective")
+    if incumbent is not None and len(incumbent) == len(values) and not (v.feasible and v.agrees(claimed)):
+        last = verdict(prob, incumbent, skip)  # HiGHS's final solution can be the start, its objective the incumbent's
+        if last.feasible and last.agrees(claimed):
+            v = last
     if not v.feasible:
         out.update(status=ERROR, values=None, objective=None, gap=None, trusted=False,
                    message=f"the solver's allocation breaks {v.where} by {v.violation:.3g} (relative); "
                            f"not reported ({answer.get('message', '')})")
         return out
-    claimed = answer.get("objective")
     out["values"], out["objective"] = v.values, v.objective
     bound = answer.get("bound")
     if not v.agrees(claimed):

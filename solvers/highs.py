@@ -108,13 +108,18 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known
         if state[2] == 1.0:
             state[3] = lp_first.gap_of(state[0], state[1]) if np.isfinite(state[1]) else np.inf
 
+    last = {}  # the last improving solution: on a re-solve of a loaded model HiGHS's final solution can be the start
+    # while its objective is this one's (solvers/answer.py picks the allocation that has the objective)
+
     def improving(e):
+        last["x"] = np.array(e.data_out.mip_solution, dtype=np.float64)
         if buffer is not None:
-            buffer[:] = e.data_out.mip_solution
+            buffer[:] = last["x"]
             state[0], state[2] = e.data_out.objective_function_value, 1.0
             share(e.data_out.mip_dual_bound)
 
     def interrupt(e):
+        e.data_in.user_interrupt = False  # HiGHS keeps an interrupt request into the next run of a loaded model
         if state is not None:  # the bound moves between incumbents: the parent shows it as progress
             share(e.data_out.mip_dual_bound)
         if time.monotonic() > deadline:
@@ -155,6 +160,7 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known
         "gap": gap if gap is not None and np.isfinite(gap) else None,
         "times": {"solve": solve},
         "message": h.modelStatusToString(status),
+        "incumbent": last.get("x"),  # taken out by solvers.answer.checked
     }
 
 

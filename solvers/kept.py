@@ -138,6 +138,8 @@ class KeptHighs:
         transfer = self.apply(d)
         for key, value in highs_options(opts).items():
             self.h.setOptionValue(key, value)
+        # HiGHS's time limit counts the model's whole run time: each solve gets its own on top
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(opts.time_limit_s))
         self.h.clearSolver()
         full, note = starts.repaired(new, start) if start is not None else (None, "no start")
         if full is not None:

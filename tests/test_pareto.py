@@ -32,8 +32,7 @@ def test_housing_against_business_front_by_hand(tmp_path):
     front = table[table["on_front"]]
     assert (front["business"].diff().dropna() < 0).all() and (front["housing"].diff().dropna() > 0).all()
     assert (out / "pareto.png").stat().st_size > 1000 and (out / "pareto.csv").exists()
-    assert said[0] == "pareto: a plan of the instance to start the ends from (its own objective)"
-    assert said[1] == "pareto point 1/5, step 1 of 2: the most business"
+    assert said[0] == "pareto point 1/5, step 1 of 2: the most business"  # no floor to hold: no solve before the ends
     results = [m for m in said if m.startswith("pareto point") and "step" not in m]
     assert [m.split(":")[0] for m in results] == [f"pareto point {k}/5" for k in range(1, 6)]  # five points, not six
     assert results[0] == "pareto point 1/5: housing 0.0 ha, business 4.0 ha (optimal, gap 0 %)"
@@ -105,10 +104,10 @@ def test_unknown_metric_is_an_input_error(tmp_path):
     assert not (tmp_path / "f").exists()
 
 
-def test_every_point_keeps_the_other_floors_and_their_penalties(tmp_path):
+def test_every_point_holds_the_other_floors(tmp_path):
     # 6 cells of 1 ha; housing and business trade on every cell, energy asks 2 ha (penalty 1000 per ha short).
-    # Without the energy floor's penalty the business end would take all 6 cells; with it every point leaves 2 cells
-    # to energy: the front runs from (housing 0, business 4) to (housing 4, business 0).
+    # Without the energy floor the business end would take all 6 cells; held (it can be met), every point leaves 2
+    # cells to energy: the front runs from (housing 0, business 4) to (housing 4, business 0).
     config = {"claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 6}, "energy": {"value_per_ha": 1}},
               "demand": [{"level": "province", "region": "A", "claim": "energy", "min_ha": 2},
                          {"level": "province", "region": "A", "claim": "housing", "min_ha": 1}],
@@ -121,7 +120,7 @@ def test_every_point_keeps_the_other_floors_and_their_penalties(tmp_path):
     energy = allocations[allocations["claim"] == "energy"].groupby("point")["unit_id"].count()
     assert energy.reindex(range(3), fill_value=0).tolist() == [2, 2, 2]  # the energy floor met at every point
     held = table.attrs["notes"][0]
-    assert "the floor of energy (province A) keeps its shortfall penalty" in held
+    assert "the floor of energy (province A) is held: every point has the least penalised shortfall" in held
     assert "the floors of housing (province A) are traded" in held
 
 
@@ -138,3 +137,16 @@ def test_a_floor_that_cannot_be_met_is_counted_short_not_dropped(tmp_path):
     energy = allocations[allocations["claim"] == "energy"].groupby("point")["unit_id"].count()
     assert energy.tolist() == [4, 4]  # all four cells energy may take, at both ends
     assert table["housing"].tolist() == pytest.approx([0, 2]) and table["business"].tolist() == pytest.approx([2, 0])
+
+
+@pytest.mark.slow
+def test_the_demo_front_between_business_and_logistics_meets_the_housing_floors(tmp_path):
+    # the demo's housing floors (dwellings) can be met (a solve meets them); they are held at every point
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "instances" / "demo"
+    table, out = pareto_instance(demo, "business", "logistics", points=2, out=tmp_path / "front", gap=0.02, time_limit=60)
+    assert (table["held_floors_short"] == 0).all()
+    allocations = pd.read_csv(out / "pareto_allocations.csv", dtype={"unit_id": str})
+    housing = allocations[allocations["claim"] == "housing"].groupby("point")["used_ha"].sum()
+    assert len(housing) == len(table) and (housing > 0).all()

@@ -6,15 +6,15 @@ penalties), ``cost`` (acquisition cost, €, less is better), or a claim's alloc
 
 Both metrics become vectors c_x, c_y to maximise (cost enters negated). Every point is a plan
 the instance allows: every hard rule, ceiling, cap, budget and hard balance holds (they are
-rows of the problem), and the instance's other requirements keep their meaning
-(:func:`penalties`): each solve maximises its metric *plus* the instance's shortfall penalty
-on every floor the two metrics do not trade (an area metric trades the floors of its claim,
-in its region when it names one) and the penalty of a penalised woon-werk balance; ``cost``
-adds the soft rules' penalties too, as ``min_cost`` does; ``value`` is the ``max_value``
-objective and prices every floor itself. The figures reported are the metrics alone, and
-``held_floors_short`` counts the held floors a point leaves short (short only when no plan
-with that point's metrics meets them at a smaller penalty). Every point is two solves, so
-that no point is dominated by a better allocation with the same first figure:
+rows of the problem), and the instance's other requirements are held (:func:`requirements`):
+the floors the two metrics do not trade (an area metric trades the floors of its claim, in
+its region when it names one) and a penalised woon-werk balance. One solve before the front
+finds their least penalised shortfall P* = min Σ π·s + Σ β·w (π a floor's shortfall penalty,
+β the balance penalty), and every point holds Σ π·s + Σ β·w ≤ P* (the row ``pareto_held_floors``):
+a held floor is met wherever the instance can meet it, at every point; the gap of each solve then
+applies to the metrics alone. ``held_floors_short`` counts the held floors a point leaves short.
+Every point is two solves, so that no point is dominated by a better allocation with the same
+first figure:
 
 - the ends: the most y, then the most x with y held at that; the most x, then the most y
   with x held;
@@ -48,6 +48,7 @@ from ruimtepuzzel.model.problem import INF, Problem
 
 FAMILY = "pareto_epsilon"
 HOLD = "pareto_hold"
+FLOORS = "pareto_held_floors"
 HOLD_TOL = (1e-9, 1e-6)  # a held figure may fall this much (relative, absolute): the solver's feasibility tolerance
 REL_TOL = 1e-6  # dominance and repeated points are judged with this relative tolerance (at least this much)
 
@@ -108,17 +109,11 @@ def metric(prep: Prepared, prob: Problem, name: str) -> Metric:
     return _checked(Metric(name, vec, 1.0, label, f"the most {config.claim_name(claim)}{where}", traded), prep)
 
 
-def penalties(prep: Prepared, prob: Problem, m: Metric, traded: frozenset) -> np.ndarray:
-    """What a point's solve adds to ``m``'s vector so that the instance's other requirements keep their meaning.
-
-    ``value`` adds nothing: it is the ``max_value`` objective, every penalty in. An area metric adds the
-    instance's shortfall penalty of every floor outside ``traded`` (−π per unit short) and the penalty of every
-    penalised woon-werk balance slack; ``cost`` adds those and the soft rules' penalties (as ``min_cost`` does).
-    """
+def requirements(prep: Prepared, prob: Problem, traded: frozenset) -> np.ndarray:
+    """The instance's penalised requirements outside ``traded``, as a vector to maximise: −π on the shortfall of every
+    floor not traded (π its shortfall penalty) and −β on every penalised woon-werk balance slack."""
     p = np.zeros(prob.n_cols)
-    if m.name == "value":
-        return p
-    priced = max_value_cost(prep, prob)  # −π on shortfalls, −β on balance slacks, value − soft penalty on pairs
+    priced = max_value_cost(prep, prob)  # −π on shortfalls, −β on balance slacks
     if prob.has("shortfall"):
         g = prob.group("shortfall")
         held = ~g.labels["demand"].isin(list(traded)).to_numpy()
@@ -126,8 +121,6 @@ def penalties(prep: Prepared, prob: Problem, m: Metric, traded: frozenset) -> np
     for name, g in prob.groups.items():
         if name.startswith("balance_slack["):
             p[g.slice] = priced[g.slice]
-    if m.name == "cost":
-        p[prob.group("x").slice] -= prep.pairs["penalty"].to_numpy()
     return p
 
 
@@ -136,12 +129,11 @@ def held_floors(prep: Prepared, traded: frozenset) -> list[int]:
     return [i for i in demand_floors(prep) if i not in traded]
 
 
-def held_note(prep: Prepared, prob: Problem, traded: frozenset, metrics: list) -> str:
+def held_note(prep: Prepared, prob: Problem, traded: frozenset) -> str:
     """What every point of the front holds and what it trades, for the notes."""
     config = prep.config
     held = held_floors(prep, traded)
-    balance = [name for name in prob.groups if name.startswith("balance_slack[")]
-    value = any(m.name == "value" for m in metrics)
+    balance = any(name.startswith("balance_slack[") for name in prob.groups)
 
     def floor(i: int) -> str:
         d = config.demand[i]
@@ -149,17 +141,14 @@ def held_note(prep: Prepared, prob: Problem, traded: frozenset, metrics: list) -
 
     parts = []
     if held:
-        many = len(held) > 1
-        parts.append(f"{f'the {len(held)} floors' if many else 'the floor'} of {', '.join(floor(i) for i in held)} "
-                     f"{'keep their shortfall penalties' if many else 'keeps its shortfall penalty'}")
+        parts.append(f"{f'the {len(held)} floors' if len(held) > 1 else 'the floor'} of {', '.join(floor(i) for i in held)}")
     if balance:
-        parts.append("the penalised woon-werk balance keeps its penalty")
+        parts.append("the penalised woon-werk balance")
+    said = (f"{' and '.join(parts)} {'are' if len(held) + balance > 1 else 'is'} held: every point has the least penalised "
+            "shortfall the instance allows for them (held_floors_short counts those still short)") if parts else "no other floor is held"
     traded_floors = [i for i in demand_floors(prep) if i in traded]
-    said = "; ".join(parts) if parts else "no other floor"
     trade = f"; the floors of {', '.join(floor(i) for i in traded_floors)} are traded" if traded_floors else ""
-    also = "; value counts every penalty itself" if value else ""
-    return (f"every point is a plan of the instance: its hard rules, ceilings, caps and budget hold; {said}{trade}{also} "
-            "(see held_floors_short)")
+    return f"every point is a plan of the instance: its hard rules, ceilings, caps and budget hold; {said}{trade}"
 
 
 def _checked(m: Metric, prep: Prepared) -> Metric:
@@ -235,8 +224,11 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
 
     eps, hold = row(FAMILY, mx), row(HOLD, my)  # x ≥ ε (and x held), y held
     traded = mx.traded | my.traded
-    extra = {m.name: penalties(prep, prob, m, traded) for m in (mx, my)}
     held = held_floors(prep, traded)
+    kept = requirements(prep, prob, traded)
+    nz = np.flatnonzero(kept)
+    floors_row = prob.add_rows(FLOORS, FLOORS, pd.DataFrame({"metric": ["held floors"]}), np.zeros(len(nz), np.int64), nz,
+                               kept[nz], -INF, INF)
 
     solved = {"points": 0}
 
@@ -245,7 +237,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         solved["points"] += 1
         k = solved["points"]
         eps.lower[:], hold.lower[:] = epsilon, -INF
-        prob.set_objective(first.vector + extra[first.name], "max")
+        prob.set_objective(first.vector, "max")
         progress(f"pareto point {k}/{points}, step 1 of 2: {what}")
         r1 = solve(prob, start)
         if not r1.has_solution:
@@ -254,7 +246,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         best = float(first.vector @ r1.values)
         held = eps if first is mx else hold
         held.lower[:] = max(float(held.lower[0]), best - HOLD_TOL[0] * abs(best) - HOLD_TOL[1])
-        prob.set_objective(second.vector + extra[second.name], "max")
+        prob.set_objective(second.vector, "max")
         progress(f"pareto point {k}/{points}, step 2 of 2: {second.more} with that held")
         r2 = solve(prob, r1.values)  # step 1's allocation holds step 2's rows: a full start
         r = r2 if r2.has_solution else r1
@@ -264,16 +256,23 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         return r
 
     results, statuses = {}, []
-    progress("pareto: a plan of the instance to start the ends from (its own objective)")
-    plan = solve(prob, None)
-    first_plan = plan.values if plan.has_solution else None
+    first_plan = None
+    if len(nz):
+        progress("pareto: the least penalised shortfall of the held floors (held at every point)")
+        prob.set_objective(kept, "max")
+        plan = solve(prob, None)
+        if not plan.has_solution:
+            raise InputError(f"pareto: no plan of the instance found ({plan.status}: {plan.message})")
+        least = float(kept @ plan.values)
+        floors_row.lower[:] = least - HOLD_TOL[0] * abs(least) - HOLD_TOL[1]
+        first_plan = plan.values  # it holds the row: it starts both ends
     end_y = lexicographic(my, mx, -INF, f"{my.more}", first_plan)
     end_x = lexicographic(mx, my, -INF, f"{mx.more}", first_plan)
     for r in (end_y, end_x):
         if not r.has_solution:
             raise InputError(f"pareto: an end of the front has no solution ({r.status}: {r.message})")
     lo, hi = mx.vector @ end_y.values, mx.vector @ end_x.values
-    notes: list[str] = [held_note(prep, prob, traded, [mx, my])]
+    notes: list[str] = [held_note(prep, prob, traded)]
     conflict = bool(hi > lo + _tol(lo))
     results[0] = (end_y, None)
     if not conflict:
