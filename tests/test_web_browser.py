@@ -254,6 +254,10 @@ def test_a_floor_change_proposed_on_one_page_appears_live_on_another(table_url, 
         page.evaluate("document.querySelector('.side').scrollTo(0, 0)")
         page.wait_for_timeout(300)  # the map's next frame
         page.screenshot(path=str(SCREENSHOTS / "table.png"))
+        # the shadow price of the raised floor arrives just after the plan (a number, not "–")
+        page.wait_for_function(
+            "() => { const r = document.querySelector(\"#regions-table tr[data-region='N'][data-claim='energy']\");"
+            " return r && r.cells[6].innerText !== '–'; }", timeout=TIMEOUT_MS)
         page.check("#diff-toggle")
         assert page.locator("#map").get_attribute("data-diff") == "1"
         page.wait_for_timeout(300)

@@ -209,6 +209,7 @@ async function refreshViewed(withResults = true) {
       if (!marks.results) mark("results");
       if (seq !== loadSeq) return;
       Object.assign(state, { cells, diff, duals, cellsFor: id });
+      if (dualsPending(duals)) setTimeout(() => refreshDuals(id), 1500);
       paintCells();
       if (!marks.painted) mark("painted");
     } else {
@@ -217,6 +218,22 @@ async function refreshViewed(withResults = true) {
   }
   renderPanels();
   renderLegend();
+}
+
+/** The server stores a plan first and its shadow prices just after: until then it says so. */
+function dualsPending(duals) {
+  return duals && (!duals.rows || !duals.rows.length) && /being computed/.test(duals.message || "");
+}
+
+/** Fetch the shown proposal's shadow prices again (they are stored just after its plan). */
+async function refreshDuals(id, tries = 20) {
+  if (!state.viewed || state.viewed.id !== id) return;
+  const duals = await api.duals(id).catch(() => null);
+  if (!duals || !state.viewed || state.viewed.id !== id) return;
+  state.duals = duals;
+  renderRegions($("regions"), ctx);
+  renderCaps($("caps"), ctx);
+  if (dualsPending(duals) && tries > 1) setTimeout(() => refreshDuals(id, tries - 1), 1500);
 }
 
 function loadViewed() {
@@ -254,6 +271,11 @@ function onEvent(message) {
         }, 150);
       break;
     case "proposal":
+      if (message.duals) {
+        // the shadow prices of a solved proposal are stored
+        if (message.id === viewedId) refreshDuals(message.id, 1);
+        break;
+      }
       if (!(message.status === "solving" || message.status === "queued")) state.progress.delete(message.id);
       if (SOLVED.has(message.status)) state.heardAt = { id: message.id, t: performance.now() };
       scheduleTableRefresh(message.id === viewedId);
