@@ -4,6 +4,12 @@ import { h, fill, num, pct, statusBadge, timeOf } from "../dom.js";
 const FINISHED = new Set(["optimal", "time_limit"]);
 const RESOLVABLE = new Set(["interrupted", "cancelled", "error"]);
 
+function howSolved(p) {
+  if (p.path === "patched") return p.parent === null ? " (kept model)" : " (kept model, started from the parent's plan)";
+  if (p.path === "fresh") return " (prepared anew)";
+  return "";
+}
+
 export function renderPlan(el, ctx) {
   const { table, viewed, me } = ctx.state;
   if (!table) return;
@@ -36,7 +42,10 @@ export function renderPlan(el, ctx) {
         h("dt", {}, "objective"),
         h("dd", { id: "plan-objective" }, num(p.objective, 2), p.bound !== null && p.bound !== undefined ? h("span", { class: "muted" }, ` (bound ${num(p.bound, 2)}, gap ${pct(p.gap)})`) : ""),
         h("dt", {}, "solved in"),
-        h("dd", {}, p.solve_s === null || p.solve_s === undefined ? "–" : `${p.solve_s.toFixed(2)} s${p.path ? ` (${p.path === "patched" ? "kept model, warm start" : "prepared anew"})` : ""}`),
+        h("dd", {}, p.solve_s === null || p.solve_s === undefined ? "–" : `${p.solve_s.toFixed(2)} s${howSolved(p)}`),
+        p.requested && (p.requested.gap != null || p.requested.time_limit != null)
+          ? [h("dt", {}, "asked for"), h("dd", {}, [p.requested.gap != null ? `gap ${p.requested.gap}` : null, p.requested.time_limit != null ? `time limit ${p.requested.time_limit} s` : null].filter(Boolean).join(", "))]
+          : null,
         h("dt", {}, "changes"),
         h("dd", {}, (p.changes || []).length ? h("ul", { class: "sentences" }, p.changes.map((c) => h("li", {}, h("code", {}, c.path), " ", "value" in c ? `= ${c.value}` : `× ${c.factor}`))) : "none"),
         h("dt", {}, "changed area"),
@@ -58,10 +67,11 @@ export function renderPlan(el, ctx) {
     if (me && me.role === "chair" && FINISHED.has(p.status) && p.id !== table.current) {
       actions.append(h("button", { type: "button", class: "primary", onclick: () => ctx.actions.adopt(p.id) }, "Adopt as the current plan"));
     }
-    if (p.status === "queued" || p.status === "solving") {
+    const mayRestart = me && (me.role === "chair" || me.name === p.party);
+    if (mayRestart && (p.status === "queued" || p.status === "solving")) {
       actions.append(h("button", { type: "button", class: "danger", onclick: () => ctx.actions.cancel(p.id) }, "Cancel the solve"));
     }
-    if (RESOLVABLE.has(p.status)) {
+    if (mayRestart && RESOLVABLE.has(p.status)) {
       actions.append(h("button", { type: "button", onclick: () => ctx.actions.solveAgain(p.id) }, "Solve again"));
     }
     children.push(actions);

@@ -2,7 +2,7 @@
 import { h, fill, num, pct } from "../dom.js";
 
 export function renderProgress(el, ctx) {
-  const { table, progress } = ctx.state;
+  const { table, progress, me } = ctx.state;
   if (!table) return;
   const solving = table.proposals.filter((p) => p.status === "solving" || p.status === "queued");
   el.hidden = solving.length === 0;
@@ -24,7 +24,9 @@ export function renderProgress(el, ctx) {
           { class: "row" },
           h("strong", {}, `Proposal ${p.id}`),
           h("span", { class: "muted" }, p.status === "queued" ? "queued" : m ? `${m.elapsed_s.toFixed(1)} s` : "starting"),
-          h("button", { type: "button", class: "danger", onclick: () => ctx.actions.cancel(p.id), "aria-label": `Cancel the solve of proposal ${p.id}` }, "Cancel"),
+          me && (me.role === "chair" || me.name === p.party)
+            ? h("button", { type: "button", class: "danger", onclick: () => ctx.actions.cancel(p.id), "aria-label": `Cancel the solve of proposal ${p.id}` }, "Cancel")
+            : null,
         ),
         m
           ? h(
