@@ -57,4 +57,4 @@ def serve(folder, scenario: Optional[str] = None, host: str = "127.0.0.1", port:
     if parties:
         say(f"parties: {', '.join(p.name + (' (chair)' if p.is_chair else '') for p in parties)}; "
             "each opens the page as http://HOST:PORT/?token=THEIR_TOKEN")
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws="websockets")
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws="auto")
