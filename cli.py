@@ -429,6 +429,28 @@ def validate(instance, scenario, as_json):
         click.echo(f"  warning: {w}")
 
 
+@main.command()
+@click.argument("instance", required=False)
+@click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; without --parties only a loopback address.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--db", type=click.Path(path_type=Path), default=None, help="SQLite file of the tables [default: tables.sqlite].")
+@click.option("--parties", "parties_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML file of parties (name, token, regions, role); every call then needs a token.")
+def serve(instance, scenario, host, port, db, parties_file):
+    """Put INSTANCE on a negotiation table in the browser (needs the web extra)."""
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+    from ruimtepuzzel.model.optional import require_installed
+
+    try:
+        require_installed(("starlette", "uvicorn"), extra="web", purpose="serve")
+        from ruimtepuzzel.web.server import serve as run_table
+
+        run_table(resolve_instance(instance), scenario, host, port, db, parties_file, say=click.echo)
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+
+
 @main.command("instances")
 def instances_cmd():
     """List the built-in instances (to name in solve, validate, sweep…) and their scenarios."""

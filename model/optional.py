@@ -33,6 +33,7 @@ EXTRA_OF = {
     "matplotlib": "report", "xlsxwriter": "report",
     "pyarrow": "sweep", "dask": "sweep", "distributed": "sweep",
     "pyomo": "pyomo",
+    "starlette": "web", "uvicorn": "web",
 }
 
 

@@ -282,6 +282,18 @@ def solve_instance(
     return run
 
 
+def write_run(run: Run, opts: SolveOptions, out: Path, overrides: Optional[dict] = None) -> Path:
+    """Write a computed run's folder atomically: the tables and manifest ``solve`` writes (no report).
+
+    Used by the negotiation table's export of a proposal; ``out`` must not exist yet.
+    """
+    out = Path(out)
+    with results.staging(out) as tmp:
+        _write_solution(run, opts, overrides, run.times, tmp, skipped_outputs(with_report=False))
+    run.out = out
+    return out
+
+
 def opts_for_variants(opts: SolveOptions) -> SolveOptions:
     return dataclasses.replace(opts, log_path=None)
 

@@ -118,8 +118,12 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known
             state[0], state[2] = e.data_out.objective_function_value, 1.0
             share(e.data_out.mip_dual_bound)
 
+    stale = [True]  # HiGHS keeps an interrupt request into the next run of a loaded model: cleared at this run's first call
+
     def interrupt(e):
-        e.data_in.user_interrupt = False  # HiGHS keeps an interrupt request into the next run of a loaded model
+        if stale[0]:  # only then: another subscriber's later interrupt (a cancel on the negotiation table) must stand
+            e.data_in.user_interrupt = False
+            stale[0] = False
         if state is not None:  # the bound moves between incumbents: the parent shows it as progress
             share(e.data_out.mip_dual_bound)
         if time.monotonic() > deadline:

@@ -94,7 +94,13 @@ def merged_data(folder, scenario: Optional[str] = None) -> tuple[dict, list[Path
     source = str(yaml_path)
     scenario_path = resolve_scenario(folder, scenario)
     if scenario_path is not None:
-        data = deep_merge(data, read_yaml(scenario_path, by_spelling=True))
+        overlay = read_yaml(scenario_path, by_spelling=True)
+        changes = overlay.pop("changes", None)  # path-language changes, applied after the merge
+        data = deep_merge(data, overlay)
+        if changes is not None:
+            from ruimtepuzzel.model.inputs.changes import apply_changes
+
+            data = apply_changes(data, changes, str(scenario_path))
         files.append(scenario_path)
         source = f"{yaml_path} + {scenario_path.name}"
     return data, files, source

@@ -1,0 +1,496 @@
+"""The negotiation table's API (`serve`) on hand-checked instances.
+
+The instance: two provinces A and B of three 1-ha cells each; housing is worth 10 per ha,
+business 6, and two noise rules cost housing 1 per ha on the noisier cells, so housing is worth
+8, 9 and 10 on the first, second and third cell of each province (a unique optimum, no ties).
+Each province has a business floor of 1 ha with a shortfall penalty of 100 per ha. By hand,
+per province with floor f (ha): f = 0: 27; f = 1: 6 + 9 + 10 = 25; f = 2: 12 + 10 = 22;
+f = 3: 18; f = 4: 18 − 100 = −82; with a penalty of 1 and f = 1: all housing, 27 − 1 = 26.
+The base optimum is 25 + 25 = 50.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from ruimtepuzzel.model.errors import InputError  # noqa: E402
+from ruimtepuzzel.model.pipeline import solve_instance  # noqa: E402
+from ruimtepuzzel.web.app import create_app  # noqa: E402
+from ruimtepuzzel.web.parties import read_parties  # noqa: E402
+from ruimtepuzzel.web.server import prepare_app  # noqa: E402
+from ruimtepuzzel.web.store import Store  # noqa: E402
+
+from .helpers import row_units, write_instance  # noqa: E402
+
+FINAL = ("optimal", "time_limit", "infeasible", "interrupted", "cancelled", "error")
+CONFIG = {
+    "claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 6}},
+    "demand": [{"level": "province", "region": "A", "claim": "business", "min_ha": 1},
+               {"level": "province", "region": "B", "claim": "business", "min_ha": 1}],
+    "rules": [{"name": "noisy", "claims": ["housing"], "attr": "noise", "op": ">", "value": 0.5, "effect": "penalty", "per_ha": 1},
+              {"name": "noisiest", "claims": ["housing"], "attr": "noise", "op": ">", "value": 1.5, "effect": "penalty", "per_ha": 1}],
+    "objective": {"sense": "max_value", "shortfall_penalty_per_ha": 100},
+    "solver": {"mip_rel_gap": 0, "time_limit_s": 60},
+}
+PARTIES = {"parties": [
+    {"name": "Rijk", "token": "chair-token-1", "regions": "all", "role": "chair"},
+    {"name": "Provincie A", "token": "token-of-A", "regions": ["A"]},
+    {"name": "Provincie B", "token": "token-of-B", "regions": ["B"]},
+]}
+A, B, CHAIR = ({"Authorization": f"Bearer {t}"} for t in ("token-of-A", "token-of-B", "chair-token-1"))
+
+
+def units():
+    a = row_units(3, region="A", noise=[2.0, 1.0, 0.0])
+    b = [dict(u, unit_id=f"u{i + 4}", province="B", x=u["x"] + 1000) for i, u in enumerate(row_units(3, region="B", noise=[2.0, 1.0, 0.0]))]
+    return a + b
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return write_instance(tmp_path_factory.mktemp("table") / "tiny", CONFIG, units())
+
+
+def wait(client, pid: int, headers=None, timeout: float = 60.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        p = client.get(f"/api/proposals/{pid}", headers=headers).json()
+        if p["status"] in FINAL:
+            return p
+        time.sleep(0.05)
+    raise AssertionError(f"proposal {pid} still {p['status']} after {timeout} s")
+
+
+def propose(client, changes, headers=None, **more) -> int:
+    r = client.post("/api/proposals", json={"changes": changes, "note": "test", **more}, headers=headers)
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+@pytest.fixture(scope="module")
+def local(tiny, tmp_path_factory):
+    """One table for the tests that only add to it (each starts a solver process: shared to keep the tests fast)."""
+    with TestClient(create_app(tiny, None, tmp_path_factory.mktemp("local") / "t.sqlite", None)) as client:
+        wait(client, 0)
+        yield client
+
+
+@pytest.fixture(scope="module")
+def parties(tiny, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("parties")
+    path = folder / "parties.yaml"
+    path.write_text(yaml.safe_dump(PARTIES))
+    app, _, _ = prepare_app(tiny, None, "127.0.0.1", folder / "p.sqlite", path)
+    with TestClient(app) as client:
+        wait(client, 0, CHAIR)
+        yield client
+
+
+def solved_by_cli(tiny: Path, client, pid: int, tmp_path: Path) -> float:
+    """The proposal's scenario.yaml solved by `solve --scenario` (gap 0): its objective."""
+    scenario = tmp_path / f"proposal-{pid}.yaml"
+    scenario.write_text(client.get(f"/api/proposals/{pid}/scenario.yaml").text)
+    run = solve_instance(tiny, scenario=str(scenario), out=tmp_path / f"run-{pid}", gap=0.0, time_limit=60)
+    return run.result.objective
+
+
+# ---------------------------------------------------------------------------- known optima
+
+
+def test_proposals_reach_the_known_optima_and_match_solve(local, tiny, tmp_path):
+    assert local.get("/api/health").json() == {"status": "ok"}
+    rev0 = wait(local, 0)
+    assert rev0["status"] == "optimal" and rev0["objective"] == pytest.approx(50)
+    cases = [  # (changes, parent, known optimum, how it is solved)
+        ([{"path": "demand[claim=business,region=A].min_ha", "value": 2}], 0, 22 + 25, "patched"),
+        ([{"path": "demand[region=B].min_ha", "factor": 3}], 1, 22 + 18, "patched"),  # on top of the first: A 2, B 3
+        ([{"path": "demand[0].min_ha", "value": 4}], 0, -82 + 25, "patched"),  # a shortfall the start must repair
+        ([{"path": "demand[0].min_ha", "value": 0}], 0, 27 + 25, "fresh"),  # a floor disappears: formulated anew
+        ([{"path": "objective.shortfall_penalty_per_ha", "value": 1}], 0, 26 + 26, "patched"),  # all housing, 1 ha short
+        ([{"path": "rules[name=noisiest].per_ha", "value": 3}], 0, 50, "fresh"),  # u1 housing 6 = business: same 50
+    ]
+    ids = []
+    for changes, parent, known, path in cases:
+        pid = propose(local, changes, parent=parent)
+        p = wait(local, pid)
+        assert p["status"] == "optimal", p
+        assert p["objective"] == pytest.approx(known), (changes, p)
+        assert p["path"] == path and p["gap"] == pytest.approx(0)
+        ids.append(pid)
+    for pid, (_, _, known, _) in zip(ids, cases):
+        assert solved_by_cli(tiny, local, pid, tmp_path) == pytest.approx(known)
+
+
+PROVINCE_VALUE = {0: 27, 1: 25, 2: 22, 3: 18, 4: -82}  # by hand, per province and business floor (module docstring)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=4))
+def test_chains_of_floor_changes_reach_the_known_optima(local, floors):
+    """Each proposal builds on the one before (kept re-solves from repaired starts, or afresh when a floor
+    appears or disappears); every one has the hand-computed optimum of its floors."""
+    parent = 0
+    for fa, fb in floors:
+        pid = propose(local, [{"path": "demand[0].min_ha", "value": fa}, {"path": "demand[1].min_ha", "value": fb}],
+                      parent=parent)
+        p = wait(local, pid)
+        assert p["status"] == "optimal" and p["objective"] == pytest.approx(PROVINCE_VALUE[fa] + PROVINCE_VALUE[fb]), (fa, fb, p)
+        parent = pid
+
+
+def test_results_tables_difference_and_exports(local, tiny, tmp_path):
+    pid = propose(local, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+    p = wait(local, pid)
+    by_region = {(r["level"], r["region"], r["claim"]): r for r in p["summary"]}
+    assert by_region["province", "A", "business"]["allocated_ha"] == pytest.approx(2)
+    assert by_region["province", "A", "business"]["demand_min"] == pytest.approx(2)
+    assert p["changed_ha"] == pytest.approx(1) and p["affected"] == ["chair"]
+
+    cells = local.get(f"/api/proposals/{pid}/cells").json()
+    assert cells["claims"] == ["housing", "business"]
+    assert cells["claim"] == [1, 1, 0, 1, 0, 0] and cells["share"] == [1.0] * 6
+
+    diff = local.get(f"/api/proposals/{pid}/diff").json()
+    moved = {(r["region"], r["claim"]): r["change_ha"] for r in diff["rows"] if r["level"] == "province"}
+    assert moved == {("A", "business"): 1, ("A", "housing"): -1}
+    assert diff["objective_change_pct"] == pytest.approx(100 * (47 - 50) / 50)
+    assert diff["sentences"][-1] == "objective −6.0 %" and "A +1.0 ha business" in diff["sentences"]
+    assert diff["changed_units"] == [1]
+
+    end = time.monotonic() + 30
+    while (prices := local.get(f"/api/proposals/{pid}/duals").json())["message"] == "the shadow prices are being computed":
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    assert {r["family"] for r in prices["rows"]} == {"demand_floor"} and prices["message"] is None
+
+    run = solve_instance(tiny, out=tmp_path / "cli", gap=0.0)
+    header = lambda text: text.splitlines()[0]  # noqa: E731
+    assert header(local.get(f"/api/proposals/{pid}/allocation.csv").text) == header((run.out / "allocation.csv").read_text())
+    assert header(local.get(f"/api/proposals/{pid}/summary.csv").text) == header((run.out / "summary.csv").read_text())
+    overlay = yaml.safe_load(local.get(f"/api/proposals/{pid}/scenario.yaml").text)
+    assert overlay == {"changes": [{"path": "demand[0].min_ha", "value": 2}]}
+
+    z = local.get(f"/api/proposals/{pid}/run.zip")
+    assert z.status_code == 200
+    names = {Path(n).name for n in zipfile.ZipFile(BytesIO(z.content)).namelist()}
+    assert {"allocation.csv", "summary.csv", "duals.csv", "rules.csv", "manifest.json"} <= names
+    manifest = json.loads(next(zipfile.ZipFile(BytesIO(z.content)).read(n) for n in zipfile.ZipFile(BytesIO(z.content)).namelist()
+                               if n.endswith("manifest.json")))
+    assert manifest["objective"] == pytest.approx(47) and manifest["status"] == "optimal"
+
+
+def test_table_and_geometry_for_the_page(local):
+    t = local.get("/api/table").json()
+    assert t["instance"] == "test" and t["current"] == 0 and t["me"] == {"name": "chair", "role": "chair", "regions": "all"}
+    assert [c["key"] for c in t["claims"]] == ["housing", "business"] and all(c["color"].startswith("#") for c in t["claims"])
+    assert t["regions"] == [{"level": "province", "code": "A", "name": "A"}, {"level": "province", "code": "B", "name": "B"}]
+    assert t["proposals"][0]["id"] == 0 and t["proposals"][0]["status"] == "optimal"
+    g = local.get("/api/geometry").json()
+    assert [f["properties"]["code"] for f in g["regions"]["features"]] == ["A", "B"]
+    assert g["units"]["unit_id"] == [f"u{i}" for i in range(1, 7)] and g["units"]["cell_m"] == 100.0
+    lon, lat = g["units"]["lon"], g["units"]["lat"]
+    assert all(-10 < x < 20 for x in lon) and all(40 < y < 60 for y in lat)  # RD New near the Netherlands
+    assert lon[3] > lon[0]  # 1 km east
+
+
+# ---------------------------------------------------------------------------- refusals
+
+
+def count(client, headers=None) -> int:
+    return len(client.get("/api/table", headers=headers).json()["proposals"])
+
+
+@pytest.mark.parametrize("body, code, words", [
+    ({"changes": [{"path": "demand[claim=housing].min_ha", "value": 5}]}, 422, "no item"),
+    ({"changes": [{"path": "demand[0].min_ha", "value": -1}]}, 422, "demand"),
+    ({"changes": [{"path": "demand[0].max_ha", "value": 0.5}]}, 422, "below floor"),
+    ({"changes": [{"path": "units", "value": "/etc/passwd"}]}, 422, "units"),
+    ({"changes": [{"path": "claims.housing.value_per_ha", "value": 99}]}, 422, "claims"),
+    ({"changes": [{"path": "demand[0].min_ha"}]}, 422, "value or factor"),
+    ({"changes": [{"path": "demand[0].min_ha", "value": "nan"}]}, 422, "finite"),
+    ({"changes": [{"path": "demand[0].min_ha", "factor": 2}], "gap": 5}, 422, "gap"),
+    ({"changes": [{"path": "demand[0].min_ha", "value": 2}], "parent": 99}, 404, "99"),
+    ({"changes": "demand"}, 422, "list"),
+])
+def test_refused_proposals_store_nothing(local, body, code, words):
+    before = count(local)
+    r = local.post("/api/proposals", json=body)
+    assert r.status_code == code, r.text
+    assert words in r.json()["detail"]
+    assert count(local) == before
+
+
+def test_non_finite_json_and_large_bodies_are_refused(local):
+    before = count(local)
+    r = local.post("/api/proposals", content=b'{"changes": [{"path": "demand[0].min_ha", "value": NaN}]}',
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "NaN" in r.json()["detail"]
+    r = local.post("/api/proposals", content=b'{"changes": [], "note": "' + b"x" * (1 << 20) + b'"}',
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = local.post("/api/proposals", content=b"{not json")
+    assert r.status_code == 422
+    assert count(local) == before
+
+
+def test_unknown_ids_and_states(local):
+    assert local.get("/api/proposals/42").status_code == 404
+    assert local.get("/api/proposals/42/diff").status_code == 404
+    assert local.post("/api/proposals/42/adopt").status_code == 404
+    assert local.post("/api/proposals/0/cancel").status_code == 409  # solved already
+    assert local.post("/api/proposals/0/solve").status_code == 409
+    assert local.post("/api/proposals/0/votes", json={"vote": "maybe"}).status_code == 422
+
+
+def test_parties_tokens_regions_votes_and_adoption(parties):
+    c = parties
+    assert c.get("/api/table").status_code == 401
+    assert c.get("/api/table", headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+    assert c.get("/api/proposals/0").status_code == 401
+    me = c.get("/api/table", headers=A).json()["me"]
+    assert me == {"name": "Provincie A", "role": "party", "regions": ["A"]}
+    before = count(c, CHAIR)
+    r = c.post("/api/proposals", json={"changes": [{"path": "demand[region=B].min_ha", "value": 2}]}, headers=A)
+    assert r.status_code == 403 and "B" in r.json()["detail"]
+    r = c.post("/api/proposals", json={"changes": [{"path": "objective.shortfall_penalty_per_ha", "value": 1}]}, headers=A)
+    assert r.status_code == 403
+    r = c.post("/api/proposals", json={"changes": [{"path": "demand[claim=business].min_ha", "value": 2}]}, headers=A)
+    assert r.status_code == 403  # the selector reaches B's row too
+    assert count(c, CHAIR) == before
+
+    pid = propose(c, [{"path": "demand[region=A].min_ha", "value": 2}], headers=A)
+    p = wait(c, pid, A)
+    assert p["objective"] == pytest.approx(47) and p["affected"] == ["Rijk", "Provincie A"]
+    assert c.post(f"/api/proposals/{pid}/votes", json={"vote": "approve"}, headers=B).status_code == 403
+    r = c.post(f"/api/proposals/{pid}/votes", json={"vote": "reject", "note": "too much"}, headers=A)
+    assert r.status_code == 201
+    r = c.post(f"/api/proposals/{pid}/votes", json={"vote": "approve"}, headers=A)  # a later vote replaces
+    assert [(v["party"], v["vote"]) for v in r.json()["votes"]] == [("Provincie A", "approve")]
+    assert c.post(f"/api/proposals/{pid}/adopt", headers=A).status_code == 403
+    assert c.post(f"/api/proposals/{pid}/adopt", headers=CHAIR).json() == {"current": pid}
+    assert c.get("/api/table", headers=B).json()["current"] == pid
+    # the chair may change anything on the table; a proposal without parent builds on the current plan (A's floor 2):
+    # housing on u1 is worth 10 − 2 − 1 = 7 → A: 12 + 10 = 22, B: 6 + 8 + 10 = 24
+    pid2 = propose(c, [{"path": "rules[name=noisy].per_ha", "value": 2}], headers=CHAIR)
+    p2 = wait(c, pid2, CHAIR)
+    assert p2["parent"] == pid and p2["objective"] == pytest.approx(46)
+
+
+def test_without_parties_only_loopback(tiny, tmp_path):
+    with pytest.raises(InputError, match="loopback"):
+        prepare_app(tiny, None, "0.0.0.0", tmp_path / "x.sqlite", None)
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"name": "X", "token": "short", "regions": ["A"]}, "at least 8"),
+    ({"name": "X", "token": "long-enough", "regions": ["Z"]}, "not region codes"),
+    ({"name": "X", "token": "long-enough", "regions": ["A"], "role": "king"}, "role"),
+])
+def test_bad_parties_files(tmp_path, entry, words):
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"parties": [entry]}))
+    with pytest.raises(InputError, match=words):
+        read_parties(path, {"A", "B"})
+
+
+# ---------------------------------------------------------------------------- persistence
+
+
+def test_restart_keeps_everything_and_unfinished_come_back_interrupted(tiny, tmp_path):
+    db = tmp_path / "r.sqlite"
+    with TestClient(create_app(tiny, None, db, None)) as c:
+        wait(c, 0)
+        pid = propose(c, [{"path": "demand[0].min_ha", "value": 2}])
+        wait(c, pid)
+        c.post(f"/api/proposals/{pid}/votes", json={"vote": "approve"})
+        c.post(f"/api/proposals/{pid}/adopt")
+    store = Store(db)  # as if the server had died while proposal 2 was being solved
+    table_id = store.open_table("test", None, store._all("SELECT instance_hash FROM tables")[0][0])
+    store.add_proposal(table_id, pid, "chair", "cut off", [{"path": "demand[1].min_ha", "value": 3}], None, None, ["chair"])
+    store.update(table_id, 2, status="solving")
+    store.close()
+    with TestClient(create_app(tiny, None, db, None)) as c:
+        t = c.get("/api/table").json()
+        assert [p["id"] for p in t["proposals"]] == [0, 1, 2] and t["current"] == pid
+        assert c.get(f"/api/proposals/{pid}").json()["votes"][0]["vote"] == "approve"
+        assert c.get(f"/api/proposals/{pid}").json()["objective"] == pytest.approx(47)
+        assert c.get("/api/proposals/2").json()["status"] == "interrupted"
+        assert c.post("/api/proposals/2/solve").status_code == 202
+        assert wait(c, 2)["objective"] == pytest.approx(22 + 18)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_killed_server_loses_nothing(tiny, tmp_path):
+    """SIGKILL the server (and its solver) with a proposal not yet solved; the restarted server has it, interrupted.
+
+    The proposal is posted as soon as the server answers, while the solver process is still loading
+    the instance (a spawned interpreter importing numpy and pandas), so it is queued when killed."""
+    httpx = pytest.importorskip("httpx")
+    db = tmp_path / "k.sqlite"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "ruimtepuzzel.cli", "serve", str(tiny), "--port", str(port), "--db", str(db)]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = server.stdout.readline().decode()
+        assert f"http://127.0.0.1:{port}/" in first and str(db.resolve()) in server.stdout.readline().decode()
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        end = time.monotonic() + 60
+        while True:
+            try:
+                if client.get("/api/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.02)
+        pid = propose(client, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+        os.killpg(server.pid, signal.SIGKILL)  # the server and its solver process
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    store = Store(db)
+    rows = [tuple(r) for r in store._all("SELECT id, status FROM proposals ORDER BY id")]
+    store.close()
+    assert rows == [(0, "queued"), (pid, "queued")] or rows == [(0, "solving"), (pid, "queued")]
+    with TestClient(create_app(tiny, None, db, None)) as c:
+        assert c.get(f"/api/proposals/{pid}").json()["status"] == "interrupted"
+        assert wait(c, 0)["objective"] == pytest.approx(50)  # revision 0 is solved again at start
+        assert c.post(f"/api/proposals/{pid}/solve").status_code == 202
+        assert wait(c, pid)["objective"] == pytest.approx(47)
+
+
+def test_a_server_killed_during_a_solve_comes_back_interrupted(tmp_path):
+    """SIGKILL the server while revision 0 of the demo instance (at gap 0) is being solved."""
+    httpx = pytest.importorskip("httpx")
+    from ruimtepuzzel.model.inputs.builtin import resolve_instance
+
+    demo = resolve_instance("demo")
+    scenario = tmp_path / "exact.yaml"
+    scenario.write_text("solver: {mip_rel_gap: 0, time_limit_s: 600}\n")
+    db = tmp_path / "d.sqlite"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "ruimtepuzzel.cli", "serve", str(demo), "--scenario", str(scenario),
+           "--port", str(port), "--db", str(db)]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        end = time.monotonic() + 120
+        status = None
+        while status != "solving":
+            assert time.monotonic() < end, f"revision 0 never started solving (last: {status})"
+            try:
+                status = client.get("/api/proposals/0").json()["status"]
+            except (httpx.TransportError, ValueError, KeyError):
+                pass
+            time.sleep(0.05)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    store = Store(db)
+    assert [tuple(r) for r in store._all("SELECT id, status FROM proposals")] == [(0, "solving")]
+    table_id = store._all("SELECT id FROM tables")[0][0]
+    hash_ = store._all("SELECT instance_hash FROM tables")[0][0]
+    assert store.open_table("demo", str(scenario), hash_) == table_id  # what a restarted server does first
+    assert store.proposal(table_id, 0)["status"] == "interrupted"
+    store.close()
+
+
+def test_a_dead_solver_process_is_replaced(tiny, tmp_path):
+    with TestClient(create_app(tiny, None, tmp_path / "s.sqlite", None)) as c:
+        wait(c, 0)
+        table = c.app.state.table
+        old = table.solver.proc
+        os.kill(old.pid, signal.SIGKILL)
+        end = time.monotonic() + 30
+        while table.solver.proc is old:
+            assert time.monotonic() < end, "no new solver process"
+            time.sleep(0.05)
+        pid = propose(c, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+        assert wait(c, pid)["objective"] == pytest.approx(47)
+
+
+def test_a_cancel_and_a_newer_proposal_stop_the_running_solve(tmp_path):
+    """On the demo instance at gap 0 (a solve of many seconds): cancel revision 0 while it is solved, then
+    supersede a running proposal by a newer one; each time the solver is free for the next at once."""
+    from ruimtepuzzel.model.inputs.builtin import resolve_instance
+
+    scenario = tmp_path / "exact.yaml"
+    scenario.write_text("solver: {mip_rel_gap: 0, time_limit_s: 600}\n")
+
+    def until(client, pid, status, timeout=60.0):
+        end = time.monotonic() + timeout
+        while (p := client.get(f"/api/proposals/{pid}").json())["status"] != status:
+            assert time.monotonic() < end and p["status"] in ("queued", "solving"), p
+            time.sleep(0.05)
+        return p
+
+    with TestClient(create_app(resolve_instance("demo"), str(scenario), tmp_path / "c.sqlite", None)) as c:
+        until(c, 0, "solving", timeout=120)
+        assert c.post("/api/proposals/0/cancel").json() == {"id": 0, "status": "cancelled"}
+        one = propose(c, [{"path": "demand[0].min", "factor": 1.1}], parent=0)
+        until(c, one, "solving")  # the worker left revision 0's solve
+        two = propose(c, [{"path": "demand[0].min", "factor": 1.2}], parent=0, time_limit=2)
+        stopped = c.get(f"/api/proposals/{one}").json()
+        assert stopped["status"] == "cancelled" and stopped["message"] == f"stopped by a newer proposal ({two})"
+        last = wait(c, two, timeout=60)  # two seconds of solving once the worker has left the first
+        assert last["status"] in ("time_limit", "optimal")  # without a start, two seconds may find no allocation
+        assert c.get("/api/proposals/0").json()["status"] == "cancelled"
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def test_two_pages_receive_every_event(local):
+    with local.websocket_connect("/api/events") as one, local.websocket_connect("/api/events") as two:
+        assert one.receive_json() == {"type": "table", "id": None} and two.receive_json()["type"] == "table"
+        pid = propose(local, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+        wait(local, pid)
+        local.post(f"/api/proposals/{pid}/votes", json={"vote": "approve"})
+        local.post(f"/api/proposals/{pid}/adopt")
+        for ws in (one, two):
+            seen = []
+            while not seen or seen[-1]["type"] != "adopted":
+                seen.append(ws.receive_json())
+            kinds = [(m["type"], m.get("status")) for m in seen if m["type"] != "progress"]
+            assert kinds[0] == ("proposal", "queued") and ("proposal", "optimal") in kinds
+            assert ("vote", None) in kinds and seen[-1] == {"type": "adopted", "id": pid, "current": pid}
+            finals = [m for m in seen if m["type"] == "proposal" and m["status"] == "optimal"]
+            assert finals[0]["objective"] == pytest.approx(47)
+            assert all(math.isfinite(m["elapsed_s"]) for m in seen if m["type"] == "progress")
+
+
+def test_events_need_the_token(parties):
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect):
+        with parties.websocket_connect("/api/events?token=nope") as ws:
+            ws.receive_json()
+    with parties.websocket_connect("/api/events?token=token-of-B") as ws:
+        assert ws.receive_json()["type"] == "table"

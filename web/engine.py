@@ -1,0 +1,438 @@
+"""The table's solver: one worker process holding the instance, the base problem and a kept HiGHS model.
+
+Runs in a process of its own (spawned by :mod:`web.worker`); nothing here imports the web stack.
+The process loads the instance once, prepares and formulates the base problem once and loads it
+into HiGHS once (:class:`solvers.kept.KeptHighs`). A proposal arrives as the merged configuration
+of its instance (the base with every change of its ancestors and its own):
+
+- when only bounds, right-hand sides and costs differ from the base (:func:`sweep.patch.patched`),
+  the kept model gets the new bounds and costs and is re-solved from the parent's allocation,
+  repaired into a **full** start by :meth:`KeptHighs.solve <solvers.kept.KeptHighs.solve>`
+  (values clipped into the new bounds, shortfalls and slacks recomputed: a shortfall rises to a
+  new floor); when the repaired plan breaks a hard row, the solve starts without a start;
+- otherwise the proposal is prepared, formulated and solved afresh.
+
+Every objective reported is recomputed from the allocation (c·x + offset) and the gap from it
+and the solver's bound (``KeptHighs`` checks its answer; a claimed optimum whose recomputed gap
+still exceeds the requested one is solved again cold here). Progress (incumbent recomputed the same way, bound, gap) goes to the events
+queue; the shared ``cancel`` values (:func:`stopped`) interrupt HiGHS when the proposal is cancelled or
+superseded by a newer one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+SOLVE_STATUS = {"optimal": "optimal", "time_limit": "time_limit", "no_solution": "time_limit",
+                "infeasible": "infeasible", "unbounded": "error", "error": "error"}
+DUALS_TIME_LIMIT_S = 60.0
+PROGRESS_EVERY_S = 0.5
+DUALS_PENDING = "the shadow prices are being computed"
+CSV = {"index": False, "float_format": "%.6f", "lineterminator": "\n"}  # as the run folder's tables (run_folder.write_csv)
+
+
+@dataclass
+class Job:
+    """One proposal to solve: its id, its merged configuration and the parent's solution as a start."""
+
+    id: int
+    data: dict
+    start: Optional[np.ndarray] = None  # the parent's solution, a vector of the base problem's columns
+    gap: Optional[float] = None
+    time_limit: Optional[float] = None
+    token: int = 0  # the submission's number: a newer submission stops the older ones
+    keep: bool = False  # never stopped by a newer submission (revision 0), only by a cancel
+
+
+@dataclass
+class Export:
+    """Write a proposal's run folder: its configuration and solution vector (of its own problem)."""
+
+    id: int
+    data: dict
+    x: np.ndarray
+    scalars: dict
+    out: str
+
+
+def objective_of(problem, x: np.ndarray) -> float:
+    """c·x + offset: the value of the allocation, in the problem's own sense."""
+    return float(np.dot(problem.objective(), x) + problem.offset)
+
+
+def relative_gap(objective: Optional[float], bound: Optional[float]) -> Optional[float]:
+    """|bound − objective| / |objective| (0 when equal), as HiGHS reports it; None when unknown."""
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    if objective == bound:
+        return 0.0
+    return abs(bound - objective) / abs(objective) if objective else None
+
+
+class Engine:
+    """The loaded base and the solves; ``emit(message)`` sends progress to the server."""
+
+    def __init__(self, folder: str, scenario: Optional[str], emit: Callable[[dict], None], cancel):
+        from ruimtepuzzel.model.formulation import formulate
+        from ruimtepuzzel.model.inputs.instance import load_instance
+        from ruimtepuzzel.model.prepare.pairs import prepare
+        from ruimtepuzzel.model.analysis.sweep.patch import PATCHABLE_SENSES
+        from ruimtepuzzel.model.solve.stages import solve_options
+        from ruimtepuzzel.solvers.kept import KeptHighs
+
+        self.emit, self.cancel = emit, cancel
+        self.instance = load_instance(folder, scenario)
+        self.opts = dataclasses.replace(solve_options(self.instance), log_path=None)
+        self.prep = prepare(self.instance)
+        self.problem = formulate(self.prep)
+        cfg = self.instance.config
+        self.keeps = self.opts.solver == "highs" and cfg.objective.sense in PATCHABLE_SENSES and not cfg.periods
+        self.kept = KeptHighs(self.problem, self.opts) if self.keeps else None
+        self.pending: Optional[tuple] = None  # the last answered plan, whose shadow prices are still to compute
+
+    # ------------------------------------------------------------------ solving
+
+    def solve(self, job: Job) -> dict:
+        """The proposal's result (never raises): status, objective, bound, gap, times, tables, solution."""
+        from ruimtepuzzel.model.errors import InfeasibleError, InputError
+
+        started = time.perf_counter()
+        times: dict = {}
+        try:
+            return self._solve(job, times, started)
+        except InfeasibleError as exc:
+            return {"status": "infeasible", "message": str(exc), "times": times}
+        except InputError as exc:
+            return {"status": "error", "message": str(exc), "times": times}
+        except Exception as exc:  # a failed proposal must not take the table down; its record says why
+            return {"status": "error", "message": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}", "times": times}
+
+    def _options(self, job: Job):
+        from ruimtepuzzel.model.solve.stages import solve_options
+
+        return dataclasses.replace(solve_options(self._instance_of(job.data), time_limit=job.time_limit, gap=job.gap), log_path=None)
+
+    def _instance_of(self, data: dict):
+        from ruimtepuzzel.model.inputs.instance import with_config
+
+        return with_config(self.instance, data, "proposal")
+
+    def _built(self, data: dict):
+        """(instance, prep, problem, path): patched onto the base when only bounds and costs move."""
+        from ruimtepuzzel.model.analysis.sweep.patch import patched
+        from ruimtepuzzel.model.formulation import formulate
+        from ruimtepuzzel.model.prepare.pairs import prepare
+        from ruimtepuzzel.solvers.kept import delta
+
+        instance = self._instance_of(data)
+        if self.keeps:
+            got = patched(self.prep, self.problem, instance.config)
+            if got is not None:
+                prep, problem = got
+                d = delta(self.problem, problem)
+                if d is not None:
+                    return instance, prep, problem, d
+        prep = prepare(instance)
+        return instance, prep, formulate(prep), None
+
+    def _solve(self, job: Job, times: dict, started: float) -> dict:
+        from ruimtepuzzel.model.solve.stages import solve_stages
+
+        opts = self._options(job)
+        t = time.perf_counter()
+        instance, prep, problem, d = self._built(job.data)
+        times["setup"] = time.perf_counter() - t
+        watch = _Watch(self.emit, lambda: stopped(self.cancel, job), job.id, problem)
+        message = None
+        if d is not None:
+            path = "patched"
+            self._announce_start(problem, job.start, watch)
+            h = self.kept.h
+            h.cbMipImprovingSolution.subscribe(watch.improving)
+            h.cbMipInterrupt.subscribe(watch.interrupt)
+            try:  # the start repaired into a full vector (or none), the answer checked: solvers.kept, solvers.starts
+                answer = self.kept.solve(problem, d, opts, start=job.start)
+            finally:
+                h.cbMipImprovingSolution.unsubscribe(watch.improving)
+                h.cbMipInterrupt.unsubscribe(watch.interrupt)
+            note = answer.get("start")
+            if job.start is not None and note and not str(note).startswith("full"):
+                message = f"the parent's plan was not a start: {note}"
+            result = _verified(answer, problem, opts)
+            if result is None and not watch.cancelled:  # a last check: the allocation's value against the bound
+                path, message = "fresh", "the kept model's answer did not verify; solved again from scratch"
+                result = _result(solve_new(problem, opts, None, watch))
+        else:
+            path = "fresh"
+            result = solve_stages(prep, problem, opts, solve=lambda prob, o: _result(solve_new(prob, o, None, watch)))
+        times["solve"] = result.times.get("solve", 0.0)
+        if watch.cancelled:
+            return {"status": "cancelled", "message": "cancelled", "times": times, "path": path}
+        return self._answer(job, instance, prep, problem, result, d, opts, times, path, message, started)
+
+    def _announce_start(self, problem, x: Optional[np.ndarray], watch) -> None:
+        """The parent's plan repaired for the proposal is its first allocation: its value goes out as progress."""
+        from ruimtepuzzel.solvers import starts
+
+        if x is None or len(x) != problem.n_cols:
+            return
+        full, _ = starts.repaired(problem, x)
+        if full is not None:
+            watch.objective = objective_of(problem, full)
+            watch.send()
+
+    def _duals(self, prep, problem, values, d) -> tuple:
+        from ruimtepuzzel.model.analysis import duals
+        from ruimtepuzzel.solvers.highs import duals_here
+
+        try:
+            lp = (self.kept.fixed_integer_duals(problem, values, DUALS_TIME_LIMIT_S) if d is not None
+                  else duals_here(problem, values, DUALS_TIME_LIMIT_S))
+        except Exception as exc:
+            return None, f"no shadow prices: {exc}"
+        if lp is None or lp.get("duals") is None:
+            return None, "no shadow prices: the fixed-integer LP did not solve"
+        return duals.shadow_prices(prep, problem, lp["duals"], lp["activity"]), None
+
+    def _answer(self, job, instance, prep, problem, result, d, opts, times, path, message, started) -> dict:
+        from ruimtepuzzel.model.outputs import extract
+        from ruimtepuzzel.model.outputs.names import with_names
+
+        status = SOLVE_STATUS.get(result.status, "error")
+        out = {"status": status, "message": message or (result.message if status not in ("optimal",) else None),
+               "path": path, "times": times}
+        if not result.has_solution:
+            if status == "time_limit":
+                out["message"] = "no feasible allocation within the time limit"
+            out["bound"] = _finite(result.bound)
+            return out
+        values = np.asarray(result.values, dtype=float)
+        objective = objective_of(problem, values)
+        bound = _finite(result.bound)
+        t = time.perf_counter()
+        alloc = extract.allocation(prep, values)
+        summary = extract.summary(prep, alloc)
+        times["extract"] = time.perf_counter() - t
+        config = instance.config
+        self.pending = (job.id, prep, problem, values, d, config)  # shadow prices next, after the plan is out
+        times["total"] = time.perf_counter() - started
+        out.update({
+            "objective": objective, "bound": bound, "gap": relative_gap(objective, bound) if status == "optimal" or bound is not None else None,
+            "x": values, "x_base": d is not None,
+            "allocation": with_names(alloc, config).to_csv(**CSV),
+            "summary": _records(with_names(summary, config)),
+            "summary_csv": with_names(summary, config).to_csv(**CSV),
+            "cells": cells(prep, alloc),
+            "duals": None,
+            "duals_message": DUALS_PENDING,
+        })
+        if status == "optimal" and out["gap"] is not None and out["gap"] > opts.mip_rel_gap + 1e-9:
+            out["message"] = f"the solver's bound is {out['gap']:.4%} from the allocation's value"
+        return out
+
+    def pending_duals(self) -> Optional[dict]:
+        """The shadow prices of the plan just answered (the fixed-integer LP), or None when there is none."""
+        from ruimtepuzzel.model.outputs.names import with_names
+
+        if self.pending is None:
+            return None
+        pid, prep, problem, values, d, config = self.pending
+        self.pending = None
+        t = time.perf_counter()
+        try:
+            prices, message = self._duals(prep, problem, values, d)
+            rows = _records(with_names(prices, config)) if prices is not None else None
+        except Exception as exc:
+            rows, message = None, f"no shadow prices: {type(exc).__name__}: {exc}"
+        return {"type": "_duals", "id": pid, "duals": rows, "duals_message": message, "duals_s": time.perf_counter() - t}
+
+    # ------------------------------------------------------------------ exports
+
+    def export(self, job: Export) -> dict:
+        """Write the proposal's run folder (as ``solve`` writes it) to ``job.out``."""
+        from ruimtepuzzel.model import pipeline
+        from ruimtepuzzel.model.outputs import extract
+        from ruimtepuzzel.solvers import SolveResult
+        from ruimtepuzzel.solvers.highs import version
+
+        try:
+            instance, prep, problem, d = self._built(job.data)
+            opts = self._options(Job(job.id, job.data, gap=job.scalars.get("gap_requested"),
+                                     time_limit=job.scalars.get("time_limit")))
+            values = job.x
+            alloc = extract.allocation(prep, values)
+            summary = extract.summary(prep, alloc)
+            prices, _ = self._duals(prep, problem, values, d)
+            result = SolveResult(status=job.scalars["status"], values=values, objective=objective_of(problem, values),
+                                 bound=job.scalars.get("bound"), gap=job.scalars.get("gap"),
+                                 times={"solve": job.scalars.get("solve_s") or 0.0}, solver="highs", version=version(),
+                                 message=f"negotiation table proposal {job.id}")
+            run = pipeline.Run(instance, prep, problem, result, alloc, summary, manifest={},
+                               times={"solve": job.scalars.get("solve_s") or 0.0}, duals=prices)
+            pipeline.write_run(run, opts, job.out)
+            return {"ok": True}
+        except Exception as exc:
+            return {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+
+
+def cells(prep, alloc) -> dict:
+    """Per unit (instance order) the main claim's index in the instance's claims (largest used share; a stacking claim
+    never) or -1, and its share."""
+    config = prep.config
+    keys = list(config.claims)
+    n = len(prep.instance.units)
+    claim = np.full(n, -1, dtype=np.int64)
+    share = np.zeros(n)
+    if len(alloc):
+        stacking = {k for k, c in config.claims.items() if c.stacking}
+        units = np.asarray(alloc.attrs["unit_index"])
+        main = ~alloc["claim"].isin(stacking).to_numpy()
+        units, kinds, shares = units[main], alloc["claim"].to_numpy()[main], alloc["share"].to_numpy()[main]
+        order = np.lexsort((-shares, units))  # per unit, the largest share first
+        units, kinds, shares = units[order], kinds[order], shares[order]
+        first = np.ones(len(units), bool)
+        first[1:] = units[1:] != units[:-1]
+        index = {k: i for i, k in enumerate(keys)}
+        claim[units[first]] = [index[k] for k in kinds[first]]
+        share[units[first]] = shares[first]
+    return {"claims": keys, "claim": claim.tolist(), "share": np.round(share, 6).tolist()}
+
+
+def _records(frame) -> list[dict]:
+    """Rows as dicts of plain values, NaN as None (through pandas' JSON writer: fast on large tables)."""
+    import json
+
+    return json.loads(frame.to_json(orient="records", double_precision=10))
+
+
+def _finite(v) -> Optional[float]:
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def _result(answer: dict):
+    from ruimtepuzzel.solvers import SolveResult
+    from ruimtepuzzel.solvers.highs import version
+
+    result = SolveResult(status="error", solver="highs", version=version())
+    for key, value in answer.items():
+        setattr(result, key, value)
+    return result
+
+
+def _verified(answer: dict, problem, opts):
+    """The kept model's answer with its objective recomputed; None when a claimed optimum is not one."""
+    result = _result(answer)
+    if result.has_solution:
+        result.objective = objective_of(problem, np.asarray(result.values, float))
+        gap = relative_gap(result.objective, _finite(result.bound))
+        if result.status == "optimal" and problem.integrality().any() and (gap is None or gap > opts.mip_rel_gap + 1e-7):
+            return None
+    return result
+
+
+class _Watch:
+    """HiGHS callbacks: the incumbent's value recomputed from its columns, the bound, and the cancel flag."""
+
+    def __init__(self, emit, stop: Callable[[], bool], pid: int, problem):
+        import os
+
+        self.emit, self.stop, self.pid = emit, stop, pid
+        self.parent = os.getppid()
+        self.cost, self.offset = problem.objective(), problem.offset
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.objective: Optional[float] = None
+        self.bound: Optional[float] = None
+        self.cancelled = False
+
+    def send(self) -> None:
+        self.last = time.perf_counter()
+        self.emit({"type": "progress", "id": self.pid, "elapsed_s": round(self.last - self.start, 3),
+                   "objective": self.objective, "bound": self.bound, "gap": relative_gap(self.objective, self.bound)})
+
+    def improving(self, e) -> None:
+        x = np.asarray(e.data_out.mip_solution, float)
+        if len(x) == len(self.cost):
+            self.objective = float(np.dot(self.cost, x) + self.offset)
+        self.bound = _finite(e.data_out.mip_dual_bound)
+        self.send()
+
+    def interrupt(self, e) -> None:
+        import os
+
+        if self.stop() or os.getppid() != self.parent:  # cancelled, superseded, or the server is gone
+            self.cancelled = True
+            e.interrupt()
+            return
+        if time.perf_counter() - self.last >= PROGRESS_EVERY_S:
+            self.bound = _finite(e.data_out.mip_dual_bound)
+            self.send()
+
+
+def solve_loaded(h, problem, opts, start: Optional[np.ndarray], watch: _Watch) -> dict:
+    """Solve the model loaded in ``h`` from a full start (every column's value) or none; the answer as ``solvers.highs``."""
+    from ruimtepuzzel.solvers.highs import _run, highs_options
+
+    for key, value in highs_options(opts).items():
+        h.setOptionValue(key, value)
+    h.clearSolver()
+    if start is not None:
+        h.setSolution(len(start), np.arange(len(start), dtype=np.int32), np.asarray(start, float))
+    h.cbMipImprovingSolution.subscribe(watch.improving)
+    h.cbMipInterrupt.subscribe(watch.interrupt)
+    try:
+        return _run(h, problem, opts)
+    finally:
+        h.cbMipImprovingSolution.unsubscribe(watch.improving)
+        h.cbMipInterrupt.unsubscribe(watch.interrupt)
+
+
+def solve_new(problem, opts, start, watch: _Watch) -> dict:
+    """Load ``problem`` into a new HiGHS and solve it (the fresh path)."""
+    from ruimtepuzzel.solvers.highs import _new_highs, pass_model
+
+    h = _new_highs(opts)
+    pass_model(h, problem)
+    answer = solve_loaded(h, problem, opts, start, watch)
+    if answer.get("values") is not None:
+        answer["objective"] = objective_of(problem, np.asarray(answer["values"], float))
+    return answer
+
+
+def stopped(cancel, job: Job) -> bool:
+    """``cancel`` = (below, exact) shared integers: a submission older than ``below`` (unless kept) or equal to ``exact``."""
+    below, exact = cancel
+    return (not job.keep and job.token < below.value) or job.token == exact.value
+
+
+def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
+    """The worker process: load, then answer jobs from the ``jobs`` pipe until it sends None."""
+    def emit(message: dict) -> None:
+        events.put(message)
+
+    try:
+        engine = Engine(folder, scenario, emit, cancel)
+    except Exception as exc:
+        events.put({"type": "_failed", "fatal": True, "message": f"the solver could not load the instance: {type(exc).__name__}: {exc}"})
+        return
+    events.put({"type": "_ready", "keeps": engine.keeps})
+    while True:
+        job = jobs.recv()
+        if job is None:
+            return
+        if isinstance(job, Export):
+            events.put({"type": "_exported", "id": job.id, "out": job.out, **engine.export(job)})
+            continue
+        if stopped(cancel, job):
+            events.put({"type": "_done", "id": job.id, "result": {"status": "cancelled", "message": "cancelled"}})
+            continue
+        events.put({"type": "_started", "id": job.id})
+        events.put({"type": "_done", "id": job.id, "result": engine.solve(job)})
+        prices = engine.pending_duals()
+        if prices is not None:
+            events.put(prices)
