@@ -22,7 +22,7 @@ import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ruimtepuzzel.model.build.derive import DeriveStep, apply_steps
+from ruimtepuzzel.model.build.derive import Condition, DeriveStep, apply_steps, matches
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import read_yaml
 from ruimtepuzzel.model.optional import require_installed
@@ -255,14 +255,15 @@ def grid_units(regions: np.ndarray, cell_m: float, extent=None) -> tuple[np.ndar
 # --- attributes ----------------------------------------------------------------------------
 
 def selected_features(frame, attr: Attribute, path: Path):
-    """The features whose columns equal ``attr.where`` (all of them without ``where``)."""
-    keep = np.ones(len(frame), dtype=bool)
-    for col, value in attr.where.items():
+    """The features whose columns equal ``attr.where`` (all of them without ``where``), compared as derive conditions
+    are (:func:`..derive.matches`: numbers as numbers, booleans as booleans, text by its spelling)."""
+    for col in attr.where:
         if col not in frame.columns:
             raise InputError(f"{path}: attribute {attr.name!r}: 'where' names column {col!r}, which the layer does not have; "
                              f"columns: {[c for c in frame.columns if c != 'geometry']}")
-        values = frame[col].to_numpy(dtype=object)
-        keep &= np.array([v == value if isinstance(value, (bool, float, int)) else str(v) == value for v in values], dtype=bool)
+    columns = pd.DataFrame(frame[list(attr.where)]).reset_index(drop=True)
+    keep = matches(columns, [Condition(attr=col, op="==", value=value) for col, value in attr.where.items()],
+                   f"{path.name}: attribute {attr.name!r} where")
     if not keep.any():
         raise InputError(f"{path}: attribute {attr.name!r}: no feature has {attr.where}")
     return frame[keep].reset_index(drop=True)
