@@ -303,3 +303,38 @@ def test_zuid_holland_100m_calibration_formulates_every_family(tmp_path):
     families = {b.family for b in problem.blocks if b.size}
     # (no-net-loss rows need a park that housing may take: none on these 500 m cells, so compensation is checked in the config)
     assert {"single_use", "demand_floor", "env_zoning", "env_zoning_existing", "min_site", "balance", "resources"} <= families
+
+
+# --- elevation describes land: reclaimed port land is not a deep polder ------------------------------
+
+def deep_polder(inst) -> np.ndarray:
+    from ruimtepuzzel.model.prepare.rules import rule_mask
+
+    rule = next(r for r in inst.config.rules if r.name == "wbs-deep-polder")
+    return rule_mask(inst.units, rule, inst.config)
+
+
+def test_named_port_land_is_not_excluded_by_the_deep_polder_rule(national):
+    inst, prep = national
+    deep = deep_polder(inst)
+    ports = gpd.read_file(DATA / "typed" / "ports.geojson").set_index("name")
+    named = {name: (ports.geometry[name].x, ports.geometry[name].y) for name in
+             ("Rotterdam Maasvlakte", "Rotterdam Europoort", "Rotterdam Botlek", "Vlissingen-Oost", "IJmuiden")}
+    named["Tata Steel"] = TO_RD.transform(4.610, 52.477)
+    named["Maasvlakte 2"] = TO_RD.transform(3.99, 51.96)
+    for place, (x, y) in named.items():
+        u = unit_at(inst.units, x, y)
+        assert not deep[u], (place, inst.units["elevation_m"].iloc[u])
+    cluster = (inst.units["park_kind"] == "cluster").to_numpy()
+    assert not (deep & cluster).any()  # no port-industrial cell is "below -5 m NAP"
+
+
+def test_the_deep_polder_rule_hits_the_deep_polders(national):
+    inst, _ = national
+    deep = deep_polder(inst)
+    names = inst.config.region_names["gemeente"]
+    hit = inst.units.loc[deep, "gemeente"].map(names).value_counts()
+    for polder in ("Zuidplas", "Haarlemmermeer", "Nieuwkoop", "De Ronde Venen"):  # the deep reclaimed lakes
+        assert hit.get(polder, 0) >= 5, polder
+    for town in ("Utrecht", "Waalwijk", "Vlissingen", "Velsen", "Terneuzen", "Oss", "Cuijk"):  # channel bottoms, not polders
+        assert hit.get(town, 0) == 0, town
