@@ -120,11 +120,12 @@ def test_region_levels_carry_the_cbs_names(national):
 
 
 def test_cells_lie_in_the_cbs_region_they_are_given(national):
-    """Placement against the real boundaries: the region holding a cell's centre is (almost always) its region."""
+    """Placement against the real boundaries: the region holding a cell's centre is (almost always) its region. The
+    province and COROP region are the municipality's (codes nest), and the generalised layers' borders differ a little."""
     inst, _ = national
     units = inst.units
     centres = gpd.GeoDataFrame(geometry=shapely.points(units["x"], units["y"]), crs=28992)
-    for layer, level, floor in (("provincie", "province", 0.999), ("corop", "corop", 0.998), ("gemeente", "gemeente", 0.99)):
+    for layer, level, floor in (("provincie", "province", 0.998), ("corop", "corop", 0.997), ("gemeente", "gemeente", 0.99)):
         real = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer=layer)[["statcode", "geometry"]]
         joined = gpd.sjoin(centres, real, how="inner", predicate="within")
         joined = joined[~joined.index.duplicated()]
@@ -338,3 +339,26 @@ def test_the_deep_polder_rule_hits_the_deep_polders(national):
         assert hit.get(polder, 0) >= 5, polder
     for town in ("Utrecht", "Waalwijk", "Vlissingen", "Velsen", "Terneuzen", "Oss", "Cuijk"):  # channel bottoms, not polders
         assert hit.get(town, 0) == 0, town
+
+
+# --- regions nest as CBS defines them ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_cell_lies_in_the_corop_and_province_of_its_municipality(name):
+    units = load_instance(INSTANCES / name).units
+    gemeente = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer="gemeente").set_index("statcode")
+    corop = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer="corop").set_index("statcode")
+    assert (units["corop"].map(corop["provincie"]) == units["province"]).all()  # every COROP inside its province
+    assert (units["gemeente"].map(gemeente["corop_gebied"]) == units["corop"]).all()
+    assert (units["gemeente"].map(gemeente["provincie"]) == units["province"]).all()
+
+
+def test_region_counts_are_those_of_the_real_provinces(national):
+    inst, _ = national
+    units = inst.units
+    gemeente = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer="gemeente")
+    real = gemeente.groupby("provincie").agg(corop=("corop_gebied", "nunique"), gemeente=("statcode", "nunique"))
+    built = units.groupby("province").agg(corop=("corop", "nunique"), gemeente=("gemeente", "nunique"))
+    assert built.loc["PV22"].tolist() == [3, 12]  # Drenthe: 3 COROP regions, 12 municipalities (2015)
+    assert (built["corop"] == real["corop"]).all()
+    assert (built["gemeente"] <= real["gemeente"]).all()  # a very small municipality may hold no cell of its own
