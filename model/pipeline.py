@@ -19,7 +19,7 @@ from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
 from ruimtepuzzel.model.errors import InfeasibleError, InputError
-from ruimtepuzzel.model.formulation import formulate, objectives
+from ruimtepuzzel.model.formulation import formulate, objectives, presence
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
 from ruimtepuzzel.model.outputs import numbers as fmt
@@ -130,7 +130,7 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     times["extract"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    dual = fixed_integer_duals(solved, result.values, min(opts.time_limit_s, 120.0))
+    dual = fixed_integer_duals(solved, presence.settled(solved, result.values), min(opts.time_limit_s, 120.0))
     prices = duals.shadow_prices(prep, solved, dual["duals"], dual["activity"]) if dual["duals"] is not None else None
     if prices is None:
         progress(f"warning: no shadow prices ({dual['message']})")

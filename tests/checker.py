@@ -66,6 +66,13 @@ def _distance(ez, category: str) -> float:
     return same[0]
 
 
+def _cost_per_ha_short(cfg, d) -> float:
+    """What one hectare short of floor ``d`` costs in the objective (its weight / floor in min_shortfall)."""
+    if cfg.objective.sense == "min_shortfall":
+        return d.weight / d.lower
+    return d.shortfall_penalty if d.shortfall_penalty is not None else cfg.objective.shortfall_penalty_per_ha
+
+
 def _number(text):
     try:
         return float(text)
@@ -192,23 +199,28 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
             if not _missing(c) and c > cfg.budget.max_relocation_eur_per_m2:
                 _fail(problems, f"unit {r.unit_id} costs {c} €/m², above the relocation limit, but got {r.claim}")
 
-    # --- environmental zoning: new-new pairs, and existing uses until their unit is transformed
+    # --- environmental zoning: new-new pairs, and existing uses until their unit is transformed.
+    # A pair counts by its presence (any share > 0, divisible or not): a present heavy and a present sensitive pair
+    # closer than the distance conflict, on one unit too (distance 0); a present pair near an existing use needs
+    # that unit wholly transformed (T = 1).
     ez = cfg.env_zoning
     if ez is not None:
         transformed = defaultdict(float)  # T[u]: the non-stacking shares on u
         for r in rows:
             if not claims[r.claim].stacking:
                 transformed[r.unit_id] += r.share
-        new_heavy = [r for r in rows if claims[r.claim].env_category is not None]
-        new_sensitive = [r for r in rows if claims[r.claim].sensitive]
+        present = [r for r in rows if r.share > TOL]
+        new_heavy = [r for r in present if claims[r.claim].env_category is not None]
+        new_sensitive = [r for r in present if claims[r.claim].sensitive]
         for h in new_heavy:
             dist = _distance(ez, claims[h.claim].env_category)
             for s in new_sensitive:
-                if h.unit_id == s.unit_id and not (claims[h.claim].stacking or claims[s.claim].stacking):
-                    continue  # single use already keeps them apart
+                if s is h:
+                    continue
                 d = shapely.distance(geom[h.unit_id], geom[s.unit_id])
-                if d < dist - 1e-9 and h.share + s.share > 1 + TOL:
-                    _fail(problems, f"zoning: new {h.claim} on {h.unit_id} is {d:.1f} m from new {s.claim} on {s.unit_id} (< {dist} m)")
+                if d < dist - 1e-9:
+                    _fail(problems, f"zoning: new {h.claim} on {h.unit_id} (share {h.share:.3f}) is {d:.1f} m from new "
+                                    f"{s.claim} on {s.unit_id} (share {s.share:.3f}) (< {dist} m)")
         existing = []  # (existing unit, distance for a new pair, the new pairs it keeps away, what it is)
         if ez.existing_category_attr:
             for uid, cat in units[ez.existing_category_attr].items():
@@ -220,9 +232,9 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
         for uid, distance, kept_away, what in existing:
             for r in kept_away:
                 d = shapely.distance(geom[uid], geom[r.unit_id])
-                if d < distance(r) - 1e-9 and r.share > transformed[uid] + TOL:
+                if d < distance(r) - 1e-9 and transformed[uid] < 1 - TOL:
                     _fail(problems, f"zoning: {what} on {uid} (transformed {transformed[uid]:.3f}) is {d:.1f} m from new "
-                                    f"{r.claim} on {r.unit_id} (< {distance(r)} m)")
+                                    f"{r.claim} on {r.unit_id} (share {r.share:.3f}, < {distance(r)} m)")
 
     # --- minimum site size: connected components of allocated units
     for k, c in claims.items():
@@ -245,7 +257,7 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
     def region_of(uid, level):
         return "NL" if level == "national" else units.at[uid, level]
 
-    demand_amount = []
+    demand_amount, shortfall = [], []
     for d in demands:
         amount = 0.0
         for r in rows:
@@ -256,6 +268,7 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
                 else:
                     amount += r.used_ha
         demand_amount.append(amount)
+        shortfall.append(max(0.0, d.lower - amount) if d.lower else 0.0)
         if d.upper is not None and amount > d.upper + 1e-4:
             _fail(problems, f"ceiling: {d.claim} in {d.region_key} has {amount} > {d.upper}")
 
@@ -289,6 +302,20 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
         for reg, ha in lost.items():
             if ha > gained[reg] + 1e-4:
                 _fail(problems, f"compensation: {reg} converts {ha} ha of business park, adds {gained[reg]} ha work")
+        if comp.additional:
+            # only new work land beyond the met part of the work floors (hectares, at comp.level) compensates: a hectare
+            # that compensates leaves its floor short, the cheapest floors first (what the optimum pays)
+            by_region = defaultdict(list)
+            for k, d in enumerate(demands):
+                if d.lower and d.measure is None and d.claim in comp.work_claims and d.level == comp.level:
+                    by_region[str(d.region_key)].append(k)
+            lost_of, gained_of = {str(k): v for k, v in lost.items()}, {str(k): v for k, v in gained.items()}
+            for reg, mine in by_region.items():
+                missing = lost_of.get(reg, 0.0) - gained_of.get(reg, 0.0) + sum(demands[k].lower - shortfall[k] for k in mine)
+                for k in sorted(mine, key=lambda k: _cost_per_ha_short(cfg, demands[k])):
+                    more = min(max(missing, 0.0), demands[k].lower - shortfall[k])
+                    shortfall[k] += more
+                    missing -= more
 
     # --- resource caps
     for name, res in cfg.resources.items():
@@ -329,7 +356,7 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
                 continue
             if abs(float(match.allocated.iloc[0]) - amount) > 1e-4:
                 _fail(problems, f"summary: {d.claim} in {d.region_key} allocated {match.allocated.iloc[0]} != {amount}")
-            if d.lower is not None and abs(float(match.shortfall.iloc[0]) - max(0.0, d.lower - amount)) > 1e-4:
+            if d.lower is not None and abs(float(match.shortfall.iloc[0]) - shortfall[demands.index(d)]) > 1e-4:
                 _fail(problems, f"summary: shortfall of {d.claim} in {d.region_key} does not add up")
 
     # --- objective recomputation
@@ -346,9 +373,8 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
                 if rule_matches(units.at[r.unit_id, rule.attr], rule.op, rule.value):
                     penalty += rule.per_ha * r.used_ha
     shortfall_cost, rel_shortfall = 0.0, 0.0
-    for d, amount in zip(demands, demand_amount):
+    for d, short in zip(demands, shortfall):
         if d.lower:
-            short = max(0.0, d.lower - amount)
             pi = d.shortfall_penalty if d.shortfall_penalty is not None else cfg.objective.shortfall_penalty_per_ha
             shortfall_cost += pi * short
             rel_shortfall += d.weight * short / d.lower

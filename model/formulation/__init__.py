@@ -11,11 +11,11 @@ import numpy as np
 
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import Problem
-from ruimtepuzzel.model.formulation import (balance, budget, compensation, demand, locked, min_site, resources, single_use, stacking,
-                                             zoning, zoning_existing)
+from ruimtepuzzel.model.formulation import (balance, budget, compensation, demand, locked, min_site, presence, resources, single_use,
+                                             stacking, zoning, zoning_existing)
 from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, unit_ids
 
-FAMILIES = (single_use, stacking, demand, zoning, zoning_existing, min_site, balance, compensation, resources, budget, locked)
+FAMILIES = (single_use, stacking, demand, presence, zoning, zoning_existing, min_site, balance, compensation, resources, budget, locked)
 
 # families whose rows can never make the model infeasible (they carry their own slack)
 SOFT_FAMILIES = frozenset({demand.FLOOR})

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ruimtepuzzel.model.formulation import demand
+from ruimtepuzzel.model.formulation import compensation, demand
 from ruimtepuzzel.model.formulation.common import labels
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
@@ -151,6 +151,28 @@ def floor_fulfilment(prep: Prepared, prob: Problem, values: np.ndarray) -> tuple
     return allocated, np.array([d.lower for d in rows])
 
 
+def _shortfalls(prep: Prepared, prob: Problem, values: np.ndarray, allocated: np.ndarray) -> np.ndarray:
+    """Per floor (``demand.floors`` order) its shortfall in ``values``: max(0, D − allocated), and with
+    ``compensation.additional`` what the no-net-loss row adds (:func:`.compensation.least_shortfalls`)."""
+    cfg = prep.config
+    which = demand.floors(prep)
+    floor = np.array([cfg.demand[i].lower for i in which])
+    if not compensation.additional_floors(cfg):
+        return np.maximum(0.0, floor - allocated)
+    full = np.zeros(len(cfg.demand))
+    full[which] = allocated
+    x = values.copy()
+    integer = prob.integrality()
+    x[integer] = np.round(x[integer])
+    short = np.zeros(len(cfg.demand))
+    for year in (cfg.periods or [None]):
+        converted, new_work = compensation.region_hectares(prep, x[prob.x_cols(np.arange(len(prep.pairs)), year)])
+        found = compensation.least_shortfalls(cfg, full, converted, new_work, cfg.objective.sense, year)
+        mine = [i for i in which if year is None or cfg.demand_period(cfg.demand[i]) == year]
+        short[mine] = found[mine]
+    return short[which]
+
+
 def second_stage(prep: Prepared, prob: Problem, values: np.ndarray) -> str:
     """Hold the stage-1 value of ``values`` and set the stage-2 objective; returns what is held, for the log."""
     sense = prep.config.objective.sense
@@ -162,7 +184,7 @@ def second_stage(prep: Prepared, prob: Problem, values: np.ndarray) -> str:
         return f"smallest fulfilment ratio t = {t:.6f}"
     if sense == "min_shortfall":
         weights = np.array([d.weight for d in (prep.config.demand[i] for i in demand.floors(prep))])
-        v = float((weights * np.maximum(0.0, floor - allocated) / floor).sum()) if len(floor) else 0.0
+        v = float((weights * _shortfalls(prep, prob, values, allocated) / floor).sum()) if len(floor) else 0.0
         for block in prob.blocks:
             if block.family == HELD:
                 block.upper[:] = v + HOLD_TOLERANCE * max(1.0, v)

@@ -9,7 +9,8 @@ period blocks of the same labelled problem (every label gains ``period``):
 * every family holds in every period on that period's state: its rows are repeated with
   the columns of the period (single use, stacking, new–new zoning, the links to existing
   uses with T[u,t], minimum sites with their own roots and flows, balance with its own
-  slack, no net loss, resource caps, the budget against ``max_eur`` or ``max_eur[t]``);
+  slack, no net loss (with ``additional``: the floors of that period), resource caps, the budget against
+  ``max_eur`` or ``max_eur[t]``);
 * a demand floor or ceiling holds once, on the state of its own period (``period``,
   default the last): cumulative, with its own shortfall;
 * what is allocated stays allocated (family ``phasing``)::
@@ -26,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ruimtepuzzel.model.formulation import budget, demand, locked
+from ruimtepuzzel.model.formulation import budget, compensation, demand, locked
 from ruimtepuzzel.model.formulation.common import labels, pair_claims, pair_units, unit_ids
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Periods, Problem
@@ -48,7 +49,7 @@ def expand(prep: Prepared, single: Problem) -> Problem:
         if block.family in ROW_PERIOD:
             _row_period_block(prep, block, out, mapped, years)
         else:
-            _repeated_block(prep, block, out, mapped, years)
+            _repeated_block(prep, block, out, mapped, years, single)
     if n_periods > 1:
         _kept(prep, out)
     _locked(prep, single, out)
@@ -104,7 +105,9 @@ def _row_period_block(prep, block, out, mapped, years) -> None:
                  block.lower, block.upper)
 
 
-def _repeated_block(prep, block, out, mapped, years) -> None:
+def _repeated_block(prep, block, out, mapped, years, single=None) -> None:
+    if block.family == compensation.FAMILY and compensation.additional_floors(prep.config):
+        return _compensation_block(prep, block, out, mapped, years, single)
     n_periods, size = len(years), block.size
     period_index = np.repeat(np.arange(n_periods), len(block.rows))
     rows = np.tile(block.rows.astype(np.int64), n_periods) + period_index * size
@@ -115,6 +118,22 @@ def _repeated_block(prep, block, out, mapped, years) -> None:
     lab = pd.concat([block.labels.assign(period=y) for y in years], ignore_index=True)
     out.add_rows(block.family, block.name, lab, rows, cols, np.tile(block.vals, n_periods),
                  np.tile(block.lower, n_periods), upper)
+
+
+def _compensation_block(prep, block, out, mapped, years, single) -> None:
+    """No net loss with ``additional``: in each period the row holds the floors of that period only."""
+    g = single.group("shortfall")
+    demand_of = g.labels["demand"].to_numpy().astype(np.int64)
+    rows, cols, vals, upper = [], [], [], []
+    for t, year in enumerate(years):
+        keep, up = compensation.period_terms(prep, block, g.start, demand_of, year)
+        rows.append(block.rows[keep].astype(np.int64) + t * block.size)
+        cols.append(mapped(block.cols[keep].astype(np.int64), np.full(int(keep.sum()), t)))
+        vals.append(block.vals[keep])
+        upper.append(up)
+    lab = pd.concat([block.labels.assign(period=y) for y in years], ignore_index=True)
+    out.add_rows(block.family, block.name, lab, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                 np.tile(block.lower, len(years)), np.concatenate(upper))
 
 
 def _kept(prep: Prepared, out: Problem) -> None:

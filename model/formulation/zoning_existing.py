@@ -6,7 +6,14 @@ T[e] = Σ_{k non-stacking, (e,k) allowed} x[e,k] is 1 when existing unit e is tr
 distance, or an existing sensitive unit e and a new heavy pair (i,h) closer than h's
 category distance — the pairwise form is
 
-    x[p] − T[e] ≤ 0                                   p the linked pair, unit(p) ≠ e
+    v[p] − T[e] ≤ 0                                   p the linked pair
+
+where v[p] is x[p] for a binary pair and its presence z[p] ∈ {0,1} for a divisible one
+(:mod:`.presence`): any share of a divisible pair needs T[e] = 1, the unit *wholly*
+transformed. A binary pair on e itself holds this by itself (it is part of T[e], or a
+stacking claim on a non-stacking host), so it is not linked; a divisible pair on e is
+(unit(p) = e, distance 0): a share of housing on an existing heavy unit needs the rest of
+that unit transformed too.
 
 **Merged rows.** Links of one existing unit to the binary non-stacking pairs of one
 other unit j merge into
@@ -15,10 +22,12 @@ other unit j merge into
 
 Single use makes those pairs exclusive, so on integer points the sum is at most 1 and
 the merged row holds exactly when each pairwise row does; it is fewer rows and a tighter
-LP. Divisible or stacking pairs keep a row of their own (shares could add up past T[e]).
+LP. Divisible or stacking pairs keep a row of their own (two of them may be present on one
+unit together).
 
 **Aggregated rows.** When every non-stacking pair on e is binary, T[e] ∈ {0,1} on integer
-points and the R merged rows r of e (each with left-hand side ℓ_r ≤ 1) aggregate into
+points and the R merged rows r of e (each with left-hand side ℓ_r ≤ 1, ℓ_r binary on
+integer points) aggregate into
 
     Σ_r ℓ_r − R · T[e] ≤ 0
 
@@ -26,13 +35,16 @@ T[e] = 1 leaves every ℓ_r ≤ 1 free, as the merged rows do; T[e] = 0 forces e
 as they do. One row instead of R, with R + |T| non-zeros instead of R · (1 + |T|); its LP
 relaxation is weaker (T[e] ≥ Σ ℓ_r / R), so it is used only where an existing unit has
 more than ``AGGREGATE_ABOVE`` merged rows (``env_zoning.existing_links``: ``auto``, or
-``pairwise`` / ``aggregated`` everywhere it is valid). Tests compare all forms on random grids.
+``pairwise`` / ``aggregated`` everywhere it is valid). A unit with a divisible
+non-stacking pair has a continuous T[e] and keeps its rows pairwise. Tests compare all
+forms on random grids.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ruimtepuzzel.model.formulation import presence
 from ruimtepuzzel.model.formulation.common import joined_claims, labels, pair_claims, pair_units, stacking_pairs, unit_ids
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
@@ -71,7 +83,7 @@ def apply(prep: Prepared, prob: Problem) -> None:
     t_rows = np.repeat(np.arange(n_rows), counts)
     t_cols = t_pairs[np.repeat(t_start[row_existing], counts) + _ranges(counts)]
     rows = np.concatenate([row, t_rows])
-    cols = np.concatenate([linked, t_cols])
+    cols = np.concatenate([presence.columns(prep, prob, linked), t_cols])
     vals = np.concatenate([np.ones(len(linked)), -t_coef[t_rows]])
     prob.add_rows(FAMILY, FAMILY, _labels(prep, row, n_rows, linked, row_existing, row_side, merged_units, t_coef, links),
                   rows, cols, vals, -INF, 0.0)

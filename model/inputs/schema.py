@@ -184,6 +184,8 @@ class Compensation(Strict):
     level: Code
     business_use: Code
     work_claims: list[Code]
+    # true: only new work area beyond the met part of the hectare floors of work_claims at `level` compensates
+    additional: Flag = False
 
 
 class Resource(Strict):

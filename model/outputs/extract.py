@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ruimtepuzzel.model.formulation import compensation
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.inputs.schema import NATIONAL
 
@@ -191,6 +192,28 @@ def _transformation(prep: Prepared, alloc: pd.DataFrame, year=None) -> pd.DataFr
     return out.groupby(["level", "region", "current_use", "claim"], as_index=False, sort=True)["transformed_ha"].sum()[cols]
 
 
+def _additional_shortfalls(prep: Prepared, out: pd.DataFrame, year) -> None:
+    """With ``compensation.additional``: the work floors' shortfalls as the optimum pays them (a hectare that
+    compensates a converted park does not meet its floor; :func:`..formulation.compensation.least_shortfalls`)."""
+    floors = compensation.additional_floors(prep.config, year)
+    if not floors:
+        return
+    comp = prep.config.compensation
+    at = out[out["level"] == comp.level]
+    converted = at.groupby("region")["business_park_transformed_ha"].sum().to_dict()
+    new_work = at.groupby("region")["compensation_ha"].sum().to_dict()
+    key = pd.MultiIndex.from_frame(out[["level", "region", "claim", "measure"]].astype(str))
+    where = pd.Series(np.arange(len(out)), index=key)
+    wanted = pd.MultiIndex.from_tuples([(d.level, str(d.region_key), d.claim, d.measure or "ha") for d in prep.config.demand])
+    row = where[~where.index.duplicated()].reindex(wanted).to_numpy()
+    allocated = np.where(np.isnan(row), 0.0, out["allocated"].to_numpy(float)[np.nan_to_num(row).astype(np.int64)])
+    short = compensation.least_shortfalls(prep.config, allocated, {str(k): v for k, v in converted.items()},
+                                          {str(k): v for k, v in new_work.items()}, prep.config.objective.sense, year)
+    for i in floors:
+        if not np.isnan(row[i]):
+            out.loc[int(row[i]), "shortfall"] = short[i]
+
+
 def summary(prep: Prepared, alloc: pd.DataFrame) -> pd.DataFrame:
     """level, region, claim, demand_min, demand_max, allocated_ha, shortfall_ha, pct_met (+ measure, allocated, shortfall,
     business_park_transformed_ha, compensation_ha); a phased instance: a block per ``period``."""
@@ -205,10 +228,11 @@ def _summary(prep: Prepared, alloc: pd.DataFrame, year=None) -> pd.DataFrame:
     out = base.merge(demand, on=["level", "region", "claim"], how="left")
     floor = out["demand_min"].astype(float)
     out["shortfall"] = np.where(floor.notna(), np.maximum(0.0, floor - out["allocated"].astype(float)), np.nan)
+    _additional_shortfalls(prep, out, year)
     is_ha = out["measure"] == "ha"
     out["shortfall_ha"] = np.where(is_ha, out["shortfall"], np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["pct_met"] = np.where(floor > 0, 100.0 * np.minimum(1.0, out["allocated"].astype(float) / floor), np.nan)
+        out["pct_met"] = np.where(floor > 0, 100.0 * np.minimum(1.0, (floor - out["shortfall"].astype(float)) / floor), np.nan)
     out["shortfall"] = out["shortfall"].where(floor.notna())
     cols = ["level", "region", "claim", "demand_min", "demand_max", "allocated_ha", "shortfall_ha", "pct_met",
             "measure", "allocated", "shortfall", "business_park_transformed_ha", "compensation_ha"]

@@ -12,9 +12,12 @@ share). Two kinds of existing units take part in the zoning:
   every new heavy pair (i, h) with distance(e, i) < distance_m[category(h)] away:
   ``x[i,h] ≤ T[e]``.
 
-For the unit itself (j = e or i = e) the link holds by itself: a non-stacking claim is
-part of T[e], and a stacking claim needs a non-stacking host on the same unit. So links
-are only made to other units. Existing–existing pairs are today's situation and are not
+For the unit itself (j = e or i = e) the link of a binary pair holds by itself: a
+non-stacking claim is part of T[e], and a stacking claim needs a non-stacking host on the
+same unit. So binary pairs are only linked to other units. A divisible pair counts in the
+zoning by its presence (:mod:`ruimtepuzzel.model.formulation.presence`): any share needs
+T[e] = 1, which a share of its own does not give, so a divisible pair on e itself is
+linked too (distance 0). Existing–existing pairs are today's situation and are not
 constrained.
 
 A unit that no allowed non-stacking pair can transform is *fixed*: T[e] ≡ 0, and its
@@ -119,7 +122,8 @@ def links(instance: Instance, existing: ExistingUses, movable: np.ndarray, pair_
 
     ``movable``: bool per unit, existing units with at least one allowed non-stacking pair.
     Returns columns existing_unit (unit index), side (HEAVY or SENSITIVE: which existing use
-    links), pair (the new pair's index); sorted, without duplicates, never the unit itself.
+    links), pair (the new pair's index); sorted, without duplicates; a pair on the unit itself
+    only when its claim is divisible.
     """
     ez = instance.config.env_zoning
     frames = []
@@ -146,12 +150,11 @@ def _pairs_near(instance, sources, targets, distance, claims, pair_of, side) -> 
         return []
     i, j = units_closer_than(instance, sources, targets, distance)
     e, u = sources[i], targets[j]
-    other = e != u  # the unit itself: the link holds by itself
-    e, u = e[other], u[other]
+    other = e != u  # the unit itself: the link of a binary pair holds by itself, a divisible share's presence does not
     frames = []
     for k in claims:
         p = pair_of[k][u]
-        ok = p >= 0
+        ok = (p >= 0) & (other | instance.config.claims[k].divisible)
         frames.append(pd.DataFrame({"existing_unit": e[ok], "side": side, "pair": p[ok]}))
     return frames
 

@@ -219,8 +219,8 @@ def _zoning_conflicts(instance: Instance, pair_of: dict[str, np.ndarray]) -> pd.
                 sj = np.flatnonzero(pair_of[s] >= 0)
                 i, j = units_closer_than(instance, hi, sj, dist)
                 i, j = hi[i], sj[j]
-                if not (cfg.claims[h].stacking or cfg.claims[s].stacking):
-                    keep = i != j  # same unit: single use already forbids both
+                if not (cfg.claims[h].stacking or cfg.claims[s].stacking or (cfg.claims[h].divisible and cfg.claims[s].divisible)):
+                    keep = i != j  # same unit: single use already forbids both (two shares, of divisible claims, it does not)
                     i, j = i[keep], j[keep]
                 frames.append(pd.DataFrame({"heavy_pair": pair_of[h][i], "sensitive_pair": pair_of[s][j]}))
     if not frames:

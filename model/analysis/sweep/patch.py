@@ -1,7 +1,7 @@
 """Scenario problems without rebuilding: patch the base problem's bounds and costs.
 
 Most sweep parameters move a right-hand side or an objective coefficient: a demand
-floor or ceiling, a resource cap, the budget, a shortfall or balance penalty. For
+floor or ceiling (and with it a no-net-loss row's with ``additional``), a resource cap, the budget, a shortfall or balance penalty. For
 those, the scenario's problem is the base problem with a few row bounds, column
 bounds and costs changed — the same numbers :func:`model.formulation.formulate`
 would produce from scratch (tests compare the two array by array).
@@ -19,6 +19,7 @@ from typing import Optional
 
 from ruimtepuzzel.model.formulation import objectives
 from ruimtepuzzel.model.formulation import budget as budget_family
+from ruimtepuzzel.model.formulation import compensation as compensation_family
 from ruimtepuzzel.model.formulation import demand as demand_family
 from ruimtepuzzel.model.formulation import resources as resources_family
 from ruimtepuzzel.model.prepare.prepared import Prepared
@@ -79,6 +80,8 @@ def patched(base_prep: Prepared, base: Problem, new_config: InstanceConfig) -> O
             block.upper[:] = [res.cap[z] for z in block.labels["zone"]]
         elif block.family == budget_family.FAMILY:
             block.upper[:] = new_config.budget.max_eur
+        elif block.family == compensation_family.FAMILY:  # with ``additional``, − the floors of the row's region
+            block.upper[:] = compensation_family.upper_bounds(new_config, block.labels)
     if prob.has("shortfall"):
         prob.set_bounds("shortfall", upper=[demand[i].lower for i in prob.group("shortfall").labels["demand"]])
     objectives.apply_objective(prep, prob, new_config.objective.sense)

@@ -25,7 +25,7 @@ from ruimtepuzzel.solvers.kept import KeptHighs, delta
 
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.outputs import extract
-from ruimtepuzzel.model.formulation import formulate
+from ruimtepuzzel.model.formulation import formulate, presence
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.prepare.pairs import prepare
 from ruimtepuzzel.model.prepare.prepared import Prepared
@@ -118,7 +118,7 @@ def _solve_fresh(ctx: Context, prep: Prepared, problem, times: dict):
     lp = None
     if ctx.shadow_prices and result.has_solution and ctx.opts.solver == "highs":
         t = time.perf_counter()
-        lp = _priced(duals_here(problem, result.values, DUALS_TIME_LIMIT_S))
+        lp = _priced(duals_here(problem, presence.settled(problem, result.values), DUALS_TIME_LIMIT_S))
         times["duals"] = time.perf_counter() - t
     return prep, problem, result, lp
 
@@ -145,7 +145,7 @@ def _kept(ctx: Context, base: _Base, task: Task, times: dict):
         lp = None
         if ctx.shadow_prices and result.has_solution:
             t = time.perf_counter()
-            lp = base.kept.fixed_integer_duals(problem, result.values, DUALS_TIME_LIMIT_S)
+            lp = base.kept.fixed_integer_duals(problem, presence.settled(problem, result.values), DUALS_TIME_LIMIT_S)
             times["duals"] = time.perf_counter() - t
     return prep, problem, result, lp
 
