@@ -124,6 +124,51 @@ def table(name: str, key: str, value: str) -> dict[str, float]:
 
 
 BUSINESS_PARK_HA = table("business_parks_cbs2017.csv", "province", "business_park_ha")
+
+# CBS, Kerncijfers wijken en buurten 2024 (85984NED, CC BY 4.0): inhabitants and dwellings per municipality on 1 January
+# 2024, in the municipalities of 2024. The 21 municipalities formed after 2015 are placed in the COROP region (2015) of
+# their predecessors; all predecessors lie in one region except Midden-Groningen (Menterwolde, CR01, with Hoogezand-
+# Sappemeer and Slochteren, CR03) and Vijfheerenlanden (Vianen, CR17, with Leerdam and Zederik, CR30), placed with the
+# larger part.
+KWB2024 = HERE / "data" / "cbs_kwb2024_gemeenten.csv"
+MERGED_SINCE_2015 = {
+    "GM1940": "CR05", "GM1942": "CR24", "GM1945": "CR15", "GM1948": "CR35", "GM1949": "CR04", "GM1950": "CR01", "GM1952": "CR03",
+    "GM1954": "CR39", "GM1959": "CR34", "GM1960": "CR16", "GM1961": "CR30", "GM1963": "CR29", "GM1966": "CR03", "GM1969": "CR03",
+    "GM1970": "CR04", "GM1978": "CR30", "GM1979": "CR02", "GM1980": "CR19", "GM1982": "CR35", "GM1991": "CR35", "GM1992": "CR29",
+}
+
+
+def municipality_corop_2015() -> dict[str, str]:
+    """Municipality code → COROP region, CBS gebiedsindelingen 2015 (the GeoPackage's attribute table, read with sqlite)."""
+    import sqlite3
+
+    with sqlite3.connect(HERE / "data" / "cbs_gebiedsindelingen_2015.gpkg") as db:
+        return dict(db.execute("SELECT statcode, corop_gebied FROM gemeente").fetchall())
+
+
+def corop_people() -> dict[str, tuple[float, float]]:
+    """COROP region (2015) → (inhabitants, dwellings) on 1 January 2024 (CBS)."""
+    corop = {**municipality_corop_2015(), **MERGED_SINCE_2015}
+    out: dict[str, tuple[float, float]] = {}
+    with open(KWB2024, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            region = corop[row["gemeente_code"]]
+            people, homes = out.get(region, (0.0, 0.0))
+            out[region] = (people + float(row["inwoners"]), homes + float(row["woningen"]))
+    return out
+
+
+def corop_shares(province: str) -> dict[str, float]:
+    """Each COROP region's share of its province: the mean of its shares of the inhabitants and of the dwellings (CBS
+    2024). The split of a provincial figure over its regions where people live (an estimate of where the need is)."""
+    people = {c: v for c, v in corop_people().items() if COROP_PROVINCE[c] == province}
+    inhabitants, dwellings = (sum(v[i] for v in people.values()) for i in (0, 1))
+    return {c: 0.5 * (v[0] / inhabitants + v[1] / dwellings) for c, v in sorted(people.items())}
+
+
+def per_corop(province: str, claim: str, total: float) -> list[dict]:
+    """Floors of ``claim`` per COROP region of ``province`` summing to ``total`` (ha), split by :func:`corop_shares`."""
+    return [_row("corop", c, claim, total * share) for c, share in corop_shares(province).items()]
 PLAN_CAPACITY_HA = {p: hard + table("plan_capacity.csv", "province", "soft_plan_ha").get(p, 0.0)
                     for p, hard in table("plan_capacity.csv", "province", "hard_plan_ha").items()}
 
@@ -167,7 +212,7 @@ def national_demand(growth: str | None = None, housing: dict | None = None) -> l
     stock = sum(BUSINESS_PARK_HA.values())
     business = economic_total(growth) - logistics_total()  # no double count: logistics is part of the total
     rows = [_row("province", p, "housing", d * HA_PER_1000_DWELLINGS / 1000) for p, d in housing.items()]
-    rows += [_row("province", p, "business", business * ha / stock) for p, ha in BUSINESS_PARK_HA.items()]
+    rows += [r for p, ha in BUSINESS_PARK_HA.items() for r in per_corop(p, "business", business * ha / stock)]
     rows += plan_capacity_rows(BUSINESS_PARK_HA)
     weight = sum(LOGISTICS_HOTSPOTS.values())
     rows += [_row("corop", c, "logistics", logistics_total() * w / weight) for c, w in LOGISTICS_HOTSPOTS.items()]
@@ -203,7 +248,7 @@ def regional_demand(province: str, growth: str | None = None, housing: dict | No
     total = STEC_BRABANT[1 if growth == "high" else 0]
     logistics_share = logistics_total() / economic_total()
     rows = [r for r in rows if r["claim"] not in ("business", "logistics")]
-    rows.append(_row("province", "PV30", "business", total * (1 - logistics_share)))
+    rows += per_corop("PV30", "business", total * (1 - logistics_share))
     rows += plan_capacity_rows(["PV30"])
     hotspots = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if c in ours}
     rows += [_row("corop", c, "logistics", total * logistics_share * w / sum(hotspots.values())) for c, w in hotspots.items()]
@@ -374,10 +419,12 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
         out["env_zoning"] = {"distance_m": VNG_DISTANCE_M, "existing_category_attr": existing, "sensitive_uses": ["housing"]}
     out["balance"] = [{"level": "province", "work_claims": ["business"], "housing_claim": "housing",
                        "work_ha_per_housing_ha": woon_werk_ratio()["minimum"]}]
-    # no net loss: new land for firms (business parks, logistics, circular hubs, industry) replaces converted parks; a
-    # campus is not space for relocated firms; energy counts (it may only take cluster land, where the PEH puts it)
-    out["compensation"] = {"level": "province", "business_use": "business_park",
-                           "work_claims": ["business", "logistics", "circular", "industry", "energy"]}
+    # no net loss: new land for firms (business parks, logistics, circular hubs, industry) replaces converted parks in the
+    # same COROP region ("in de nabije omgeving"), on top of the region's growth floors (additional: the 2025 letter's
+    # "verlies van elke hectare aan bedrijvigheid is er één teveel"); neither a campus nor an energy station is space for
+    # relocated firms
+    out["compensation"] = {"level": "corop", "business_use": "business_park",
+                           "work_claims": ["business", "logistics", "circular", "industry"], "additional": True}
     out["resources"] = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(rows)}}
     out["budget"] = {"cost_attr": "cost_eur_per_m2", "max_relocation_eur_per_m2": RELOCATION_EUR_PER_M2_MAX}
     out["protected_claims"] = ["industry", "circular", "energy"]  # cluster land: cluster uses and energy (PEH) only
