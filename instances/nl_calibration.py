@@ -85,6 +85,13 @@ ZONING_SCALE_M = 500  # above this cell size, SME parks (category 3.2, 100 m) le
 # Applied as minimum sites (contiguous whole cells) where a cell is smaller than a site; on coarser cells one cell is a
 # site, and the rule logistics-site-size leaves out the (coastal) cells under 5 ha instead.
 MIN_SITE_HA = {"logistics": 5.0, "industry": 5.0}
+# Densification: housing may take built-up land (a town cell), up to this share of each province's housing floor (an
+# estimate: the cabinet aims at building a large part of the new dwellings inside existing towns; no per-province figure
+# is in the sources). It is cheaper than open land (redevelopment 6 per ha against land take 10), so the cap binds.
+DENSIFICATION_SHARE = 0.3
+# Landscapes kept open for every built claim: the rijksbufferzone Midden-Delfland and the Westland glasshouse district
+# (greenport, LNV's domain: the EZK deck), their open (non-town) cells (instances/specs/nl-common.yaml: open_landscape).
+OPEN_LANDSCAPES = {"GM1842": "Midden-Delfland (rijksbufferzone)", "GM1783": "Westland (glasshouse district)"}
 
 CLAIMS = {  # suitability: the value falls with the distance to what the claim needs (instances/specs/nl-common.yaml)
     "housing": {"sensitive": True, "suitability_attr": "suit_near_town", "label": "Woningbouw"},
@@ -211,7 +218,7 @@ def national_demand(growth: str | None = None, housing: dict | None = None) -> l
     housing = housing or HOUSING_DWELLINGS
     stock = sum(BUSINESS_PARK_HA.values())
     business = economic_total(growth) - logistics_total()  # no double count: logistics is part of the total
-    rows = [_row("province", p, "housing", d * HA_PER_1000_DWELLINGS / 1000) for p, d in housing.items()]
+    rows = [r for p, d in housing.items() for r in per_corop(p, "housing", d * HA_PER_1000_DWELLINGS / 1000)]
     rows += [r for p, ha in BUSINESS_PARK_HA.items() for r in per_corop(p, "business", business * ha / stock)]
     rows += plan_capacity_rows(BUSINESS_PARK_HA)
     weight = sum(LOGISTICS_HOTSPOTS.values())
@@ -340,8 +347,11 @@ def rules(profile: str = "base", cell_m: float = 1000.0) -> list[dict]:
          "effect": "exclude", "description": "energy within 5 km of an HV station"},
         {"name": "circular-quay", "layer": "networks", "claims": ["circular"], "attr": "dist_quay_km", "op": ">", "value": 3.0,
          "effect": "exclude", "description": "circular hubs within 3 km of a port with quays"},
-        {"name": "built-up", "layer": "occupation", "claims": [c for c in CLAIMS if c != "campus"], "attr": "current_use",
-         "op": "==", "value": "housing", "effect": "exclude", "description": "existing towns; campuses may grow into them"},
+        {"name": "built-up", "layer": "occupation", "claims": [c for c in CLAIMS if c not in ("campus", "housing")],
+         "attr": "current_use", "op": "==", "value": "housing", "effect": "exclude",
+         "description": "existing towns; campuses may grow into them, housing may densify (capped: densification_ha)"},
+        {"name": "open-landscape", "layer": "occupation", "claims": BUILT, "attr": "open_landscape", "op": "==", "value": True,
+         "effect": "exclude", "description": "landscapes kept open: " + ", ".join(OPEN_LANDSCAPES.values())},
         {"name": "existing-campus", "layer": "occupation", "attr": "current_use", "op": "==", "value": "campus", "effect": "exclude"},
         {"name": "existing-park-in-use", "layer": "occupation", "claims": [*WORK_CLAIMS, "energy"], "attr": "park_kind", "op": "!=",
          "value": "cluster", "effect": "exclude",
@@ -403,6 +413,18 @@ def grid_caps(rows: list[dict]) -> dict[str, float]:
     return {p: float(math.ceil(v * GRID_HEADROOM["congested" if p in CONGESTED else "other"])) for p, v in sorted(load.items())}
 
 
+def densification(rows: list[dict]) -> dict:
+    """Housing on built-up land per province at most ``DENSIFICATION_SHARE`` of its housing floors (ha): a resource whose
+    zones are the town cells of each province (``built_up_zone``, empty elsewhere)."""
+    floors: dict[str, float] = {}
+    for row in rows:
+        if row["claim"] == "housing" and "min_ha" in row and row["level"] != "national":
+            province = COROP_PROVINCE.get(row["region"], row["region"])
+            floors[province] = floors.get(province, 0.0) + row["min_ha"]
+    cap = {p: round(DENSIFICATION_SHARE * ha, 1) for p, ha in sorted(floors.items())}
+    return {"densification_ha": {"zone_attr": "built_up_zone", "unit": "ha", "per_ha": {"housing": 1.0}, "cap": cap}}
+
+
 def config(name: str, growth: str | None = None, housing: dict | None = None) -> dict:
     spec = INSTANCES[name]
     rows = demand(name, growth, housing)
@@ -425,7 +447,8 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
     # relocated firms
     out["compensation"] = {"level": "corop", "business_use": "business_park",
                            "work_claims": ["business", "logistics", "circular", "industry"], "additional": True}
-    out["resources"] = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(rows)}}
+    out["resources"] = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(rows)},
+                        **densification(rows)}
     out["budget"] = {"cost_attr": "cost_eur_per_m2", "max_relocation_eur_per_m2": RELOCATION_EUR_PER_M2_MAX}
     out["protected_claims"] = ["industry", "circular", "energy"]  # cluster land: cluster uses and energy (PEH) only
     out["objective"] = {"sense": "max_value", "shortfall_penalty_per_ha": 1000}

@@ -362,3 +362,31 @@ def test_region_counts_are_those_of_the_real_provinces(national):
     assert built.loc["PV22"].tolist() == [3, 12]  # Drenthe: 3 COROP regions, 12 municipalities (2015)
     assert (built["corop"] == real["corop"]).all()
     assert (built["gemeente"] <= real["gemeente"]).all()  # a very small municipality may hold no cell of its own
+
+
+# --- housing where the need is -----------------------------------------------------------------------
+
+def test_housing_floors_split_each_agreement_over_its_corop_regions_by_inhabitants_and_dwellings():
+    calibration = module("nl_calibration")
+    demand = pd.DataFrame(yaml.safe_load((INSTANCES / "nl-provinces" / "instance.yaml").read_text())["demand"])
+    housing = demand[(demand["claim"] == "housing") & demand["min_ha"].notna()]
+    assert set(housing["level"]) == {"corop"}
+    per_province = housing.groupby(housing["region"].map(calibration.COROP_PROVINCE))["min_ha"].sum()
+    for province, dwellings in calibration.HOUSING_DWELLINGS.items():
+        assert per_province[province] == pytest.approx(dwellings * 30 / 1000, abs=0.3), province
+    kwb = pd.read_csv(DATA / "cbs_kwb2024_gemeenten.csv")
+    amsterdam = kwb.set_index("gemeente_naam").loc["Amsterdam"]
+    assert (amsterdam["inwoners"], amsterdam["woningen"]) == (931_298, 480_852)  # CBS, 1 January 2024
+    floors = housing.set_index("region")["min_ha"]
+    assert floors["CR23"] > 0.45 * per_province["PV27"]  # Groot-Amsterdam holds about half of Noord-Holland's people
+
+
+def test_open_landscapes_take_no_built_claim(national):
+    inst, prep = national
+    names = inst.config.region_names["gemeente"]
+    units = inst.units
+    for municipality in ("Midden-Delfland", "Westland"):
+        open_cells = np.flatnonzero((units["gemeente"].map(names) == municipality).to_numpy() & (units["current_use"] != "housing").to_numpy())
+        assert len(open_cells) > 0
+        for claim in ("housing", "business", "logistics"):
+            assert (prep.pair_of[claim][open_cells] < 0).all(), (municipality, claim)
