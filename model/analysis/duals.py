@@ -36,7 +36,7 @@ def _row_meaning(block, lab: dict, prep: Prepared) -> tuple[str, str, str]:
     if f == "balance":
         return f"{lab['level']} {lab['region']} balance", f"{what} per extra ha of work land required", "lower"
     if f == "compensation":
-        return f"{lab['level']} {lab['region']} no net loss", f"{what} per extra ha of compensation required", "lower"
+        return f"{lab['level']} {lab['region']} no net loss", f"{what} per extra ha of compensation required", "upper"  # converted − new work ≤ rhs
     if f == "resources":
         unit = lab.get("unit") or "unit"
         return f"{lab['resource']} {lab['zone']}", f"{what} per extra {unit} of {lab['resource']} capacity", "upper"
