@@ -70,11 +70,12 @@ MW_PER_HA = {"industry": 1.5, "circular": 0.5, "campus": 0.5, "logistics": 0.2, 
 VALUE_PER_HA = 4.0  # every claim's value per ha (value units): below the land-take penalty, so no claim grows past its floor
 LAND_TAKE_PER_HA = 10.0  # open (agricultural) land lost, per ha, in the same units: an estimate
 REDEVELOPMENT_PER_HA = 6.0  # redeveloping built-up land or a business park: above the value, below open land (estimate)
-# Shortfall priorities per ha: national-interest clusters, campuses and energy first, XXL logistics last (the 2023
-# programme's "clusters van nationaal belang" and the issue's ordering; the amounts are estimates). The order holds per ha
-# and per MW of grid (penalty / MW_PER_HA: housing 100,000, campus 20,000, industry 13,333, circular 10,000, business
-# 6,667, logistics 5,000), so a congested grid is never given to logistics before a cluster.
-PRIORITY = {"industry": 20000, "campus": 10000, "energy": 10000, "housing": 5000, "circular": 5000, "business": 2000, "logistics": 1000}
+# Shortfall priorities per ha: the 2023 programme's "clusters van nationaal belang. Dat zijn: industriële clusters,
+# campussen en grootschalige bedrijfsvestigingen" (industry, campus, XXL logistics) and energy first, then housing and
+# circular hubs, regular (SME) business parks last; the amounts are estimates. Per MW of grid (penalty / MW_PER_HA):
+# housing 100,000, logistics 50,000, campus 20,000, industry 13,333, circular 10,000, business 6,667: where the grid
+# binds, SME parks give way first, and an hectare of industry (1.5 MW) before one of logistics (0.2 MW).
+PRIORITY = {"industry": 20000, "campus": 10000, "logistics": 10000, "energy": 10000, "housing": 5000, "circular": 5000, "business": 2000}
 
 WORK_CLAIMS = ["business", "logistics", "circular", "campus", "industry"]
 BUILT = ["housing", *WORK_CLAIMS]
@@ -216,13 +217,21 @@ def _row(level: str, region: str | None, claim: str, minimum: float, **extra) ->
 def national_demand(growth: str | None = None, housing: dict | None = None) -> list[dict]:
     """Floors of the national instance (ha to 2030), each with the shortfall priority of its claim."""
     housing = housing or HOUSING_DWELLINGS
-    stock = sum(BUSINESS_PARK_HA.values())
-    business = economic_total(growth) - logistics_total()  # no double count: logistics is part of the total
     rows = [r for p, d in housing.items() for r in per_corop(p, "housing", d * HA_PER_1000_DWELLINGS / 1000)]
-    rows += [r for p, ha in BUSINESS_PARK_HA.items() for r in per_corop(p, "business", business * ha / stock)]
+    # Noord-Brabant: Stec 2022's 973–1,321 ha (large-scale distribution included), split as the national 700 ha is split;
+    # the other provinces share the rest of the national figure (no double count: logistics is part of the total)
+    brabant = STEC_BRABANT[1 if growth == "high" else 0]
+    brabant_logistics = brabant * logistics_total() / economic_total()
+    business = economic_total(growth) - logistics_total() - (brabant - brabant_logistics)
+    stock = sum(ha for p, ha in BUSINESS_PARK_HA.items() if p != "PV30")
+    rows += per_corop("PV30", "business", brabant - brabant_logistics)
+    rows += [r for p, ha in BUSINESS_PARK_HA.items() if p != "PV30" for r in per_corop(p, "business", business * ha / stock)]
     rows += plan_capacity_rows(BUSINESS_PARK_HA)
-    weight = sum(LOGISTICS_HOTSPOTS.values())
-    rows += [_row("corop", c, "logistics", logistics_total() * w / weight) for c, w in LOGISTICS_HOTSPOTS.items()]
+    ours = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if COROP_PROVINCE[c] == "PV30"}
+    others = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if c not in ours}
+    rows += [_row("corop", c, "logistics", brabant_logistics * w / sum(ours.values())) for c, w in ours.items()]
+    rows += [_row("corop", c, "logistics", (logistics_total() - brabant_logistics) * w / sum(others.values()))
+             for c, w in others.items()]
     rows += [_row("corop", c, "energy", gw * ELECTROLYSER_HA_PER_GW) for c, gw in ELECTROLYSER_GW.items()]
     rows += [_row("province", p, "energy", gw * 10 * BATTERY_HA_PER_100MW) for p, gw in BATTERY_GW.items()]
     rows += [_row("province", p, "campus", ha) for p, ha in CAMPUS_HA.items()]
@@ -246,20 +255,9 @@ def national_energy_ha() -> float:
 
 
 def regional_demand(province: str, growth: str | None = None, housing: dict | None = None) -> list[dict]:
-    """The national floors of one province and its COROP regions; Noord-Brabant's economic land from Stec 2022."""
+    """The national floors of one province and its COROP regions (Noord-Brabant's economic land is Stec 2022's in both)."""
     ours = {province} | {c for c, p in COROP_PROVINCE.items() if p == province}
-    rows = [r for r in national_demand(growth, housing) if r.get("region") in ours]
-    if province != "PV30":
-        return rows
-    # Stec 2022's 973–1,321 ha already includes large-scale distribution: split it as the national 700 ha is split
-    total = STEC_BRABANT[1 if growth == "high" else 0]
-    logistics_share = logistics_total() / economic_total()
-    rows = [r for r in rows if r["claim"] not in ("business", "logistics")]
-    rows += per_corop("PV30", "business", total * (1 - logistics_share))
-    rows += plan_capacity_rows(["PV30"])
-    hotspots = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if c in ours}
-    rows += [_row("corop", c, "logistics", total * logistics_share * w / sum(hotspots.values())) for c, w in hotspots.items()]
-    return rows
+    return [r for r in national_demand(growth, housing) if r.get("region") in ours]
 
 
 def economic_total_2050() -> float:
@@ -343,6 +341,14 @@ def rules(profile: str = "base", cell_m: float = 1000.0) -> list[dict]:
          "value": 3.0, "effect": "exclude", "description": "XXL logistics within 3 km of a motorway"},
         {"name": "logistics-off-corridor", "layer": "networks", "claims": ["logistics"], "attr": "dist_freight_km", "op": ">",
          "value": 5.0, "effect": "penalty", "per_ha": 3.0, "description": "logistics more than 5 km from the freight corridors"},
+        {"name": "water-bound", "layer": "networks", "claims": ["circular", "industry"], "attr": "dist_waterway_km", "op": ">",
+         "value": 2.0, "effect": "penalty", "per_ha": 2.0,
+         "description": "circular hubs and industry more than 2 km from a main waterway (quay- and water-bound sites are scarce)"},
+        {"name": "multimodal", "layer": "networks", "claims": ["logistics"], "attr": "dist_waterway_km", "op": ">", "value": 10.0,
+         "effect": "penalty", "per_ha": 1.0, "description": "XXL logistics more than 10 km from a main waterway (no multimodal access)"},
+        {"name": "nitrogen-sensitive-nature", "layer": "substrate", "claims": ["industry", "logistics", "circular"],
+         "attr": "dist_n2000_nitrogen_km", "op": "<", "value": 2.0, "effect": "penalty", "per_ha": 3.0,
+         "description": "heavy traffic and industry within 2 km of a nitrogen-sensitive Natura 2000 area"},
         {"name": "energy-hv-substation", "layer": "networks", "claims": ["energy"], "attr": "dist_hv_km", "op": ">", "value": 5.0,
          "effect": "exclude", "description": "energy within 5 km of an HV station"},
         {"name": "circular-quay", "layer": "networks", "claims": ["circular"], "attr": "dist_quay_km", "op": ">", "value": 3.0,

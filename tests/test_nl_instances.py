@@ -227,18 +227,28 @@ def test_national_base_follows_the_seeds(tmp_path):
     units = run.instance.units.set_index("unit_id")
     housing = run.allocation[run.allocation["claim"] == "housing"]
     on_parks = units.loc[housing["unit_id"]].query("current_use == 'business_park'")
-    assert len(on_parks) > 0 and on_parks["transformation_pressure"].astype(bool).all()
-    provinces = summary[summary["level"] == "province"].groupby("region")[["business_park_transformed_ha", "compensation_ha"]].sum()
-    assert (provinces["compensation_ha"] >= provinces["business_park_transformed_ha"] - 1e-6).all()
+    assert on_parks["transformation_pressure"].astype(bool).all()
+    # no net loss that means it: net new land for firms (new work land on other uses, less parks converted to housing)
+    # inside the 2025 letter's band, and Noord-Brabant asked what its Stec 2022 study gives
+    uses = units.loc[run.allocation["unit_id"], "current_use"].to_numpy()
+    work = run.allocation["claim"].isin(["business", "logistics", "industry", "circular"]).to_numpy()
+    net = run.allocation["used_ha"][work & (uses != "business_park")].sum() - housing["used_ha"][
+        (units.loc[housing["unit_id"], "current_use"] == "business_park").to_numpy()].sum()
+    assert 0.06 * STOCK <= net <= 0.135 * STOCK
+    brabant = summary[(summary["claim"].isin(["business", "logistics"])) & summary["demand_min"].notna()
+                      & summary["region"].isin(["PV30", "CR33", "CR34", "CR35", "CR36"])]["demand_min"].sum()
+    assert 973 - 0.5 <= brabant <= 1321 + 0.5
 
 
-def test_high_demand_keeps_clusters_and_campuses_before_logistics(tmp_path):
+def test_high_demand_keeps_the_clusters_of_national_importance_before_sme_parks(tmp_path):
     run = solve_instance(INSTANCES / "nl-provinces", scenario="high-demand", out=tmp_path / "run", gap=0.01, time_limit=300)
     assert run.result.status == "optimal"
     floors = run.summary[run.summary["demand_min"].notna()]
     met = floors.groupby("claim")["shortfall_ha"].sum()
+    # industry, campuses and large-scale logistics (the 2023 programme's clusters of national importance), energy, housing
     assert met[["industry", "campus", "energy", "housing"]].sum() == pytest.approx(0, abs=1e-6)
-    assert met["logistics"] > 0  # the lowest priority gives way where the grid is congested
+    assert met["business"] > 0  # the lowest priority, SME parks, gives way where the grid is congested
+    assert met["logistics"] < 0.05 * met["business"]  # large-scale logistics is not what is cut (at most a gap's worth)
 
 
 @pytest.mark.parametrize("name", ["zuid-holland", "noord-brabant"])
