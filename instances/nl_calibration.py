@@ -70,11 +70,12 @@ MW_PER_HA = {"industry": 1.5, "circular": 0.5, "campus": 0.5, "logistics": 0.2, 
 VALUE_PER_HA = 4.0  # every claim's value per ha (value units): below the land-take penalty, so no claim grows past its floor
 LAND_TAKE_PER_HA = 10.0  # open (agricultural) land lost, per ha, in the same units: an estimate
 REDEVELOPMENT_PER_HA = 6.0  # redeveloping built-up land or a business park: above the value, below open land (estimate)
-# Shortfall priorities per ha: national-interest clusters, campuses and energy first, XXL logistics last (the 2023
-# programme's "clusters van nationaal belang" and the issue's ordering; the amounts are estimates). The order holds per ha
-# and per MW of grid (penalty / MW_PER_HA: housing 100,000, campus 20,000, industry 13,333, circular 10,000, business
-# 6,667, logistics 5,000), so a congested grid is never given to logistics before a cluster.
-PRIORITY = {"industry": 20000, "campus": 10000, "energy": 10000, "housing": 5000, "circular": 5000, "business": 2000, "logistics": 1000}
+# Shortfall priorities per ha: the 2023 programme's "clusters van nationaal belang. Dat zijn: industriële clusters,
+# campussen en grootschalige bedrijfsvestigingen" (industry, campus, XXL logistics) and energy first, then housing and
+# circular hubs, regular (SME) business parks last; the amounts are estimates. Per MW of grid (penalty / MW_PER_HA):
+# housing 100,000, logistics 50,000, campus 20,000, industry 13,333, circular 10,000, business 6,667: where the grid
+# binds, SME parks give way first, and an hectare of industry (1.5 MW) before one of logistics (0.2 MW).
+PRIORITY = {"industry": 20000, "campus": 10000, "logistics": 10000, "energy": 10000, "housing": 5000, "circular": 5000, "business": 2000}
 
 WORK_CLAIMS = ["business", "logistics", "circular", "campus", "industry"]
 BUILT = ["housing", *WORK_CLAIMS]
@@ -85,6 +86,13 @@ ZONING_SCALE_M = 500  # above this cell size, SME parks (category 3.2, 100 m) le
 # Applied as minimum sites (contiguous whole cells) where a cell is smaller than a site; on coarser cells one cell is a
 # site, and the rule logistics-site-size leaves out the (coastal) cells under 5 ha instead.
 MIN_SITE_HA = {"logistics": 5.0, "industry": 5.0}
+# Densification: housing may take built-up land (a town cell), up to this share of each province's housing floor (an
+# estimate: the cabinet aims at building a large part of the new dwellings inside existing towns; no per-province figure
+# is in the sources). It is cheaper than open land (redevelopment 6 per ha against land take 10), so the cap binds.
+DENSIFICATION_SHARE = 0.3
+# Landscapes kept open for every built claim: the rijksbufferzone Midden-Delfland and the Westland glasshouse district
+# (greenport, LNV's domain: the EZK deck), their open (non-town) cells (instances/specs/nl-common.yaml: open_landscape).
+OPEN_LANDSCAPES = {"GM1842": "Midden-Delfland (rijksbufferzone)", "GM1783": "Westland (glasshouse district)"}
 
 CLAIMS = {  # suitability: the value falls with the distance to what the claim needs (instances/specs/nl-common.yaml)
     "housing": {"sensitive": True, "suitability_attr": "suit_near_town", "label": "Woningbouw"},
@@ -124,6 +132,51 @@ def table(name: str, key: str, value: str) -> dict[str, float]:
 
 
 BUSINESS_PARK_HA = table("business_parks_cbs2017.csv", "province", "business_park_ha")
+
+# CBS, Kerncijfers wijken en buurten 2024 (85984NED, CC BY 4.0): inhabitants and dwellings per municipality on 1 January
+# 2024, in the municipalities of 2024. The 21 municipalities formed after 2015 are placed in the COROP region (2015) of
+# their predecessors; all predecessors lie in one region except Midden-Groningen (Menterwolde, CR01, with Hoogezand-
+# Sappemeer and Slochteren, CR03) and Vijfheerenlanden (Vianen, CR17, with Leerdam and Zederik, CR30), placed with the
+# larger part.
+KWB2024 = HERE / "data" / "cbs_kwb2024_gemeenten.csv"
+MERGED_SINCE_2015 = {
+    "GM1940": "CR05", "GM1942": "CR24", "GM1945": "CR15", "GM1948": "CR35", "GM1949": "CR04", "GM1950": "CR01", "GM1952": "CR03",
+    "GM1954": "CR39", "GM1959": "CR34", "GM1960": "CR16", "GM1961": "CR30", "GM1963": "CR29", "GM1966": "CR03", "GM1969": "CR03",
+    "GM1970": "CR04", "GM1978": "CR30", "GM1979": "CR02", "GM1980": "CR19", "GM1982": "CR35", "GM1991": "CR35", "GM1992": "CR29",
+}
+
+
+def municipality_corop_2015() -> dict[str, str]:
+    """Municipality code → COROP region, CBS gebiedsindelingen 2015 (the GeoPackage's attribute table, read with sqlite)."""
+    import sqlite3
+
+    with sqlite3.connect(HERE / "data" / "cbs_gebiedsindelingen_2015.gpkg") as db:
+        return dict(db.execute("SELECT statcode, corop_gebied FROM gemeente").fetchall())
+
+
+def corop_people() -> dict[str, tuple[float, float]]:
+    """COROP region (2015) → (inhabitants, dwellings) on 1 January 2024 (CBS)."""
+    corop = {**municipality_corop_2015(), **MERGED_SINCE_2015}
+    out: dict[str, tuple[float, float]] = {}
+    with open(KWB2024, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            region = corop[row["gemeente_code"]]
+            people, homes = out.get(region, (0.0, 0.0))
+            out[region] = (people + float(row["inwoners"]), homes + float(row["woningen"]))
+    return out
+
+
+def corop_shares(province: str) -> dict[str, float]:
+    """Each COROP region's share of its province: the mean of its shares of the inhabitants and of the dwellings (CBS
+    2024). The split of a provincial figure over its regions where people live (an estimate of where the need is)."""
+    people = {c: v for c, v in corop_people().items() if COROP_PROVINCE[c] == province}
+    inhabitants, dwellings = (sum(v[i] for v in people.values()) for i in (0, 1))
+    return {c: 0.5 * (v[0] / inhabitants + v[1] / dwellings) for c, v in sorted(people.items())}
+
+
+def per_corop(province: str, claim: str, total: float) -> list[dict]:
+    """Floors of ``claim`` per COROP region of ``province`` summing to ``total`` (ha), split by :func:`corop_shares`."""
+    return [_row("corop", c, claim, total * share) for c, share in corop_shares(province).items()]
 PLAN_CAPACITY_HA = {p: hard + table("plan_capacity.csv", "province", "soft_plan_ha").get(p, 0.0)
                     for p, hard in table("plan_capacity.csv", "province", "hard_plan_ha").items()}
 
@@ -164,13 +217,21 @@ def _row(level: str, region: str | None, claim: str, minimum: float, **extra) ->
 def national_demand(growth: str | None = None, housing: dict | None = None) -> list[dict]:
     """Floors of the national instance (ha to 2030), each with the shortfall priority of its claim."""
     housing = housing or HOUSING_DWELLINGS
-    stock = sum(BUSINESS_PARK_HA.values())
-    business = economic_total(growth) - logistics_total()  # no double count: logistics is part of the total
-    rows = [_row("province", p, "housing", d * HA_PER_1000_DWELLINGS / 1000) for p, d in housing.items()]
-    rows += [_row("province", p, "business", business * ha / stock) for p, ha in BUSINESS_PARK_HA.items()]
+    rows = [r for p, d in housing.items() for r in per_corop(p, "housing", d * HA_PER_1000_DWELLINGS / 1000)]
+    # Noord-Brabant: Stec 2022's 973–1,321 ha (large-scale distribution included), split as the national 700 ha is split;
+    # the other provinces share the rest of the national figure (no double count: logistics is part of the total)
+    brabant = STEC_BRABANT[1 if growth == "high" else 0]
+    brabant_logistics = brabant * logistics_total() / economic_total()
+    business = economic_total(growth) - logistics_total() - (brabant - brabant_logistics)
+    stock = sum(ha for p, ha in BUSINESS_PARK_HA.items() if p != "PV30")
+    rows += per_corop("PV30", "business", brabant - brabant_logistics)
+    rows += [r for p, ha in BUSINESS_PARK_HA.items() if p != "PV30" for r in per_corop(p, "business", business * ha / stock)]
     rows += plan_capacity_rows(BUSINESS_PARK_HA)
-    weight = sum(LOGISTICS_HOTSPOTS.values())
-    rows += [_row("corop", c, "logistics", logistics_total() * w / weight) for c, w in LOGISTICS_HOTSPOTS.items()]
+    ours = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if COROP_PROVINCE[c] == "PV30"}
+    others = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if c not in ours}
+    rows += [_row("corop", c, "logistics", brabant_logistics * w / sum(ours.values())) for c, w in ours.items()]
+    rows += [_row("corop", c, "logistics", (logistics_total() - brabant_logistics) * w / sum(others.values()))
+             for c, w in others.items()]
     rows += [_row("corop", c, "energy", gw * ELECTROLYSER_HA_PER_GW) for c, gw in ELECTROLYSER_GW.items()]
     rows += [_row("province", p, "energy", gw * 10 * BATTERY_HA_PER_100MW) for p, gw in BATTERY_GW.items()]
     rows += [_row("province", p, "campus", ha) for p, ha in CAMPUS_HA.items()]
@@ -194,20 +255,9 @@ def national_energy_ha() -> float:
 
 
 def regional_demand(province: str, growth: str | None = None, housing: dict | None = None) -> list[dict]:
-    """The national floors of one province and its COROP regions; Noord-Brabant's economic land from Stec 2022."""
+    """The national floors of one province and its COROP regions (Noord-Brabant's economic land is Stec 2022's in both)."""
     ours = {province} | {c for c, p in COROP_PROVINCE.items() if p == province}
-    rows = [r for r in national_demand(growth, housing) if r.get("region") in ours]
-    if province != "PV30":
-        return rows
-    # Stec 2022's 973–1,321 ha already includes large-scale distribution: split it as the national 700 ha is split
-    total = STEC_BRABANT[1 if growth == "high" else 0]
-    logistics_share = logistics_total() / economic_total()
-    rows = [r for r in rows if r["claim"] not in ("business", "logistics")]
-    rows.append(_row("province", "PV30", "business", total * (1 - logistics_share)))
-    rows += plan_capacity_rows(["PV30"])
-    hotspots = {c: w for c, w in LOGISTICS_HOTSPOTS.items() if c in ours}
-    rows += [_row("corop", c, "logistics", total * logistics_share * w / sum(hotspots.values())) for c, w in hotspots.items()]
-    return rows
+    return [r for r in national_demand(growth, housing) if r.get("region") in ours]
 
 
 def economic_total_2050() -> float:
@@ -291,12 +341,23 @@ def rules(profile: str = "base", cell_m: float = 1000.0) -> list[dict]:
          "value": 3.0, "effect": "exclude", "description": "XXL logistics within 3 km of a motorway"},
         {"name": "logistics-off-corridor", "layer": "networks", "claims": ["logistics"], "attr": "dist_freight_km", "op": ">",
          "value": 5.0, "effect": "penalty", "per_ha": 3.0, "description": "logistics more than 5 km from the freight corridors"},
+        {"name": "water-bound", "layer": "networks", "claims": ["circular", "industry"], "attr": "dist_waterway_km", "op": ">",
+         "value": 2.0, "effect": "penalty", "per_ha": 2.0,
+         "description": "circular hubs and industry more than 2 km from a main waterway (quay- and water-bound sites are scarce)"},
+        {"name": "multimodal", "layer": "networks", "claims": ["logistics"], "attr": "dist_waterway_km", "op": ">", "value": 10.0,
+         "effect": "penalty", "per_ha": 1.0, "description": "XXL logistics more than 10 km from a main waterway (no multimodal access)"},
+        {"name": "nitrogen-sensitive-nature", "layer": "substrate", "claims": ["industry", "logistics", "circular"],
+         "attr": "dist_n2000_nitrogen_km", "op": "<", "value": 2.0, "effect": "penalty", "per_ha": 3.0,
+         "description": "heavy traffic and industry within 2 km of a nitrogen-sensitive Natura 2000 area"},
         {"name": "energy-hv-substation", "layer": "networks", "claims": ["energy"], "attr": "dist_hv_km", "op": ">", "value": 5.0,
          "effect": "exclude", "description": "energy within 5 km of an HV station"},
         {"name": "circular-quay", "layer": "networks", "claims": ["circular"], "attr": "dist_quay_km", "op": ">", "value": 3.0,
          "effect": "exclude", "description": "circular hubs within 3 km of a port with quays"},
-        {"name": "built-up", "layer": "occupation", "claims": [c for c in CLAIMS if c != "campus"], "attr": "current_use",
-         "op": "==", "value": "housing", "effect": "exclude", "description": "existing towns; campuses may grow into them"},
+        {"name": "built-up", "layer": "occupation", "claims": [c for c in CLAIMS if c not in ("campus", "housing")],
+         "attr": "current_use", "op": "==", "value": "housing", "effect": "exclude",
+         "description": "existing towns; campuses may grow into them, housing may densify (capped: densification_ha)"},
+        {"name": "open-landscape", "layer": "occupation", "claims": BUILT, "attr": "open_landscape", "op": "==", "value": True,
+         "effect": "exclude", "description": "landscapes kept open: " + ", ".join(OPEN_LANDSCAPES.values())},
         {"name": "existing-campus", "layer": "occupation", "attr": "current_use", "op": "==", "value": "campus", "effect": "exclude"},
         {"name": "existing-park-in-use", "layer": "occupation", "claims": [*WORK_CLAIMS, "energy"], "attr": "park_kind", "op": "!=",
          "value": "cluster", "effect": "exclude",
@@ -358,6 +419,18 @@ def grid_caps(rows: list[dict]) -> dict[str, float]:
     return {p: float(math.ceil(v * GRID_HEADROOM["congested" if p in CONGESTED else "other"])) for p, v in sorted(load.items())}
 
 
+def densification(rows: list[dict]) -> dict:
+    """Housing on built-up land per province at most ``DENSIFICATION_SHARE`` of its housing floors (ha): a resource whose
+    zones are the town cells of each province (``built_up_zone``, empty elsewhere)."""
+    floors: dict[str, float] = {}
+    for row in rows:
+        if row["claim"] == "housing" and "min_ha" in row and row["level"] != "national":
+            province = COROP_PROVINCE.get(row["region"], row["region"])
+            floors[province] = floors.get(province, 0.0) + row["min_ha"]
+    cap = {p: round(DENSIFICATION_SHARE * ha, 1) for p, ha in sorted(floors.items())}
+    return {"densification_ha": {"zone_attr": "built_up_zone", "unit": "ha", "per_ha": {"housing": 1.0}, "cap": cap}}
+
+
 def config(name: str, growth: str | None = None, housing: dict | None = None) -> dict:
     spec = INSTANCES[name]
     rows = demand(name, growth, housing)
@@ -374,11 +447,14 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
         out["env_zoning"] = {"distance_m": VNG_DISTANCE_M, "existing_category_attr": existing, "sensitive_uses": ["housing"]}
     out["balance"] = [{"level": "province", "work_claims": ["business"], "housing_claim": "housing",
                        "work_ha_per_housing_ha": woon_werk_ratio()["minimum"]}]
-    # no net loss: new land for firms (business parks, logistics, circular hubs, industry) replaces converted parks; a
-    # campus is not space for relocated firms; energy counts (it may only take cluster land, where the PEH puts it)
-    out["compensation"] = {"level": "province", "business_use": "business_park",
-                           "work_claims": ["business", "logistics", "circular", "industry", "energy"]}
-    out["resources"] = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(rows)}}
+    # no net loss: new land for firms (business parks, logistics, circular hubs, industry) replaces converted parks in the
+    # same COROP region ("in de nabije omgeving"), on top of the region's growth floors (additional: the 2025 letter's
+    # "verlies van elke hectare aan bedrijvigheid is er één teveel"); neither a campus nor an energy station is space for
+    # relocated firms
+    out["compensation"] = {"level": "corop", "business_use": "business_park",
+                           "work_claims": ["business", "logistics", "circular", "industry"], "additional": True}
+    out["resources"] = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(rows)},
+                        **densification(rows)}
     out["budget"] = {"cost_attr": "cost_eur_per_m2", "max_relocation_eur_per_m2": RELOCATION_EUR_PER_M2_MAX}
     out["protected_claims"] = ["industry", "circular", "energy"]  # cluster land: cluster uses and energy (PEH) only
     out["objective"] = {"sense": "max_value", "shortfall_penalty_per_ha": 1000}

@@ -12,8 +12,7 @@ from ruimtepuzzel.cli import main
 from ruimtepuzzel.model.build.builder import build_instance
 from ruimtepuzzel.model.errors import InputError
 
-CBS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cbs_gebiedsindelingen_2015.gpkg"
-pytestmark = pytest.mark.skipif(not CBS.exists(), reason="shared CBS boundaries not present")
+CBS = Path(__file__).resolve().parents[1] / "instances" / "data" / "cbs_gebiedsindelingen_2015.gpkg"  # shipped
 
 
 def write_layers(tmp: Path) -> None:
@@ -298,3 +297,38 @@ def test_region_names_must_name_known_levels(tmp_path):
     with pytest.raises(Exception, match=r"region_names: levels \['corop'\] are not in regions"):
         InstanceConfig.model_validate({"name": "x", "regions": ["province"], "claims": {"h": {}}, "region_names": {"corop": {}}})
 
+
+
+def nesting_world(tmp: Path, parent_of_m1: str = "A") -> Path:
+    """Provinces A (x < 2 km) and B (x 2–4 km); municipality M1 covers x 0–2.6 km, so the cell at x 2–3 km lies mostly
+    in M1 (of province A) but mostly in province B; M2 covers the rest and lies in B."""
+    provinces = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[shapely.box(0, 0, 2000, 1000), shapely.box(2000, 0, 4000, 1000)],
+                                 crs=28992)
+    provinces.to_file(tmp / "regions.gpkg", layer="prov")
+    municipalities = gpd.GeoDataFrame({"code": ["M1", "M2"], "prov": [parent_of_m1, "B"]},
+                                      geometry=[shapely.box(0, 0, 2600, 1000), shapely.box(2600, 0, 4000, 1000)], crs=28992)
+    municipalities.to_file(tmp / "regions.gpkg", layer="gem")
+    body = {"grid": {"cell_m": 1000}, "output": {"units": "units.csv.gz"},
+            "regions": [{"level": "province", "file": "regions.gpkg", "layer": "prov", "code_col": "code"},
+                        {"level": "gemeente", "file": "regions.gpkg", "layer": "gem", "code_col": "code", "parents": {"province": "prov"}}]}
+    path = tmp / "nest.yaml"
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def test_parents_make_codes_nest(tmp_path):
+    out, _ = build_instance(nesting_world(tmp_path), tmp_path / "out")
+    u = read_units(out)
+    assert u.loc["c2_0", "gemeente"] == "M1" and u.loc["c2_0", "province"] == "A"  # by majority it would be B
+    assert u.groupby("gemeente")["province"].nunique().max() == 1
+    assert u.loc["c3_0", ["gemeente", "province"]].tolist() == ["M2", "B"]
+
+
+def test_a_parent_code_the_parent_layer_lacks_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="column 'prov' names province 'Z'"):
+        build_instance(nesting_world(tmp_path, parent_of_m1="Z"), tmp_path / "out")
+    body = yaml.safe_load((tmp_path / "nest.yaml").read_text())
+    body["regions"][1]["parents"] = {"corop": "prov"}
+    (tmp_path / "nest.yaml").write_text(yaml.safe_dump(body))
+    with pytest.raises(InputError, match="parents names \\['corop'\\]"):
+        build_instance(tmp_path / "nest.yaml", tmp_path / "out2")

@@ -120,11 +120,12 @@ def test_region_levels_carry_the_cbs_names(national):
 
 
 def test_cells_lie_in_the_cbs_region_they_are_given(national):
-    """Placement against the real boundaries: the region holding a cell's centre is (almost always) its region."""
+    """Placement against the real boundaries: the region holding a cell's centre is (almost always) its region. The
+    province and COROP region are the municipality's (codes nest), and the generalised layers' borders differ a little."""
     inst, _ = national
     units = inst.units
     centres = gpd.GeoDataFrame(geometry=shapely.points(units["x"], units["y"]), crs=28992)
-    for layer, level, floor in (("provincie", "province", 0.999), ("corop", "corop", 0.998), ("gemeente", "gemeente", 0.99)):
+    for layer, level, floor in (("provincie", "province", 0.998), ("corop", "corop", 0.997), ("gemeente", "gemeente", 0.99)):
         real = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer=layer)[["statcode", "geometry"]]
         joined = gpd.sjoin(centres, real, how="inner", predicate="within")
         joined = joined[~joined.index.duplicated()]
@@ -226,18 +227,28 @@ def test_national_base_follows_the_seeds(tmp_path):
     units = run.instance.units.set_index("unit_id")
     housing = run.allocation[run.allocation["claim"] == "housing"]
     on_parks = units.loc[housing["unit_id"]].query("current_use == 'business_park'")
-    assert len(on_parks) > 0 and on_parks["transformation_pressure"].astype(bool).all()
-    provinces = summary[summary["level"] == "province"].groupby("region")[["business_park_transformed_ha", "compensation_ha"]].sum()
-    assert (provinces["compensation_ha"] >= provinces["business_park_transformed_ha"] - 1e-6).all()
+    assert on_parks["transformation_pressure"].astype(bool).all()
+    # no net loss that means it: net new land for firms (new work land on other uses, less parks converted to housing)
+    # inside the 2025 letter's band, and Noord-Brabant asked what its Stec 2022 study gives
+    uses = units.loc[run.allocation["unit_id"], "current_use"].to_numpy()
+    work = run.allocation["claim"].isin(["business", "logistics", "industry", "circular"]).to_numpy()
+    net = run.allocation["used_ha"][work & (uses != "business_park")].sum() - housing["used_ha"][
+        (units.loc[housing["unit_id"], "current_use"] == "business_park").to_numpy()].sum()
+    assert 0.06 * STOCK <= net <= 0.135 * STOCK
+    brabant = summary[(summary["claim"].isin(["business", "logistics"])) & summary["demand_min"].notna()
+                      & summary["region"].isin(["PV30", "CR33", "CR34", "CR35", "CR36"])]["demand_min"].sum()
+    assert 973 - 0.5 <= brabant <= 1321 + 0.5
 
 
-def test_high_demand_keeps_clusters_and_campuses_before_logistics(tmp_path):
+def test_high_demand_keeps_the_clusters_of_national_importance_before_sme_parks(tmp_path):
     run = solve_instance(INSTANCES / "nl-provinces", scenario="high-demand", out=tmp_path / "run", gap=0.01, time_limit=300)
     assert run.result.status == "optimal"
     floors = run.summary[run.summary["demand_min"].notna()]
     met = floors.groupby("claim")["shortfall_ha"].sum()
+    # industry, campuses and large-scale logistics (the 2023 programme's clusters of national importance), energy, housing
     assert met[["industry", "campus", "energy", "housing"]].sum() == pytest.approx(0, abs=1e-6)
-    assert met["logistics"] > 0  # the lowest priority gives way where the grid is congested
+    assert met["business"] > 0  # the lowest priority, SME parks, gives way where the grid is congested
+    assert met["logistics"] < 0.05 * met["business"]  # large-scale logistics is not what is cut (at most a gap's worth)
 
 
 @pytest.mark.parametrize("name", ["zuid-holland", "noord-brabant"])
@@ -303,3 +314,89 @@ def test_zuid_holland_100m_calibration_formulates_every_family(tmp_path):
     families = {b.family for b in problem.blocks if b.size}
     # (no-net-loss rows need a park that housing may take: none on these 500 m cells, so compensation is checked in the config)
     assert {"single_use", "demand_floor", "env_zoning", "env_zoning_existing", "min_site", "balance", "resources"} <= families
+
+
+# --- elevation describes land: reclaimed port land is not a deep polder ------------------------------
+
+def deep_polder(inst) -> np.ndarray:
+    from ruimtepuzzel.model.prepare.rules import rule_mask
+
+    rule = next(r for r in inst.config.rules if r.name == "wbs-deep-polder")
+    return rule_mask(inst.units, rule, inst.config)
+
+
+def test_named_port_land_is_not_excluded_by_the_deep_polder_rule(national):
+    inst, prep = national
+    deep = deep_polder(inst)
+    ports = gpd.read_file(DATA / "typed" / "ports.geojson").set_index("name")
+    named = {name: (ports.geometry[name].x, ports.geometry[name].y) for name in
+             ("Rotterdam Maasvlakte", "Rotterdam Europoort", "Rotterdam Botlek", "Vlissingen-Oost", "IJmuiden")}
+    named["Tata Steel"] = TO_RD.transform(4.610, 52.477)
+    named["Maasvlakte 2"] = TO_RD.transform(3.99, 51.96)
+    for place, (x, y) in named.items():
+        u = unit_at(inst.units, x, y)
+        assert not deep[u], (place, inst.units["elevation_m"].iloc[u])
+    cluster = (inst.units["park_kind"] == "cluster").to_numpy()
+    assert not (deep & cluster).any()  # no port-industrial cell is "below -5 m NAP"
+
+
+def test_the_deep_polder_rule_hits_the_deep_polders(national):
+    inst, _ = national
+    deep = deep_polder(inst)
+    names = inst.config.region_names["gemeente"]
+    hit = inst.units.loc[deep, "gemeente"].map(names).value_counts()
+    for polder in ("Zuidplas", "Haarlemmermeer", "Nieuwkoop", "De Ronde Venen"):  # the deep reclaimed lakes
+        assert hit.get(polder, 0) >= 5, polder
+    for town in ("Utrecht", "Waalwijk", "Vlissingen", "Velsen", "Terneuzen", "Oss", "Cuijk"):  # channel bottoms, not polders
+        assert hit.get(town, 0) == 0, town
+
+
+# --- regions nest as CBS defines them ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_cell_lies_in_the_corop_and_province_of_its_municipality(name):
+    units = load_instance(INSTANCES / name).units
+    gemeente = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer="gemeente").set_index("statcode")
+    corop = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer="corop").set_index("statcode")
+    assert (units["corop"].map(corop["provincie"]) == units["province"]).all()  # every COROP inside its province
+    assert (units["gemeente"].map(gemeente["corop_gebied"]) == units["corop"]).all()
+    assert (units["gemeente"].map(gemeente["provincie"]) == units["province"]).all()
+
+
+def test_region_counts_are_those_of_the_real_provinces(national):
+    inst, _ = national
+    units = inst.units
+    gemeente = gpd.read_file(DATA / "cbs_gebiedsindelingen_2015.gpkg", layer="gemeente")
+    real = gemeente.groupby("provincie").agg(corop=("corop_gebied", "nunique"), gemeente=("statcode", "nunique"))
+    built = units.groupby("province").agg(corop=("corop", "nunique"), gemeente=("gemeente", "nunique"))
+    assert built.loc["PV22"].tolist() == [3, 12]  # Drenthe: 3 COROP regions, 12 municipalities (2015)
+    assert (built["corop"] == real["corop"]).all()
+    assert (built["gemeente"] <= real["gemeente"]).all()  # a very small municipality may hold no cell of its own
+
+
+# --- housing where the need is -----------------------------------------------------------------------
+
+def test_housing_floors_split_each_agreement_over_its_corop_regions_by_inhabitants_and_dwellings():
+    calibration = module("nl_calibration")
+    demand = pd.DataFrame(yaml.safe_load((INSTANCES / "nl-provinces" / "instance.yaml").read_text())["demand"])
+    housing = demand[(demand["claim"] == "housing") & demand["min_ha"].notna()]
+    assert set(housing["level"]) == {"corop"}
+    per_province = housing.groupby(housing["region"].map(calibration.COROP_PROVINCE))["min_ha"].sum()
+    for province, dwellings in calibration.HOUSING_DWELLINGS.items():
+        assert per_province[province] == pytest.approx(dwellings * 30 / 1000, abs=0.3), province
+    kwb = pd.read_csv(DATA / "cbs_kwb2024_gemeenten.csv")
+    amsterdam = kwb.set_index("gemeente_naam").loc["Amsterdam"]
+    assert (amsterdam["inwoners"], amsterdam["woningen"]) == (931_298, 480_852)  # CBS, 1 January 2024
+    floors = housing.set_index("region")["min_ha"]
+    assert floors["CR23"] > 0.45 * per_province["PV27"]  # Groot-Amsterdam holds about half of Noord-Holland's people
+
+
+def test_open_landscapes_take_no_built_claim(national):
+    inst, prep = national
+    names = inst.config.region_names["gemeente"]
+    units = inst.units
+    for municipality in ("Midden-Delfland", "Westland"):
+        open_cells = np.flatnonzero((units["gemeente"].map(names) == municipality).to_numpy() & (units["current_use"] != "housing").to_numpy())
+        assert len(open_cells) > 0
+        for claim in ("housing", "business", "logistics"):
+            assert (prep.pair_of[claim][open_cells] < 0).all(), (municipality, claim)

@@ -1,7 +1,9 @@
 """Build an instance folder from GIS layers (docs/cli.md ``build SPEC.yaml --out DIR``).
 
 Units are a square grid clipped to the regions of the first level (or user parcels);
-every level's code is the region holding the largest part of the unit; attributes come
+every level's code is the region holding the largest part of the unit, unless a finer level
+names it (``parents``: a cell's COROP region and province are its municipality's, so codes
+nest); attributes come
 from rasters (zonal mean, max, min, majority) and vector layers (intersects, share of
 area covered, majority class by area, distance to the nearest feature in km). Everything
 is vectorised with shapely 2 and STRtree; rasters are read with rasterio.
@@ -22,7 +24,7 @@ import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ruimtepuzzel.model.build.derive import DeriveStep, apply_steps
+from ruimtepuzzel.model.build.derive import Condition, DeriveStep, apply_steps, matches
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import read_yaml
 from ruimtepuzzel.model.optional import require_installed
@@ -51,6 +53,9 @@ class RegionLayer(Strict):
     layer: Optional[str] = None
     code_col: str
     name_col: Optional[str] = None  # display names, written to instance.yaml as region_names
+    # other levels taken from this level's region, so that codes nest (e.g. a municipality's COROP region and province):
+    # level -> the column of this layer holding that level's code
+    parents: dict[str, str] = {}
 
 
 class Attribute(Strict):
@@ -98,6 +103,10 @@ class Spec(Strict):
         levels = [r.level for r in self.regions]
         if self.clip is not None and self.clip.level not in levels:
             raise ValueError(f"clip.level {self.clip.level!r} is not one of the region levels {levels}")
+        for r in self.regions:
+            wrong = sorted(set(r.parents) - set(levels) | ({r.level} & set(r.parents)))
+            if wrong:
+                raise ValueError(f"regions ({r.level}): parents names {wrong}, which is not another region level of {levels}")
         return self
 
 
@@ -255,14 +264,15 @@ def grid_units(regions: np.ndarray, cell_m: float, extent=None) -> tuple[np.ndar
 # --- attributes ----------------------------------------------------------------------------
 
 def selected_features(frame, attr: Attribute, path: Path):
-    """The features whose columns equal ``attr.where`` (all of them without ``where``)."""
-    keep = np.ones(len(frame), dtype=bool)
-    for col, value in attr.where.items():
+    """The features whose columns equal ``attr.where`` (all of them without ``where``), compared as derive conditions
+    are (:func:`..derive.matches`: numbers as numbers, booleans as booleans, text by its spelling)."""
+    for col in attr.where:
         if col not in frame.columns:
             raise InputError(f"{path}: attribute {attr.name!r}: 'where' names column {col!r}, which the layer does not have; "
                              f"columns: {[c for c in frame.columns if c != 'geometry']}")
-        values = frame[col].to_numpy(dtype=object)
-        keep &= np.array([v == value if isinstance(value, (bool, float, int)) else str(v) == value for v in values], dtype=bool)
+    columns = pd.DataFrame(frame[list(attr.where)]).reset_index(drop=True)
+    keep = matches(columns, [Condition(attr=col, op="==", value=value) for col, value in attr.where.items()],
+                   f"{path.name}: attribute {attr.name!r} where")
     if not keep.any():
         raise InputError(f"{path}: attribute {attr.name!r}: no feature has {attr.where}")
     return frame[keep].reset_index(drop=True)
@@ -503,6 +513,7 @@ def build_units(spec: Spec, base: Path, progress=lambda m: None) -> tuple[pd.Dat
             near = shapely.STRtree(polygons).query_nearest(geometry[missing], all_matches=False)[1]
             units.loc[missing, r.level] = codes[near]
             warnings.append(f"{int(missing.sum())} units overlap no region of level {r.level!r}; they take the nearest one")
+    nest_regions(units, layers)
     outside = units[spec.regions[0].level].isna()
     if outside.all():
         raise InputError("no unit overlaps the regions of the first level (empty overlap: check the CRS and extents)")
@@ -530,6 +541,26 @@ def build_units(spec: Spec, base: Path, progress=lambda m: None) -> tuple[pd.Dat
     if "current_use" not in units.columns:
         units["current_use"] = "unknown"
     return units, geometry, warnings
+
+
+def nest_regions(units: pd.DataFrame, layers: list) -> None:
+    """Give each unit the codes its region names for its ``parents`` levels (in place), replacing their own majority:
+    a cell takes its municipality, and the COROP region and province of that municipality, so codes nest as the
+    layer defines them. A parent code that the parent level's layer does not hold is an :class:`InputError`."""
+    codes = {r.level: set(frame[r.code_col].astype(str)) for r, frame in layers}
+    for r, frame in layers:
+        for level, col in r.parents.items():
+            if col not in frame.columns:
+                raise InputError(f"{r.file}: no column {col!r} (the {level} of each {r.level}, regions.parents); "
+                                 f"columns: {[c for c in frame.columns if c != 'geometry']}")
+            parent = dict(zip(frame[r.code_col].astype(str), frame[col].astype(str)))
+            unknown = sorted(set(parent.values()) - codes[level])
+            if unknown:
+                raise InputError(f"{r.file}: column {col!r} names {level} {unknown[0]!r}, which the {level} layer does not hold")
+            present = units[r.level].notna().to_numpy()
+            values = units[level].to_numpy(dtype=object).copy()
+            values[present] = units.loc[present, r.level].map(parent).to_numpy(dtype=object)
+            units[level] = values
 
 
 class NearestCache:

@@ -2,7 +2,11 @@
 
 Both are data, never code: a condition is ``unit[attr] op value`` evaluated by
 :func:`ruimtepuzzel.model.prepare.rules.rule_mask` (a missing value never matches), exactly as an
-instance's layer rules are.
+instance's layer rules are, on the column as the units reader types it (:func:`as_read`): any
+integer or float column, or an object column of numbers, compares as numbers (``34000 >= 100000``
+is false), booleans as booleans, anything else as text by its spelling. Every comparison the
+build makes (``classes`` cases, a quota's ``among`` and the units already holding its value, an
+attribute's ``where``) goes through :func:`matches`.
 
 - **classes** (``{classes: {name, default, cases}}``): the column ``name`` takes the
   ``value`` of the first case whose conditions all hold (an AND list; give two cases
@@ -121,14 +125,37 @@ def _need(units: pd.DataFrame, col: str, where: str) -> None:
         raise InputError(f"{where}: no column {col!r}; columns: {sorted(c for c in units.columns)}")
 
 
+def as_read(col: pd.Series) -> pd.Series:
+    """The column typed as the units reader types a written units file: numbers (an integer or float dtype, or an
+    object column whose present values are all numbers) as floats with NaN for missing, booleans unchanged, anything
+    else unchanged (text). Without it an integer column would compare as text ("34000" >= "100000")."""
+    if pd.api.types.is_bool_dtype(col):
+        return col
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("integer", "floating", "mixed-integer-float"):
+        return pd.Series(pd.to_numeric(col, errors="coerce"), index=col.index, dtype=float)
+    return col
+
+
 def matches(units: pd.DataFrame, conditions: list[Condition], where: str) -> np.ndarray:
-    """Units meeting every condition (an empty list: all units), read as instance rules are."""
+    """Boolean array (one per row of ``units``): the rows meeting every condition (an empty list: all rows), each
+    ``attr op value`` compared as an instance rule is (:func:`rule_mask`) on the column typed by :func:`as_read`;
+    a missing value never matches. A condition naming a column ``units`` lacks is an :class:`InputError`."""
     config = InstanceConfig.model_validate({"name": "build", "regions": ["_"], "claims": {"_": {}}})  # no code columns here
     hit = np.ones(len(units), dtype=bool)
     for c in conditions:
         _need(units, c.attr, where)
-        hit &= rule_mask(units, Rule(name=where, attr=c.attr, op=c.op, value=c.value), config)
+        view = pd.DataFrame({c.attr: as_read(units[c.attr]).reset_index(drop=True)})
+        hit &= rule_mask(view, Rule(name=where, attr=c.attr, op=c.op, value=c.value), config)
     return hit
+
+
+def holding(units: pd.DataFrame, column: str, value: Scalar, where: str) -> np.ndarray:
+    """Rows whose ``column`` equals ``value``, compared as :func:`matches` does (all False while the column is absent)."""
+    if column not in units.columns:
+        return np.zeros(len(units), dtype=bool)
+    return matches(units, [Condition(attr=column, op="==", value=value)], where)
 
 
 def apply_classes(units: pd.DataFrame, step: Classes) -> None:
@@ -179,6 +206,7 @@ def apply_quota(units: pd.DataFrame, step: Quota, base: Path, warnings: list[str
     targets = read_targets(base / step.targets.file, step.targets)
     for term in step.rank_by:
         _need(units, term.attr, where)
+    held = holding(units, step.column, step.value, where)  # the units holding the value already (they count)
     if step.column not in units.columns:
         units[step.column] = pd.Series(np.full(len(units), None, dtype=object))
     column = units[step.column].to_numpy(dtype=object).copy()
@@ -188,12 +216,12 @@ def apply_quota(units: pd.DataFrame, step: Quota, base: Path, warnings: list[str
     score = np.zeros(len(units))
     for term in step.rank_by:
         score += term.weight * np.abs(np.nan_to_num(units[term.attr].to_numpy(float), nan=np.inf) - term.target)
-    candidate = matches(units, step.among, where) & (column != step.value)
+    candidate = matches(units, step.among, where) & ~held
     region = units[step.level].to_numpy(dtype=object)
     order = np.lexsort((units["unit_id"].to_numpy(dtype=object).astype(str), score))
     for code, target in targets.items():
         in_region = region == code
-        need = step.share * target - area[in_region & (column == step.value)].sum()
+        need = step.share * target - area[in_region & held].sum()
         if need <= 0:
             continue
         ranked = order[(in_region & candidate)[order]]
@@ -202,6 +230,7 @@ def apply_quota(units: pd.DataFrame, step: Quota, base: Path, warnings: list[str
         if area[take].sum() < need - 1e-9:
             warnings.append(f"{where}: region {code} reaches {area[take].sum():,.0f} of {need:,.0f} ha (no more candidates)")
         column[take] = step.value
+        held[take] = True
         for key, val in step.set.items():
             extra[key][take] = val
     units[step.column] = _typed(column)

@@ -129,7 +129,7 @@ class RunTables:
         keys = []
         for name, res in self.config.resources.items():
             if res.zone_attr in self.places.columns:
-                for zone in sorted(self.places.loc[mask, res.zone_attr].unique()):
+                for zone in sorted(self.places.loc[mask, res.zone_attr].dropna().unique()):  # a unit with an empty zone is in no zone
                     if zone in res.cap:
                         keys.append(f"{name} {zone}")
         return keys
