@@ -12,8 +12,7 @@ from ruimtepuzzel.cli import main
 from ruimtepuzzel.model.build.builder import build_instance
 from ruimtepuzzel.model.errors import InputError
 
-CBS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cbs_gebiedsindelingen_2015.gpkg"
-pytestmark = pytest.mark.skipif(not CBS.exists(), reason="shared CBS boundaries not present")
+CBS = Path(__file__).resolve().parents[1] / "instances" / "data" / "cbs_gebiedsindelingen_2015.gpkg"  # shipped with the project
 
 
 def write_layers(tmp: Path) -> None:
