@@ -71,7 +71,7 @@ VALUE_PER_HA = 4.0  # every claim's value per ha (value units): below the land-t
 LAND_TAKE_PER_HA = 10.0  # open (agricultural) land lost, per ha, in the same units: an estimate
 REDEVELOPMENT_PER_HA = 6.0  # redeveloping built-up land or a business park: above the value, below open land (estimate)
 # Shortfall priorities per ha: national-interest clusters, campuses and energy first, XXL logistics last (the 2023
-# programme's "clusters van nationaal belang" and the issue's ordering; the amounts are estimates). The order holds per ha
+# programme's "clusters van nationaal belang" and the ordering of the programme's priorities; the amounts are estimates). The order holds per ha
 # and per MW of grid (penalty / MW_PER_HA: housing 100,000, campus 20,000, industry 13,333, circular 10,000, business
 # 6,667, logistics 5,000), so a congested grid is never given to logistics before a cluster.
 PRIORITY = {"industry": 20000, "campus": 10000, "energy": 10000, "housing": 5000, "circular": 5000, "business": 2000, "logistics": 1000}
@@ -102,7 +102,7 @@ INSTANCES = {
     "noord-brabant": {"cell_m": 500.0, "province": "PV30", "title": "Noord-Brabant by COROP region and municipality, 500 m cells"},
     # built on request only (3.5 M cells): the national benchmark. No pairwise families, aggregation on.
     "nl-100m": {"cell_m": 100.0, "title": "The Netherlands at 100 m, without pairwise families (national benchmark)", "plain": True},
-    # built on request only: issue 19's instances at 100 m with every family (zoning new-new and against existing uses
+    # built on request only: the benchmark instances at 100 m with every family (zoning new-new and against existing uses
     # with transformation, minimum sites, woon-werk balance, no net loss, grid caps); national (3.5 M cells) and regional
     # (Zuid-Holland, 312,029 cells)
     "nl-100m-full": {"cell_m": 100.0, "benchmark": True, "time_limit_s": 900,
@@ -131,7 +131,7 @@ PLAN_CAPACITY_HA = {p: hard + table("plan_capacity.csv", "province", "soft_plan_
 # --- derived figures ----------------------------------------------------------------------
 
 def woon_werk_ratio() -> dict[str, float]:
-    """Hectares of work land per hectare of new housing, from the seeds' figures.
+    """Hectares of work land per hectare of new housing, from the policy documents' figures.
 
     ``minimum``: at least 20 m² of business space per dwelling over 300 m² of housing land (0.067), imposed.
     ``full_jobs``: one job per dwelling × 30 % on business parks × 250 m² per job = 75 m² (0.25), reported only:
@@ -364,7 +364,7 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
     plain = spec.get("plain", False)
     out = {
         "description": f"{spec['title']}. Built from real open layers and typed features (instances/data); demand from the "
-                       "seeds' figures and marked estimates: see SOURCES.md.",
+                       "policy documents' figures and marked estimates: see SOURCES.md.",
         "claims": claims(spec["cell_m"], plain),
         "demand": rows,
         "rules": rules("base", spec["cell_m"]),
@@ -411,7 +411,7 @@ def phased_scenarios(name: str) -> dict[str, tuple[str, dict]]:
     """The 2030 and 2050 horizons of the national instance (phasing: what is allocated by 2030 stays in 2050)."""
     rows = phased_demand(name)
     latest = {(r["level"], r.get("region"), r["claim"], "min_ha" in r): r for r in rows}  # 2050 rows come after 2030's
-    # caps hold in every period alike (DESIGN §3): the grid of 2050, sized on the 2050 floors as the base is on 2030's
+    # caps hold in every period alike (as the model states for phasing): the grid of 2050, sized on the 2050 floors as the base is on 2030's
     grid = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(list(latest.values()))}}
     phased = {"periods": HORIZONS, "demand": rows, "resources": grid}
     return {

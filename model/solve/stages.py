@@ -56,7 +56,7 @@ def solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable
 
     Both stages share the time limit (stage 2 gets at least ``MIN_STAGE_FRACTION`` of it). The
     result carries stage 2's allocation; for ``min_shortfall`` its objective, bound and gap are
-    stage 1's (DESIGN.md §3: the reported objective is the first stage). When stage 2 finds no
+    stage 1's (docs/model.md, *Objectives*: the reported objective is the first stage). When stage 2 finds no
     allocation in its time, stage 1's stands.
     """
     solve = solve or solvers.solve
