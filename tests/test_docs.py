@@ -157,3 +157,11 @@ def test_every_command_that_takes_an_instance_names_the_default_in_its_help():
             shown = CliRunner().invoke(main, [name, "--help"])
             text = re.sub(r"-\n\s+", "-", shown.output)  # click wraps lines at hyphens too
             assert shown.exit_code == 0 and DEFAULT_INSTANCE in text, f"`{name} --help` does not name {DEFAULT_INSTANCE}"
+
+
+def test_the_dask_page_shows_the_sweep_spec_the_readme_runs():
+    spec = (DOCS / "examples" / "sweep.yaml").read_text()
+    shown = "\n".join(re.findall(r"^```yaml\n(.*?)^```", (DOCS / "how-to" / "dask.md").read_text(), flags=re.S | re.M))
+    for line in spec.splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert line in shown, f"docs/examples/sweep.yaml line not in docs/how-to/dask.md: {line}"

@@ -78,7 +78,7 @@ def test_calibration_files_are_what_nl_calibration_writes(tmp_path, name):
         assert path.read_text() == (INSTANCES / "specs" / name / rel).read_text(), rel
 
 
-@pytest.mark.parametrize("name", ["nl-provinces", pytest.param("zuid-holland", marks=pytest.mark.slow),
+@pytest.mark.parametrize("name", [pytest.param("nl-provinces", marks=pytest.mark.slow), pytest.param("zuid-holland", marks=pytest.mark.slow),
                                   pytest.param("noord-brabant", marks=pytest.mark.slow)])
 def test_committed_instance_is_what_build_gives(tmp_path, name):
     from ruimtepuzzel.model.build.builder import build_instance
