@@ -82,6 +82,7 @@ def test_the_tutorial_runs_as_written(tmp_path, monkeypatch):
     assert (tmp_path / "utrecht-alternatives" / "ranges.csv").exists()
 
 
+@pytest.mark.slow  # three solves of zuid-holland (HiGHS twice, Pyomo once): about 30 s of CPU
 def test_the_python_api_page_runs_as_written(tmp_path, monkeypatch, capsys):
     """Every python block of docs/python-api.md, in order, in one namespace (as a notebook runs them)."""
     monkeypatch.chdir(tmp_path)  # the example writes a run folder into the current directory
