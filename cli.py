@@ -147,17 +147,20 @@ def main():
 @click.argument("instance", required=False)
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
 @click.option("--out", type=click.Path(path_type=Path), help="The run folder itself (must not exist yet).")
-@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit in seconds (> 0).")
-@click.option("--gap", type=SETTING["gap"], help="Relative MIP gap, a fraction in [0, 1) (0.05 is 5 %); 0 asks for a proven optimum.")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit in seconds (> 0; default: the instance's, 600 s unless it says).")
+@click.option("--gap", type=SETTING["gap"], help="Relative MIP gap, a fraction in [0, 1) (0.05 is 5 %); 0 asks for a proven optimum (default: the instance's, 0.01).")
 @click.option("--solver", help="highs (default), pyomo-highs, or any Pyomo solver name (cbc, glpk, gurobi…).")
-@click.option("--threads", type=SETTING["threads"], help="Solver threads (0: automatic).")
+@click.option("--threads", type=SETTING["threads"], help="Solver threads, a whole number (0: automatic; default: the instance's, 2).")
 @click.option("--seed", type=SETTING["seed"], help="Solver random seed.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.option("--rule-costs", is_flag=True, help="Also re-solve without each hard rule; writes rule_costs.csv.")
 @click.option("--no-report", is_flag=True, help="Skip report.html, factsheets.html and the maps.")
 def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet, as_json, rule_costs, no_report):
-    """Solve INSTANCE (a folder or a built-in name; default: the built-in default instance)."""
+    """Solve INSTANCE (a folder or a built-in name; default nl-provinces, the Netherlands on 1 km cells).
+
+    Writes a run folder: allocation.csv (hectares per unit and claim), summary.csv (floors, allocated and
+    shortfall in ha, or in the floor's own measure), duals.csv, manifest.json and, with [report], the report."""
     from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.pipeline import solve_instance
 
@@ -185,14 +188,16 @@ def solve(instance, scenario, out, time_limit, gap, solver, threads, seed, quiet
               help="The sweep folder; rerunning into it solves only what is missing. Default results/<instance>/sweep-<spec>.")
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml onto instance.yaml before the sweep's changes.")
 @click.option("--no-reuse", is_flag=True, help="Build and pass every scenario afresh (no kept model, no warm start).")
-@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per scenario, in seconds.")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per scenario, in seconds (> 0).")
 @click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per scenario, a fraction in [0, 1).")
 @click.option("--threads", type=SETTING["threads"], help="Solver threads per scenario (default 1: workers share the cores).")
 @click.option("--refine/--no-refine", default=True, show_default=True,
               help="Re-solve at gap 0 the scenarios whose objective change from the base is smaller than the gap can show.")
 @click.option("--quiet", is_flag=True, help="No progress bar or messages.")
 def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time_limit, gap, threads, refine, quiet):
-    """Sensitivity runs on INSTANCE: one row per scenario in sweep.csv/.parquet, with plots.
+    """Sensitivity runs on INSTANCE (default nl-provinces): one row per scenario in sweep.csv/.parquet, with plots.
+
+    Objectives in the instance's units, allocations and shortfalls in ha, shadow prices per unit of each row.
 
     Exit code 4 when some scenarios failed (a crashed or killed worker); rerun to retry them.
     """
@@ -223,16 +228,18 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 
 @main.command()
 @click.argument("instance", required=False)
-@click.option("--x", "x_metric", required=True, help="value, cost, a claim (housing) or claim@REGION (housing@PV28).")
+@click.option("--x", "x_metric", required=True, help="value, cost (€), a claim (housing, ha) or claim@REGION (housing@PV28, ha).")
 @click.option("--y", "y_metric", required=True, help="The second metric, as --x.")
 @click.option("--points", type=SETTING["points"], default=7, show_default=True, help="Points on the front, ends included.")
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml onto instance.yaml.")
 @click.option("--out", type=click.Path(path_type=Path), help="The output folder (must not exist yet).")
-@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per point, in seconds.")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per point, in seconds (> 0).")
 @click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per point, a fraction in [0, 1); 0 makes the front exactly monotone.")
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 def pareto(instance, x_metric, y_metric, points, scenario, out, time_limit, gap, quiet):
-    """An ε-constraint Pareto front between two metrics of INSTANCE: pareto.csv and pareto.png."""
+    """An ε-constraint Pareto front between two metrics of INSTANCE (default nl-provinces): pareto.csv and pareto.png.
+
+    A claim's metric is in hectares, cost in euros, value in the objective's units."""
     from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.pipeline import pareto_instance
 
@@ -337,7 +344,7 @@ def report(run_dir, instance_arg):
 @click.option("--period", type=int, default=None,
               help="Compare this period (a year) of a phased run; needed to set a phased run against a single-period one.")
 def compare(run_a, run_b, out, quiet, period):
-    """What changed from RUN_A to RUN_B: per region and claim, and which units changed claim.
+    """What changed from RUN_A to RUN_B: per region and claim (hectares), and which units changed claim.
 
     Two phased runs are compared period by period (a period column in both tables)."""
     import pandas as pd
@@ -405,7 +412,7 @@ def _print_run(run) -> None:
 @click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def validate(instance, scenario, as_json):
-    """Check INSTANCE without solving: units, allowed pairs, demands, warnings."""
+    """Check INSTANCE (default nl-provinces) without solving: units, allowed pairs, eligible ha per claim, demands, warnings."""
     from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.prepare.summary import validation_summary
 
@@ -453,7 +460,7 @@ def serve(instance, scenario, host, port, db, parties_file):
 
 @main.command("instances")
 def instances_cmd():
-    """List the built-in instances (to name in solve, validate, sweep…) and their scenarios."""
+    """List the built-in instances (to name in solve, validate, sweep…; the default is nl-provinces) and their scenarios."""
     from ruimtepuzzel.model.inputs.config import read_yaml
 
     for name in builtin_names():

@@ -1,6 +1,6 @@
 """Benchmark: ruimtepuzzel against HiGHS solving the same matrix directly.
 
-The instance is the bare assignment core of issue 8: N cells × 7 claims, single use,
+The instance is the bare assignment core: N cells × 7 claims, single use,
 floors per region and claim, a suitability objective, HiGHS presolve off. For each size
 it prints units, pairs, rows, non-zeros, the times of preprocess, build, transfer, solve
 and extract, the peak RSS, and the ratio of our total (load excluded) to the direct path
@@ -11,7 +11,7 @@ medians of the repeats.
 Cells are 1 ha and floors are whole hectares. With fractional floors (an earlier version
 of this bench) the LP relaxation is fractional and HiGHS spends minutes in sub-MIP
 heuristics (50k cells: about 290 s); with whole floors the LP optimum is integral, as in
-the reference measurements of issue 8 (200k cells solved directly in 40–55 s here).
+the reference measurements (200k cells solved directly in 40–55 s here).
 
     python bench/run.py                         # 10k, 50k and 200k cells, medians of 3
     python bench/run.py --sizes 10000 --repeats 1

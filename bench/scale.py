@@ -1,4 +1,4 @@
-"""Scale benchmark (issue 19): the real-data instances at 100 m, built by ``build``, then solved, step by step.
+"""Scale benchmark: the real-data instances at 100 m, built by ``build``, then solved, step by step.
 
 For each instance it builds (``instances/make_nl.py NAME --out DIR/NAME``) or reuses the folder when its stamp says the
 inputs are unchanged, then solves it ``--repeats`` times, each run in its own process, through the pipeline that
@@ -339,7 +339,7 @@ def main(argv=None) -> list[dict]:
                         help="where the instances are built, or reused when up to date (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--time-limit", type=float, help="seconds per solve (default: the instance's)")
-    parser.add_argument("--gap", type=float, help="relative MIP gap (default: the instance's; issue 19's goal: 0.01)")
+    parser.add_argument("--gap", type=float, help="relative MIP gap (default: the instance's; the benchmark's goal: 0.01)")
     parser.add_argument("--cell-m", type=float, help="build on another grid (a smaller check of the harness)")
     parser.add_argument("--rebuild", action="store_true", help="build even when the folder is up to date")
     parser.add_argument("--no-direct", action="store_true", help="skip HiGHS on the same matrix (no ratio)")

@@ -1,10 +1,11 @@
-"""Refresh the README's screenshots from the tests' own renderings.
+"""Refresh the README's and the docs' pictures from the tests' own renderings.
 
     python docs/screenshots.py        # needs Chromium and QGIS (Debian: apt-get install chromium python3-qgis)
 
 Runs tests/test_rendering.py with RUIMTEPUZZEL_SCREENSHOTS=docs: the default instance is solved
-by the README's first example, its report and one fact sheet are rendered in headless Chromium
-and its allocation.gpkg in QGIS, and the tests copy report.png, factsheet.png and qgis.png here.
+by the README's first example, its report (with the allocation map) and one fact sheet are loaded and
+rendered in headless Chromium and its allocation.gpkg in QGIS, and the tests copy map_allocation.png,
+report.png, factsheet.png and qgis.png here.
 A screenshot is therefore always of a rendering the tests checked.
 """
 import os
@@ -21,7 +22,7 @@ def main() -> int:
              "tests/test_rendering.py::test_allocation_opens_in_qgis_styled_by_claim"]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", *tests], cwd=HERE.parent, env=env)
     if done.returncode == 0:
-        print("wrote docs/report.png, docs/factsheet.png and docs/qgis.png")
+        print("wrote docs/map_allocation.png, docs/report.png, docs/factsheet.png and docs/qgis.png")
     return done.returncode
 
 

@@ -110,7 +110,7 @@ INSTANCES = {
     "noord-brabant": {"cell_m": 500.0, "province": "PV30", "title": "Noord-Brabant by COROP region and municipality, 500 m cells"},
     # built on request only (3.5 M cells): the national benchmark. No pairwise families, aggregation on.
     "nl-100m": {"cell_m": 100.0, "title": "The Netherlands at 100 m, without pairwise families (national benchmark)", "plain": True},
-    # built on request only: issue 19's instances at 100 m with every family (zoning new-new and against existing uses
+    # built on request only: the benchmark instances at 100 m with every family (zoning new-new and against existing uses
     # with transformation, minimum sites, woon-werk balance, no net loss, grid caps); national (3.5 M cells) and regional
     # (Zuid-Holland, 312,029 cells)
     "nl-100m-full": {"cell_m": 100.0, "benchmark": True, "time_limit_s": 900,
@@ -184,7 +184,7 @@ PLAN_CAPACITY_HA = {p: hard + table("plan_capacity.csv", "province", "soft_plan_
 # --- derived figures ----------------------------------------------------------------------
 
 def woon_werk_ratio() -> dict[str, float]:
-    """Hectares of work land per hectare of new housing, from the seeds' figures.
+    """Hectares of work land per hectare of new housing, from the policy documents' figures.
 
     ``minimum``: at least 20 m² of business space per dwelling over 300 m² of housing land (0.067), imposed.
     ``full_jobs``: one job per dwelling × 30 % on business parks × 250 m² per job = 75 m² (0.25), reported only:
@@ -437,7 +437,7 @@ def config(name: str, growth: str | None = None, housing: dict | None = None) ->
     plain = spec.get("plain", False)
     out = {
         "description": f"{spec['title']}. Built from real open layers and typed features (instances/data); demand from the "
-                       "seeds' figures and marked estimates: see SOURCES.md.",
+                       "policy documents' figures and marked estimates: see SOURCES.md.",
         "claims": claims(spec["cell_m"], plain),
         "demand": rows,
         "rules": rules("base", spec["cell_m"]),
@@ -487,7 +487,7 @@ def phased_scenarios(name: str) -> dict[str, tuple[str, dict]]:
     """The 2030 and 2050 horizons of the national instance (phasing: what is allocated by 2030 stays in 2050)."""
     rows = phased_demand(name)
     latest = {(r["level"], r.get("region"), r["claim"], "min_ha" in r): r for r in rows}  # 2050 rows come after 2030's
-    # caps hold in every period alike (DESIGN §3): the grid of 2050, sized on the 2050 floors as the base is on 2030's
+    # caps hold in every period alike (as the model states for phasing): the grid of 2050, sized on the 2050 floors as the base is on 2030's
     grid = {"grid_mw": {"zone_attr": "province", "unit": "MW", "per_ha": MW_PER_HA, "cap": grid_caps(list(latest.values()))}}
     phased = {"periods": HORIZONS, "demand": rows, "resources": grid}
     return {

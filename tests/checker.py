@@ -42,7 +42,7 @@ FALSE_WORDS = ("false", "0", "no", "nee", "n", "onwaar", "off")
 
 
 def rule_matches(value, op, target) -> bool:
-    """The rule's value in the unit's type (DESIGN.md §4): a spelled number is that number, a spelled boolean that boolean."""
+    """The rule's value in the unit's type (docs/instances.md, *Reading values*): a spelled number is that number, a spelled boolean that boolean."""
     if _missing(value):
         return False
     if isinstance(value, (bool, np.bool_)):

@@ -86,7 +86,7 @@ def test_a_hash_collision_cannot_merge_different_units(tmp_path, monkeypatch):
 def test_spatial_families_keep_their_units_apart(tmp_path):
     """The national instance has zoning rows (on divisible shares): aggregation must not change its optimum.
 
-    (Zuid-Holland, which this test used before issue 18, now meets its floors at least cost on whole cells
+    (Zuid-Holland, which this test used before the instances were built from open data, now meets its floors at least cost on whole cells
     of many distinct areas and costs; proving its optimum at gap 0 takes minutes.)"""
     from ruimtepuzzel.model.inputs.config import deep_merge, read_yaml
     import shutil

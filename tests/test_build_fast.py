@@ -1,4 +1,4 @@
-"""The fast paths of `build` (issue 19) give exactly the values of the code they replaced.
+"""The fast paths of `build` give exactly the values of the code they replaced.
 
 The oracles below are the replaced code, kept verbatim: zonal statistics of a raster by burning every unit and sampling
 the pixel under each unit that holds no pixel centre one point at a time (``src.sample``), and the distance to, and the
@@ -23,7 +23,7 @@ ELEVATION = DATA / "elevation_nl_1km.tif"
 
 
 def old_raster_attribute(units: np.ndarray, path: Path, how: str) -> np.ndarray:
-    """The zonal statistic as ``build`` computed it before issue 19 (same CRS case)."""
+    """The zonal statistic as ``build`` computed it before its fast paths (same CRS case)."""
     import rasterio
     from rasterio import features
 
@@ -48,7 +48,7 @@ def old_raster_attribute(units: np.ndarray, path: Path, how: str) -> np.ndarray:
 
 
 def old_nearest(units: np.ndarray, geom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(nearest feature, distance in km rounded to 4 decimals) as ``build`` computed them before issue 19."""
+    """(nearest feature, distance in km rounded to 4 decimals) as ``build`` computed them before its fast paths."""
     (_, nearest), dist = shapely.STRtree(geom).query_nearest(units, return_distance=True, all_matches=False)
     return nearest, np.round(dist / 1000.0, 4)
 

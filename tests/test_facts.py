@@ -1,12 +1,12 @@
 """Every sentence of report.html and factsheets.html is true of the run's tables, on every built-in instance
 and every scenario of it.
 
-The default run solves each instance × scenario up to the solver's first allocation
+Each instance × scenario is solved up to the solver's first allocation
 (``mip_max_improving_sols: 1``, deterministic): an early allocation has shortfalls, unmet floors
 in sub-regions and priced rows, so the sentences are tried on more situations than an optimum
-gives, and all of them take about a minute (the maps are left out here:
-tests/test_rendering.py renders them). The slow variant (``-m slow``) solves
-each at the instance's own settings. The checker (``tests/fact_check.py``) recomputes every
+gives (the maps are left out here: tests/test_rendering.py renders them). The default run
+checks each instance's base and one phased scenario this way; ``-m slow`` checks every other
+scenario, and solves each instance × scenario at the instance's own settings too. The checker (``tests/fact_check.py``) recomputes every
 stated figure from the CSV files, the manifest and the units in its own code.
 """
 from __future__ import annotations
@@ -36,13 +36,17 @@ def built_in_runs() -> list[tuple[str, str | None]]:
 
 
 RUNS = built_in_runs()
+# the default run checks each instance's base and one phased scenario; every other scenario with -m slow
+DEFAULT_RUNS = {(name, None) for name, _ in RUNS} | {("nl-provinces", "horizon-2050-land-share")}
+EARLY_RUNS = [pytest.param(name, scenario, id=f"{name}-{scenario or 'base'}",
+                           marks=() if (name, scenario) in DEFAULT_RUNS else pytest.mark.slow) for name, scenario in RUNS]
 
 
 def test_there_are_built_in_runs_to_check():
     assert len({name for name, _ in RUNS}) >= 1 and any(s is not None for _, s in RUNS)
 
 
-@pytest.mark.parametrize("name, scenario", RUNS, ids=[f"{n}-{s or 'base'}" for n, s in RUNS])
+@pytest.mark.parametrize("name, scenario", EARLY_RUNS)
 def test_every_sentence_is_true_on_an_early_allocation(tmp_path, name, scenario):
     run = solve_instance(INSTANCES / name, scenario=scenario, out=tmp_path / "run", overrides=FIRST_ALLOCATION, time_limit=120)
     write_report(run.out, run.instance, maps=False)  # the maps are rendered and checked in test_rendering.py

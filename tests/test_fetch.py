@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from ruimtepuzzel.cli import main
 
-CBS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cbs_gebiedsindelingen_2015.gpkg"
+CBS = Path(__file__).resolve().parents[1] / "instances" / "data" / "cbs_gebiedsindelingen_2015.gpkg"  # shipped with the project
 LAYER_OF = {"gebiedsindelingen:provincie_gegeneraliseerd": "provincie", "gebiedsindelingen:coropgebied_gegeneraliseerd": "corop",
             "gebiedsindelingen:gemeente_gegeneraliseerd": "gemeente"}
 
@@ -46,7 +46,6 @@ def fake_pdok():
     server.shutdown()
 
 
-@pytest.mark.skipif(not CBS.exists(), reason="shared CBS boundaries not present")
 def test_fetch_regions_from_a_local_pdok(tmp_path, fake_pdok):
     base, seen = fake_pdok
     out = tmp_path / "regions.gpkg"
@@ -57,7 +56,6 @@ def test_fetch_regions_from_a_local_pdok(tmp_path, fake_pdok):
     assert all(q["outputFormat"] == ["application/json"] and q["srsName"] == ["EPSG:28992"] for _, q in seen)
 
 
-@pytest.mark.skipif(not CBS.exists(), reason="shared CBS boundaries not present")
 def test_an_unpublished_year_is_a_clear_error(tmp_path, fake_pdok):
     base, _ = fake_pdok
     res = CliRunner().invoke(main, ["fetch-regions", "--year", "2031", "--out", str(tmp_path / "r.gpkg"), "--base-url", base])

@@ -1,5 +1,5 @@
 """The built-in Dutch instances: built by `build` from the specs in instances/specs, valid, with every typed
-place in the right province and COROP region, and a base result inside the bands the seeds give.
+place in the right province and COROP region, and a base result inside the bands the policy documents give.
 
 The planner's check list is ``tests/data/nl_places.csv`` (66 places with their province and COROP region,
 positions as latitude/longitude from public maps): every place must lie in a unit of its own regions.
@@ -78,7 +78,7 @@ def test_calibration_files_are_what_nl_calibration_writes(tmp_path, name):
         assert path.read_text() == (INSTANCES / "specs" / name / rel).read_text(), rel
 
 
-@pytest.mark.parametrize("name", ["nl-provinces", pytest.param("zuid-holland", marks=pytest.mark.slow),
+@pytest.mark.parametrize("name", [pytest.param("nl-provinces", marks=pytest.mark.slow), pytest.param("zuid-holland", marks=pytest.mark.slow),
                                   pytest.param("noord-brabant", marks=pytest.mark.slow)])
 def test_committed_instance_is_what_build_gives(tmp_path, name):
     from ruimtepuzzel.model.build.builder import build_instance
@@ -208,9 +208,9 @@ def test_existing_parks_match_the_cbs_stock(national):
     assert parks.sum() == pytest.approx(stock.sum(), rel=0.05)
 
 
-# --- the base result within the seeds' bands ----------------------------------------------------
+# --- the base result within the policy documents' bands -----------------------------------------
 
-def test_national_base_follows_the_seeds(tmp_path):
+def test_national_base_follows_the_policy_documents(tmp_path):
     run = solve_instance(INSTANCES / "nl-provinces", out=tmp_path / "run", gap=0.01, time_limit=300)
     assert run.result.status == "optimal"
     check(run.instance, run.allocation, run.summary, run.result.objective)
@@ -268,7 +268,7 @@ def test_brabant_economic_land_is_stec_with_logistics_inside():
     assert not ((demand["claim"] == "energy") & demand["max_ha"].notna()).any()  # no energy ceiling artefact
 
 
-# --- the 100 m instances of issue 19 (built on request) ---------------------------------------------
+# --- the 100 m benchmark instances (built on request) ------------------------------------------------
 
 @pytest.mark.parametrize("name", ["nl-100m-full", "zuid-holland-100m"])
 def test_full_100m_calibration_has_every_family(name):

@@ -1,4 +1,4 @@
-"""Phasing (DESIGN.md §3): one allocation per period, what is allocated stays allocated.
+"""Phasing (docs/model.md, *Phasing*): one allocation per period, what is allocated stays allocated.
 
 Hand-checked optima at gap 0; every solution goes through the checker, which checks each
 period's state and recomputes the phased objective.

@@ -1,4 +1,4 @@
-"""Reports, fact sheets, compare and sweeps of phased runs (issue 20), on hand-checked instances.
+"""Reports, fact sheets, compare and sweeps of phased runs, on hand-checked instances.
 
 The instance of :func:`two_provinces`: provinces A (u1–u3) and B (bu1–bu3), 1 ha cells; Woningbouw (housing,
 10/ha) and logistics (4/ha); periods 2030 and 2050. A may hold at most 1 ha of housing by 2030 and is asked 2 ha

@@ -118,6 +118,7 @@ def test_every_sense_is_proven_at_gap_0_and_passes_the_checker(case):
     solved(*case)
 
 
+@pytest.mark.slow  # 30 cases × four solves each (three link forms, aggregated): about 30 s of CPU
 @SETTINGS
 @given(instances(senses=("max_value", "min_cost", "min_shortfall")))
 def test_link_forms_and_aggregation_give_one_optimum(case):

@@ -1,4 +1,4 @@
-"""Planners' own files (issue 15, DESIGN.md §4 "Reading values"): every value read as written, or refused by name.
+"""Planners' own files (docs/instances.md, *Reading values*): every value read as written, or refused by name.
 
 Each input here once gave a wrong answer with exit 0, a traceback, or a half-written
 folder; each test states the right value. The generated spellings are in

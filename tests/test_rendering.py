@@ -3,7 +3,7 @@ Chromium), allocation.gpkg in QGIS (styled by claim), and its sentences are true
 
 The run is the one the README's first example writes (``python cli.py solve``; the
 ``readme_examples`` fixture). The renderings are the README's screenshots: with
-``RUIMTEPUZZEL_SCREENSHOTS=DIR`` set, the tests copy report.png, factsheet.png and qgis.png there
+``RUIMTEPUZZEL_SCREENSHOTS=DIR`` set, the tests copy map_allocation.png, report.png, factsheet.png and qgis.png there
 (``python docs/screenshots.py`` does that for docs/). Without Chromium or QGIS on the machine the
 tests skip and say why; ``.ci/run`` installs both.
 """
@@ -117,6 +117,7 @@ def test_report_renders_in_headless_chromium_with_its_maps(readme_examples, tmp_
         assert all(ok for _, ok in loaded["images"]), f"{page}: images not loaded: {loaded['images']}"
         if page == "report.html":
             assert {src for src, _ in loaded["images"]} == {"map_allocation.png", "map_shortfall.png"}
+    keep(run / "map_allocation.png", "map_allocation.png")  # the README's picture: the map the page just loaded
     shoot((run / "report.html").as_uri(), tmp_path / "report.png", 1150, 1500, tmp_path / "profile-shot")
     assert len(colours_in(tmp_path / "report.png")) > 20  # text, tables and two maps, not a blank page
     keep(tmp_path / "report.png", "report.png")

@@ -1,5 +1,5 @@
 """Property: every value a spreadsheet or a YAML writer may produce is read as written, or
-refused naming the file, the key or the column and line, and the value (DESIGN.md §4).
+refused naming the file, the key or the column and line, and the value (docs/instances.md, *Reading values*).
 
 The generators know the value they spell (leading zeros, octal-looking codes, yes/no/on/off,
 decimal commas, thousands separators, byte-order marks, CRLF, trailing spaces…). A

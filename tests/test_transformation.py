@@ -1,4 +1,4 @@
-"""Transformation (DESIGN.md §3): existing uses leave when their unit is allocated, and keep
+"""Transformation (docs/model.md): existing uses leave when their unit is allocated, and keep
 the zoning until then. Hand-checked optima at gap 0; every solution goes through the checker."""
 import pytest
 

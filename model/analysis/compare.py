@@ -5,7 +5,7 @@ manifests; the command line reads them. Two runs of different instances (another
 the same name with other input files) are compared by codes only, and :func:`same_instance`
 says so.
 
-Phased runs (DESIGN.md §3) are compared period by period: both tables gain a ``period``
+Phased runs (docs/model.md, *Phasing*) are compared period by period: both tables gain a ``period``
 column, and a unit changed claim in a period when its claims in that period's state
 (``share_<year>`` > 0) differ. Two phased runs with different periods are compared on the
 periods they share, with a warning. A phased run and a single-period run are not compared as

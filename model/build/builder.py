@@ -502,7 +502,7 @@ def build_units(spec: Spec, base: Path, progress=lambda m: None) -> tuple[pd.Dat
         if spec.grid is not None:
             centres = (centres[0][~sliver], centres[1][~sliver])
     units = pd.DataFrame({"unit_id": ids, "area_ha": area})
-    if spec.grid is not None:  # the full square's centre and side: the CSV form of a grid cell (DESIGN.md §4)
+    if spec.grid is not None:  # the full square's centre and side: the CSV form of a grid cell (docs/instances.md, *The units*)
         units["x"], units["y"], units["cell_m"] = centres[0], centres[1], float(spec.grid.cell_m)
     for k, (r, frame) in enumerate(layers):
         polygons, codes = frame.geometry.to_numpy(), frame[r.code_col].astype(str).to_numpy(dtype=object)

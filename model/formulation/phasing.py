@@ -1,4 +1,4 @@
-"""Phasing (DESIGN.md §3): one allocation per period; what is allocated stays allocated.
+"""Phasing (docs/model.md, *Phasing*): one allocation per period; what is allocated stays allocated.
 
 With ``periods: [t_1 < … < t_T]`` the problem is the single-period problem formulated once
 from one preparation (one set of allowed pairs and spatial relations) and expanded into

@@ -1,4 +1,4 @@
-"""Environmental zoning against existing uses that can leave (DESIGN.md §3, *Transformation*).
+"""Environmental zoning against existing uses that can leave (docs/model.md, *Transformation of existing uses*).
 
 T[e] = Σ_{k non-stacking, (e,k) allowed} x[e,k] is 1 when existing unit e is transformed
 (a divisible share counts with its share). For every link of :mod:`..prepare.existing`

@@ -29,7 +29,7 @@ def _shown(value) -> str:
 
 def rule_value(config: InstanceConfig, units: pd.DataFrame, rule: Rule, dialect: Optional[Dialect] = None,
                source: str = "instance.yaml"):
-    """A rule's ``value`` read in its column's type (DESIGN.md §4): a number against a numeric column
+    """A rule's ``value`` read in its column's type (docs/instances.md, *Reading values*): a number against a numeric column
     ("1" is 1), a boolean against a boolean column ("ja" is true), the spelling against a text column.
 
     True/false against a column of 0/1 numbers is 1/0. A value that cannot be read in the

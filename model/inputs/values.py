@@ -1,4 +1,4 @@
-"""One reading of every scalar an instance supplies (DESIGN.md §4, "Reading values").
+"""One reading of every scalar an instance supplies (docs/instances.md, *Reading values*).
 
 Instance files are typed by planners, often from Excel. A value is read by its
 spelling and converted by what the key or column means, never by what a YAML or CSV

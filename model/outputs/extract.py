@@ -6,7 +6,7 @@ and for every demand row its floor, ceiling, shortfall and % met — recomputed 
 the allocation, so the accounting adds up by construction and can be checked — and,
 with a no-net-loss rule, the business-park land transformed to the claim and the
 compensation found in it. ``transformation``: per level and region, which existing
-uses were transformed to which claim (DESIGN.md §3, *Transformation*).
+uses were transformed to which claim (docs/model.md, *Transformation of existing uses*).
 
 A phased instance (``periods``) has one state per period: ``allocation`` holds the pairs of
 the last state with ``period`` (the first year the pair is allocated) and ``share_<year>``

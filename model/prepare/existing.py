@@ -1,4 +1,4 @@
-"""Existing uses in the environmental zoning, and their transformation (DESIGN.md §3).
+"""Existing uses in the environmental zoning, and their transformation (docs/model.md).
 
 A unit keeps its current use, and with it its existing environmental category, unless it
 is allocated to a non-stacking claim: then the existing use leaves. Write
