@@ -71,6 +71,7 @@ class Outcome:
     stored: dict = field(default_factory=dict)  # how many came from the store, per kind
     failed: dict = field(default_factory=dict)
     wall_s: float = 0.0
+    slack: float = 0.0
     prep: object = None
     problem: object = None
     objective: object = None
@@ -289,6 +290,7 @@ def _run(instance, prep, problem, objective, s: Settings, chosen, opts, store: S
                       out=out if write else None, solved=solved, stored=from_store, failed=failed, prep=prep, problem=problem,
                       objective=objective)
     outcome.wall_s = time.perf_counter() - start
+    outcome.slack = s.slack
     if write:
         from ruimtepuzzel.model.analysis.alternatives import outputs
 

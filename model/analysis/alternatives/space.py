@@ -51,30 +51,49 @@ def _clear_interrupt(e) -> None:
     e.data_in.user_interrupt = False
 
 
-def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray]) -> dict:
+def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray],
+             cost: np.ndarray) -> dict:
     """Solve base + d on the kept model with a full start (every column), never only the integer columns.
 
     HiGHS 1.16 given only the integer columns of a start can report a wrong objective and "optimal";
-    given every column it does not. HiGHS's time limit counts from the model's creation, so each solve
-    gets its limit on top of the time already run. (The one place to hand over to the kept model's own
-    full-start solve.)
+    given every column it does not, but on a re-solve of a loaded model its final solution can be the
+    start while its objective is that of a better incumbent found (measured here on a four-unit
+    instance). So the answer's values are the allocation whose c·x (``cost``, the model's objective
+    now) equals the objective HiGHS reports: the final solution, else the last improving incumbent,
+    else the solution of a second solve without the start.
+    HiGHS's time limit counts from the model's creation, so each solve gets its limit on top of the
+    time already run. (The one place to hand over to the kept model's own full-start solve.)
     """
     transfer = kept.apply(d)
     for key, value in highs_options(opts).items():
         kept.h.setOptionValue(key, value)
-    kept.h.setOptionValue("time_limit", kept.h.getRunTime() + float(opts.time_limit_s))  # HiGHS counts from its creation
+    kept.h.setOptionValue("time_limit", kept.h.getRunTime() + float(opts.time_limit_s))
     kept.h.clearSolver()
     if start is not None:
         full = np.asarray(start, float).copy()
         integer = problem.integrality()
         full[integer] = np.round(full[integer])
         kept.h.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)
+    incumbent, state = bytearray(8 * problem.n_cols), np.zeros(4)
     kept.h.cbMipInterrupt.subscribe(_clear_interrupt)
     try:
-        answer = _run(kept.h, problem, opts)
+        answer = _run(kept.h, problem, opts, incumbent, state)
     finally:
         kept.h.cbMipInterrupt.unsubscribe(_clear_interrupt)
     answer["times"]["transfer"] = transfer
+    if answer["values"] is not None and answer["objective"] is not None:
+        reported = float(answer["objective"])
+        tol = 1e-6 * max(1.0, abs(reported))
+        candidates = [answer["values"]] + ([np.frombuffer(incumbent, dtype=np.float64).copy()] if state[2] == 1.0 else [])
+        matching = [v for v in candidates if abs(float(cost @ v) + problem.offset - reported) <= tol]
+        if matching:
+            answer["values"] = matching[0]
+        elif start is not None:  # solve again without the start (measured: then the solution is HiGHS's own)
+            again = solve_on(kept, problem, d, opts, None, cost)
+            again["times"]["solve"] += answer["times"]["solve"]
+            return again
+        else:
+            answer["message"] += "; no allocation found matches the reported objective"
     return answer
 
 
@@ -176,7 +195,7 @@ class NearOptimal:
         rows = np.flatnonzero((k.row_lower != row_lower) | (k.row_upper != row_upper))
         cost_cols = np.flatnonzero(k.cost != cost)
         d = Delta(cols, lower[cols], upper[cols], rows, row_lower[rows], row_upper[rows], cost_cols, cost[cost_cols])
-        raw = solve_on(k, self.problem, d, self.opts, start)
+        raw = solve_on(k, self.problem, d, self.opts, start, cost)
         answer = Answer(raw["status"], raw["values"], gap=raw["gap"], solve_s=raw["times"].get("solve", 0.0), message=raw["message"])
         if answer.found:
             answer.objective = self.objective.of(answer.values, self.integer)
