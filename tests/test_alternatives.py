@@ -237,3 +237,31 @@ def test_every_plan_passes_the_checker(tmp_path):
     for values, z in zip(o.plans, o.alternatives["objective"]):
         alloc = extract.allocation(o.prep, values)
         check(instance, alloc, extract.summary(o.prep, alloc), z)
+
+
+def test_report_sentences_are_checked_against_the_tables(tmp_path):
+    from .fact_check import check_report, statements
+
+    folder = instance_a(tmp_path)
+    _run(folder, tmp_path, "rep", slack=0.1, count=2, ranges_level="province", importance_kind="unit", report=True)
+    out = tmp_path / "rep"
+    assert check_report(out, folder, names=("alternatives.html",)) >= 5
+    texts = [text for _, text, _ in statements(out / "alternatives.html")]
+    assert "Every near-optimal plan gives A at least 1.0 ha of housing; the most generous one 2.0 ha." in texts
+    for name in ("map_selection_frequency.png", "ranges_A.png", "ranges_B.png", "map_importance.png"):
+        assert (out / name).stat().st_size > 1000
+
+
+def test_a_false_range_sentence_is_caught(tmp_path):
+    import pandas as pd
+
+    from .fact_check import check_report
+
+    folder = instance_a(tmp_path)
+    _run(folder, tmp_path, "lie", slack=0.1, count=1, ranges_level="province", report=True)
+    ranges_csv = tmp_path / "lie" / "ranges.csv"
+    frame = pd.read_csv(ranges_csv)
+    frame.loc[0, "min_ha"] = 0.0
+    frame.to_csv(ranges_csv, index=False)
+    with pytest.raises(AssertionError, match="the tables say"):
+        check_report(tmp_path / "lie", folder, names=("alternatives.html",))
