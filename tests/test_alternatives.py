@@ -265,3 +265,24 @@ def test_a_false_range_sentence_is_caught(tmp_path):
     frame.to_csv(ranges_csv, index=False)
     with pytest.raises(AssertionError, match="the tables say"):
         check_report(tmp_path / "lie", folder, names=("alternatives.html",))
+
+
+def test_two_stage_senses_hold_the_first_stage(tmp_path):
+    """max_min_fulfilment on A: t* = 1 (the floor of 2 ha met) is held; the slack applies to max_value (40), so the
+    figures are A's — except the site of four: without housing no allocation keeps t = 1 (inf). min_shortfall on B:
+    no shortfall is held, the slack applies to min_cost (30,000): B's figures."""
+    a = instance_a(tmp_path)
+    text = (a / "instance.yaml").read_text().replace("sense: max_value", "sense: max_min_fulfilment")
+    (a / "instance.yaml").write_text(text)
+    o = _run(a, tmp_path, "mmf", slack=0.25, count=1, importance_kind="unit")
+    assert o.alternatives["objective"].tolist() == pytest.approx([40, 32])
+    assert o.alternatives["hsj_objective"].iloc[1] == pytest.approx(2)
+    assert o.importance["replacement_cost"].tolist() == pytest.approx([4] * 4)
+    site = _run(a, tmp_path, "mmf", slack=0.25, count=1, importance_kind="site").importance
+    assert site["replacement_cost"].tolist() == [np.inf]
+    b = instance_b(tmp_path)
+    text = (b / "instance.yaml").read_text().replace("sense: min_cost", "sense: min_shortfall")
+    (b / "instance.yaml").write_text(text)
+    o = _run(b, tmp_path, "ms", slack=0.4, count=1, importance_kind="unit")
+    assert o.alternatives["objective"].tolist() == pytest.approx([30000, 40000])
+    assert o.importance.set_index("group")["replacement_cost"].to_dict() == pytest.approx({"u1": 20000, "u2": 10000})

@@ -151,6 +151,14 @@ class NearOptimal:
         self.plan0 = np.asarray(values, float)
         self.z_star = self.objective.of(self.plan0, self.integer)
 
+    def reload(self) -> float:
+        """Pass the whole model to a new HiGHS instance (what every solve costs without a kept model); returns seconds."""
+        import time
+
+        t = time.perf_counter()
+        self.kept = KeptHighs(self.problem, self.opts)
+        return time.perf_counter() - t
+
     # ------------------------------------------------------------------ near-optimal solves
 
     def near(self, aux: np.ndarray, sense: str, slack: float, start: Optional[np.ndarray] = None) -> Answer:
