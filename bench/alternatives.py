@@ -49,7 +49,7 @@ def _timed(space: NearOptimal, way: str, solve):
     t = time.perf_counter()
     answer = solve(way == "warm")
     return {"transfer_s": transfer, "solve_s": time.perf_counter() - t, "status": answer.status,
-            "objective": answer.objective, "aux": answer.aux}
+            "objective": answer.objective, "aux": answer.aux, "values": answer.values}
 
 
 def nl_case(args) -> dict:
@@ -66,8 +66,8 @@ def nl_case(args) -> dict:
             vector = hsj.objective(prep, space.problem, [plans.state(prep, v) for v in found])
             r = _timed(space, way, lambda warm: space.near(vector, "min", 0.05, start=found[-1] if warm else None))
             rows.append({"kind": "hsj", **r})
-            if r["status"] in ("optimal", "time_limit"):
-                found.append(space.kept.h.getSolution().col_value and np.asarray(space.kept.h.getSolution().col_value))
+            if r["values"] is not None:
+                found.append(r["values"])
         for key in keys[:args.ranges]:
             vector = ranges.directions.area_vector(prep, space.problem, {key: 1.0})
             for sense in ("min", "max"):
@@ -93,7 +93,7 @@ def zh_case(args) -> dict:
             cols = plans.all_columns(space.prep, space.problem, g.pairs)
             start = space.plan0.copy()
             start[cols] = 0.0
-            rows.append({"kind": "site", "used_ha": g.used_ha,
+            rows.append({"kind": "site", "used_ha": g.used_ha,  # noqa: B023 (solved at once)
                          **_timed(space, way, lambda warm: space.without(cols, start=start if warm else None))})
         out[way] = rows
     return out
@@ -131,6 +131,10 @@ def main() -> None:
         raw["zuid-holland"] = zh_case(args)
         summarise("zuid-holland", raw["zuid-holland"], "sites", 1)
     print(f"load after: {os.getloadavg()}")
+    for case in raw.values():
+        for way in ("warm", "rebuild"):
+            for r in case[way]:
+                r.pop("values", None)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(raw, f, indent=2, default=str)

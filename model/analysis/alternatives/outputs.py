@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.outputs import extract
@@ -41,6 +39,7 @@ def write(outcome, instance: Instance, s, opts, report: bool, progress) -> None:
     csv(outcome.alternatives, out / "alternatives.csv")
     csv(outcome.allocation, out / "alternatives_allocation.csv")
     csv(outcome.selection_frequency, out / "selection_frequency.csv")
+    _remove_stale(out, outcome)
     if outcome.ranges is not None:
         csv(outcome.ranges.drop(columns=["total_s"]), out / "ranges.csv")
     if outcome.importance is not None:
@@ -80,5 +79,12 @@ def write(outcome, instance: Instance, s, opts, report: bool, progress) -> None:
     progress(f"wrote {out}")
 
 
-def finite_or_none(value):
-    return None if value is None or not np.isfinite(value) else float(value)
+def _remove_stale(out: Path, outcome) -> None:
+    """Files of an earlier run into the same folder that this run does not rewrite (its stored solves stay)."""
+    stale = list(out.glob("ranges_*.png")) + list(out.glob("map_*.png")) + [out / "alternatives.html"]
+    if outcome.ranges is None:
+        stale.append(out / "ranges.csv")
+    if outcome.importance is None:
+        stale.append(out / "importance.csv")
+    for path in stale:
+        path.unlink(missing_ok=True)
