@@ -286,3 +286,16 @@ def test_two_stage_senses_hold_the_first_stage(tmp_path):
     o = _run(b, tmp_path, "ms", slack=0.4, count=1, importance_kind="unit")
     assert o.alternatives["objective"].tolist() == pytest.approx([30000, 40000])
     assert o.importance.set_index("group")["replacement_cost"].to_dict() == pytest.approx({"u1": 20000, "u2": 10000})
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_figures(tmp_path):
+    """The independent solves on a Dask cluster (a local one here) give the figures of the local workers."""
+    distributed = pytest.importorskip("distributed")
+    folder = instance_a(tmp_path)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        o = _run(folder, tmp_path, "dask", slack=0.1, count=1, ranges_level="province", importance_kind="unit", scheduler=client)
+    assert not o.failed
+    assert o.ranges["min_ha"].tolist() == pytest.approx([1, 1]) and o.ranges["max_ha"].tolist() == pytest.approx([2, 2])
+    assert o.importance["replacement_cost"].tolist() == pytest.approx([4] * 4)
