@@ -299,3 +299,13 @@ def test_dask_cluster_gives_the_same_figures(tmp_path):
     assert not o.failed
     assert o.ranges["min_ha"].tolist() == pytest.approx([1, 1]) and o.ranges["max_ha"].tolist() == pytest.approx([2, 2])
     assert o.importance["replacement_cost"].tolist() == pytest.approx([4] * 4)
+
+
+def test_infeasible_optimum_exits_2_and_leaves_no_folder(tmp_path):
+    config = {"claims": {"housing": {"value_per_ha": 10}}, "demand": [{"level": "national", "claim": "housing", "max_ha": 1}],
+              "locked": [{"unit_id": "u1", "claim": "housing"}, {"unit_id": "u2", "claim": "housing"}],
+              "objective": {"sense": "max_value"}}
+    folder = write_instance(tmp_path / "inf", config, _units())
+    result = CliRunner().invoke(main, ["alternatives", str(folder), "--out", str(tmp_path / "x"), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "x").exists()

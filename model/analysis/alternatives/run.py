@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import json
 import multiprocessing as mp
 import os
 import time
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 import pandas as pd
 
 from ruimtepuzzel import __version__ as VERSION
@@ -181,9 +179,15 @@ def alternatives_instance(folder, scenario: Optional[str] = None, *, slack=0.05,
         import tempfile
 
         scratch = tempfile.TemporaryDirectory(prefix="ruimtepuzzel-alternatives-")
+    made = [p for p in [out / "store", out, *out.parents] if not p.exists()] if write else []  # deepest first
     try:
         return _run(instance, prep, problem, objective, s, chosen, opts, Store(out if write else Path(scratch.name)),
                     out, write, report, progress, scheduler, start)
+    except BaseException:
+        for folder in made:  # nothing solved is kept: leave no empty folder behind
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     finally:
         if scratch is not None:
             scratch.cleanup()
