@@ -176,7 +176,8 @@ class NearOptimal:
         cols = np.asarray(cols, np.int64)
         if len(cols) and np.any(self.lower[cols] > 0):
             return Answer(INFEASIBLE, message="a locked pair of the group cannot be left out")
-        return self._solve(self._in_sense(self.objective.cost, self.objective.sense), budget_on=False, zero=cols, start=start)
+        return self._solve(self._in_sense(self.objective.cost, self.objective.sense), budget_on=False, zero=cols, start=start,
+                           complete=True)
 
     # ------------------------------------------------------------------ one solve
 
@@ -188,8 +189,32 @@ class NearOptimal:
         """The coefficients that optimise ``vector`` in ``sense`` under the loaded model's own sense."""
         return np.asarray(vector, float) if sense == self.problem.sense else -np.asarray(vector, float)
 
+    def _complete(self, d: Delta, start: np.ndarray) -> Optional[np.ndarray]:
+        """A full start from the integer columns of ``start``: the other columns from an LP of base + d with every
+        integer column fixed at its rounded value (None when that LP has no solution). The model is left as base + d."""
+        import highspy
+
+        k = self.kept
+        k.apply(d)
+        idx = np.flatnonzero(self.integer).astype(np.int32)
+        lower, upper = k.col_lower.copy(), k.col_upper.copy()
+        lower[d.cols], upper[d.cols] = d.col_lower, d.col_upper
+        fixed = np.clip(np.round(np.asarray(start, float)[idx]), lower[idx], upper[idx])
+        k.h.changeColsBounds(len(idx), idx, fixed, fixed)
+        k.h.changeColsIntegrality(len(idx), idx, np.zeros(len(idx), np.uint8))
+        k.h.setOptionValue("time_limit", k.h.getRunTime() + float(self.opts.time_limit_s))
+        k.h.clearSolver()
+        try:
+            k.h.run()
+            if k.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            return np.asarray(k.h.getSolution().col_value, float)
+        finally:
+            k.h.changeColsIntegrality(len(idx), idx, np.ones(len(idx), np.uint8))
+            k.h.changeColsBounds(len(idx), idx, lower[idx], upper[idx])
+
     def _solve(self, cost: np.ndarray, budget_on: bool, slack: float = 0.0, zero: Optional[np.ndarray] = None,
-               start: Optional[np.ndarray] = None) -> Answer:
+               start: Optional[np.ndarray] = None, complete: bool = False) -> Answer:
         lower, upper = self.lower, self.upper
         if zero is not None and len(zero):
             upper = upper.copy()
@@ -203,6 +228,8 @@ class NearOptimal:
         rows = np.flatnonzero((k.row_lower != row_lower) | (k.row_upper != row_upper))
         cost_cols = np.flatnonzero(k.cost != cost)
         d = Delta(cols, lower[cols], upper[cols], rows, row_lower[rows], row_upper[rows], cost_cols, cost[cost_cols])
+        if complete and start is not None:  # a start changed by hand (a group taken out): its other columns made to fit
+            start = self._complete(d, start)
         raw = solve_on(k, self.problem, d, self.opts, start, cost)
         answer = Answer(raw["status"], raw["values"], gap=raw["gap"], solve_s=raw["times"].get("solve", 0.0), message=raw["message"])
         if answer.found:
