@@ -309,3 +309,18 @@ def test_infeasible_optimum_exits_2_and_leaves_no_folder(tmp_path):
     result = CliRunner().invoke(main, ["alternatives", str(folder), "--out", str(tmp_path / "x"), "--quiet"])
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_phased_instance_counts_the_last_period(tmp_path):
+    """A over two periods: every use earns its value twice, z* = 80; at slack 0.25 (≥ 60) housing in A can drop to 0
+    (B housing, A business: 32 a period); without housing anywhere: 2 · 24 − 2,000 (cost 2,032). HSJ weights count the
+    last period's state: plan 1 keeps two housing pairs (HSJ objective 2)."""
+    config = {"periods": [2030, 2040], "claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 6}},
+              "demand": [{"level": "national", "claim": "housing", "min_ha": 2}],
+              "objective": {"sense": "max_value", "shortfall_penalty_per_ha": 1000}}
+    folder = write_instance(tmp_path / "p", config, _units())
+    o = _run(folder, tmp_path, "p", slack=0.25, count=1, ranges_level="province", importance_kind="site")
+    assert o.alternatives["objective"].iloc[0] == pytest.approx(80) and o.alternatives["hsj_objective"].iloc[1] == pytest.approx(2)
+    assert o.ranges[["min_ha", "max_ha"]].to_numpy().tolist() == [[0, 2], [0, 2]]
+    assert o.importance["replacement_cost"].tolist() == pytest.approx([2032])
+    assert "period" in o.allocation.columns
