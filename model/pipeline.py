@@ -18,7 +18,7 @@ from ruimtepuzzel import solvers
 from ruimtepuzzel.model import optional
 from ruimtepuzzel.model.analysis import duals
 from ruimtepuzzel.model.analysis.rule_costs import rule_costs
-from ruimtepuzzel.model.errors import InfeasibleError, InputError
+from ruimtepuzzel.model.errors import InfeasibleError, InputError, RuimtepuzzelError
 from ruimtepuzzel.model.formulation import formulate, objectives
 from ruimtepuzzel.model.inputs.instance import Instance, load_instance
 from ruimtepuzzel.model.outputs import extract, styles
@@ -90,8 +90,13 @@ class Run:
     aggregation: Optional[dict] = None
 
 
-def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None) -> Run:
-    """Preprocess, formulate, solve and extract one loaded instance; writes nothing but the solver log."""
+def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], None] = lambda m: None, times=None,
+            start: Optional[Callable] = None) -> Run:
+    """Preprocess, formulate, solve and extract one loaded instance; writes nothing but the solver log.
+
+    ``start(prep, problem)``, if given, returns an allocation of ``problem``'s columns to start the solve from (or
+    None); it is repaired and offered as a full MIP start (not with ``solver.aggregate``: the class problem's columns
+    are not the pairs)."""
     times = {} if times is None else times
     solvers.check_available(opts.solver)
     begin(progress, "preprocessing: hard rules, spatial relations…")
@@ -112,6 +117,8 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
 
     agg = _aggregation(prep, problem, progress, times)
     solved = agg.problem if agg is not None else problem
+    if start is not None and agg is None:
+        opts = dataclasses.replace(opts, start=start(prep, solved))
     progress(f"solving with {opts.solver} (gap {fmt.percent(opts.mip_rel_gap)}, time limit {fmt.seconds(opts.time_limit_s)})")
     watch = solver_watch(progress)
     result = solve_stages(prep, solved, opts, progress, solve=lambda prob, o: solvers.solve(prob, o, watch=watch))
@@ -125,6 +132,8 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     begin(progress, "extracting the allocation and the shadow prices…")
     t = time.perf_counter()
     values = aggregate.disaggregate(agg, result.values, prep) if agg is not None else result.values
+    if agg is not None:
+        _check_units(problem, values, result, progress)
     alloc = extract.allocation(prep, values)
     summ = extract.summary(prep, alloc)
     times["extract"] = time.perf_counter() - t
@@ -138,6 +147,23 @@ def compute(instance: Instance, opts: SolveOptions, progress: Callable[[str], No
     run = Run(instance, prep, solved, result, alloc, summ, manifest={}, times=times, duals=prices)
     run.aggregation = agg.summary() if agg is not None else None
     return run
+
+
+def _check_units(problem, values, result: SolveResult, progress: Callable) -> None:
+    """The class problem's answer against the units' problem: the reported objective is c·x + offset of the units'
+    allocation (:mod:`ruimtepuzzel.solvers.answer`); a disagreement unproves it, a broken row is an error."""
+    from ruimtepuzzel.solvers.answer import verdict
+
+    v = verdict(problem, values)
+    if not v.feasible:
+        raise RuimtepuzzelError(f"the allocation of the aggregated classes breaks {v.where} of the units' problem")
+    if v.agrees(result.objective):
+        return
+    progress(f"warning: the aggregated objective {result.objective!r} is not the units' allocation's value "
+             f"{v.objective!r}; reported as time_limit without a bound")
+    result.objective, result.bound, result.gap = v.objective, None, None
+    if result.status == "optimal":
+        result.status = "time_limit"
 
 
 def solved_line(result: SolveResult, solve_s: float) -> str:
@@ -209,7 +235,7 @@ def solve_instance(
             _write_infeasible(exc, instance, opts, overrides, times, tmp)
         else:
             if with_rule_costs:
-                costs = rule_costs(instance, run.result.objective, run.summary, lambda inst: compute(inst, opts_for_variants(opts)),
+                costs = rule_costs(instance, run, lambda inst, start, said: compute(inst, opts_for_variants(opts), said, start=start),
                                    overrides, progress)
                 results.write_csv(costs, tmp / "rule_costs.csv")
                 run.rule_costs = costs
@@ -310,8 +336,8 @@ def pareto_instance(folder, x: str, y: str, points: int = 7, scenario: Optional[
     out = Path(out) if out else results.default_run_dir(Path(results_root), f"{instance.name}-pareto", scenario)
     watch = solver_watch(progress)
 
-    def solve_point(prob):
-        return solvers.solve(prob, dataclasses.replace(opts, log_path=None), watch=watch)
+    def solve_point(prob, start=None):
+        return solvers.solve(prob, dataclasses.replace(opts, log_path=None, start=start), watch=watch)
 
     with results.staging(out) as tmp:
         found = pareto.front(prep, problem, x, y, points, solve_point, progress)

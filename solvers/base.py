@@ -33,6 +33,9 @@ class SolveOptions:
     site_cuts: bool = True  # LP-first: separator cuts of minimum sites in the relaxation
     options: dict = field(default_factory=dict)
     log_path: Optional[Path] = None
+    # an allocation to start from (one value per column), repaired and offered as a full MIP start
+    # (solvers/starts.py); HiGHS's direct solve uses it, LP-first and Pyomo solvers ignore it
+    start: Optional[np.ndarray] = None
 
     def deadline_s(self) -> float:
         return self.time_limit_s * (1 + GRACE_FRACTION) + GRACE_S

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ruimtepuzzel.model.problem import Problem
 
-from ruimtepuzzel.solvers import lp_first
+from ruimtepuzzel.solvers import lp_first, starts
+from ruimtepuzzel.solvers.answer import checked, checked_result, solve_checked
 from ruimtepuzzel.solvers.highs_arrays import pass_arrays
 from ruimtepuzzel.solvers.base import (ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveProgress,
                                        SolveResult, Watch, run_in_worker)
@@ -106,13 +108,18 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known
         if state[2] == 1.0:
             state[3] = lp_first.gap_of(state[0], state[1]) if np.isfinite(state[1]) else np.inf
 
+    last = {}  # the last improving solution: on a re-solve of a loaded model HiGHS's final solution can be the start
+    # while its objective is this one's (solvers/answer.py picks the allocation that has the objective)
+
     def improving(e):
+        last["x"] = np.array(e.data_out.mip_solution, dtype=np.float64)
         if buffer is not None:
-            buffer[:] = e.data_out.mip_solution
+            buffer[:] = last["x"]
             state[0], state[2] = e.data_out.objective_function_value, 1.0
             share(e.data_out.mip_dual_bound)
 
     def interrupt(e):
+        e.data_in.user_interrupt = False  # HiGHS keeps an interrupt request into the next run of a loaded model
         if state is not None:  # the bound moves between incumbents: the parent shows it as progress
             share(e.data_out.mip_dual_bound)
         if time.monotonic() > deadline:
@@ -153,11 +160,16 @@ def _run(h, prob: Problem, opts: SolveOptions, incumbent=None, state=None, known
         "gap": gap if gap is not None and np.isfinite(gap) else None,
         "times": {"solve": solve},
         "message": h.modelStatusToString(status),
+        "incumbent": last.get("x"),  # taken out by solvers.answer.checked
     }
 
 
 def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), incumbent=None, state=None) -> dict:
-    """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards."""
+    """Load and solve in this process. Only for processes that never fork a HiGHS worker afterwards.
+
+    The answer is checked (:func:`ruimtepuzzel.solvers.answer.checked`): the objective is c·x + offset of the
+    allocation returned, ``optimal`` only when HiGHS proved it and its objective agrees. A direct solve whose
+    objective disagrees is solved once more with presolve off."""
     if lp_first.wanted(prob, opts):
         def run(h, stage_opts, columns, bound=None):
             h.setOptionValue("time_limit", h.getRunTime() + stage_opts.time_limit_s)
@@ -177,12 +189,23 @@ def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(),
             if state[2] == 1.0 and np.isfinite(state[1]):
                 state[3] = lp_first.gap_of(state[0], state[1])
 
-        return lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts), publish)
+        return checked(prob, lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts), publish), skip)
     start = time.perf_counter()
     h = _new_highs(opts)
     pass_model(h, prob, skip)
     transfer = time.perf_counter() - start
-    answer = _run(h, prob, opts, incumbent, state)
+    full, note = starts.repaired(prob, opts.start) if opts.start is not None and not skip else (None, "no start")
+    if full is not None:
+        starts.offer(h, full)
+    if opts.start is not None:
+        _logger(opts)(f"MIP start: {note}")
+
+    def again() -> dict:  # HiGHS's objective disagreed with its allocation: once more, presolve off
+        h2 = _new_highs(replace(opts, presolve="off"))
+        pass_model(h2, prob, skip)
+        return _run(h2, prob, opts)
+
+    answer = solve_checked(prob, lambda: _run(h, prob, opts, incumbent, state), again, skip, _logger(opts))
     answer["times"]["transfer"] = transfer
     return answer
 
@@ -236,6 +259,7 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
             if np.isfinite(state[1]):
                 result.bound = state[1]
                 result.gap = lp_first.gap_of(result.objective, result.bound)
+            checked_result(prob, result, skip)
         else:
             result.status = NO_SOLUTION
             result.bound = state[1] if np.isfinite(state[1]) else None

@@ -21,6 +21,8 @@ import numpy as np
 
 from ruimtepuzzel.model.problem import Problem
 
+from ruimtepuzzel.solvers import starts
+from ruimtepuzzel.solvers.answer import solve_checked
 from ruimtepuzzel.solvers.base import SolveOptions
 from ruimtepuzzel.solvers.highs import _new_highs, _run, highs_options, pass_model
 
@@ -121,15 +123,39 @@ class KeptHighs:
         return time.perf_counter() - start
 
     def solve(self, new: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray] = None) -> dict:
-        """Solve base + d. ``start``: a full solution whose integer values are offered as a MIP start."""
+        """Solve base + d (``new`` is that problem: same columns as the base); the answer checked (:mod:`.answer`).
+
+        ``start``: one value per column (length ``n_cols``) of a problem with the base's columns — the base's
+        solution, an earlier scenario's, an earlier plan's. It is repaired for ``new`` (values clipped into the
+        new bounds, shortfall and balance slacks recomputed) and offered as a *full* MIP start when the repaired
+        vector satisfies every row and bound of ``new``; otherwise no start is given (never a partial one: HiGHS
+        1.16 can then report a wrong objective). ``None``: no start. The returned dict has the keys of
+        :func:`ruimtepuzzel.solvers.highs.solve_here`, plus ``start`` (what was offered) and ``trusted``.
+        When HiGHS's objective disagrees with its allocation, ``new`` is solved once more on a fresh model
+        without a start; if that disagrees too, the recomputed objective is reported as ``time_limit`` with no
+        bound.
+        """
         transfer = self.apply(d)
         for key, value in highs_options(opts).items():
             self.h.setOptionValue(key, value)
+        # HiGHS's time limit counts the model's whole run time: each solve gets its own on top
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(opts.time_limit_s))
         self.h.clearSolver()
-        if start is not None and len(self.integer):
-            self.h.setSolution(len(self.integer), self.integer, np.round(start[self.integer]).astype(float))
-        answer = _run(self.h, new, opts)
+        full, note = starts.repaired(new, start) if start is not None else (None, "no start")
+        if full is not None:
+            starts.offer(self.h, full)
+
+        def kept_run() -> dict:
+            return _run(self.h, new, opts)
+
+        def fresh_run() -> dict:
+            h = _new_highs(replace(opts, log_path=None))
+            pass_model(h, new)
+            return _run(h, new, opts)
+
+        answer = solve_checked(new, kept_run, fresh_run)
         answer["times"]["transfer"] = transfer
+        answer["start"] = note
         return answer
 
     def fixed_integer_duals(self, new: Problem, values: np.ndarray, time_limit_s: float) -> Optional[dict]:

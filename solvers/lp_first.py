@@ -46,6 +46,7 @@ import scipy.sparse as sp
 from ruimtepuzzel.model.problem import Problem
 from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
 from ruimtepuzzel.solvers.highs_arrays import pass_arrays
+from ruimtepuzzel.solvers.starts import offer
 
 AUTO_MIN_INTEGERS = 50_000
 LAZY = frozenset({"env_zoning", "env_zoning_existing"})  # families whose rows join the relaxation when violated
@@ -455,9 +456,8 @@ def _binding_rows(m: Model, free: np.ndarray, lb: np.ndarray, ub: np.ndarray) ->
 def _full(prob, m: Model, opts, new_highs, run, seconds, start_values, bound=None) -> dict:
     h = new_highs(opts)
     _pass(h, prob, m, np.arange(len(m.row_lo)), m.lb, m.ub, integer=True)
-    if start_values is not None:
-        idx = np.flatnonzero(m.integer).astype(np.int32)
-        h.setSolution(len(idx), idx, np.round(start_values[idx]).astype(float))
+    if start_values is not None:  # every column's value: a partial start can make HiGHS misreport (solvers/starts.py)
+        offer(h, start_values)
     return run(h, dataclasses.replace(opts, time_limit_s=seconds), prob, bound)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ruimtepuzzel.model.problem import Problem
 
+from ruimtepuzzel.solvers.answer import checked_result
 from ruimtepuzzel.solvers.base import ERROR, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveOptions, SolveProgress, SolveResult, Watch, run_in_worker
 
 ALIASES = {"pyomo-highs": "appsi_highs"}
@@ -151,7 +152,7 @@ def solve(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(), watc
     start = time.perf_counter()
     m, flat = build_pyomo(prob, skip)
     transfer = time.perf_counter() - start
-    result = solve_model(m, flat, prob, opts, watch)
+    result = checked_result(prob, solve_model(m, flat, prob, opts, watch), skip)  # objective = c·x + offset of the values
     result.times = {"transfer": transfer, **result.times}
     return result
 

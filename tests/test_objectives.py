@@ -1,4 +1,7 @@
 """The four objective senses on instances with known optima."""
+import dataclasses
+import json
+
 import pytest
 
 from .helpers import allocated, row_units, solve
@@ -91,3 +94,62 @@ def test_max_min_fulfilment_is_proven_at_gap_0(tmp_path):
     # t ≤ min(b / 5.7, (11 − b) / 7.3), best at b = 5: t = 6 / 7.3 (B allows 11 / 12.4, more)
     floors = run.summary.query("demand_min > 0")
     assert floors["pct_met"].min() == pytest.approx(100 * 6 / 7.3)
+
+
+def eighteen_units(tmp_path):
+    """18 cells in two provinces; housing (10/ha, suitability 0.5–1.3) and business (3/ha); budget for 10 cells."""
+    from .helpers import write_instance
+
+    units = two_regions(9, 9, cost=1, suit=[0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3])
+    config = {"claims": {"housing": {"value_per_ha": 10, "suitability_attr": "suit"}, "business": {"value_per_ha": 3}},
+              "budget": {"cost_attr": "cost", "max_eur": 100_000},
+              "objective": {"sense": "max_min_fulfilment", "shortfall_penalty_per_ha": 1000},
+              "solver": {"mip_rel_gap": 0.0},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 5},
+                         {"level": "province", "region": "B", "claim": "housing", "min_ha": 5},
+                         {"level": "province", "region": "B", "claim": "business", "min_ha": 4}]}
+    return write_instance(tmp_path / "eighteen", config, units)
+
+
+def stage_two_stopped(real, found: bool):
+    """A solver call whose stage 1 is the real solve and whose stage 2 stops at its limit: with the start it was
+    given as its allocation (``found``), or with none; in both cases with stage 2's true optimum as its bound."""
+    from ruimtepuzzel.solvers.base import NO_SOLUTION, TIME_LIMIT, SolveResult
+
+    calls = []
+
+    def solve(prob, opts, **kw):
+        calls.append(opts)
+        if len(calls) == 1:
+            return real(prob, opts, **kw)
+        best = real(prob, dataclasses.replace(opts, start=None), **kw)  # stage 2 to its end: its optimum is a bound
+        if not found:
+            return SolveResult(NO_SOLUTION, bound=best.objective, message="time limit reached", times={"solve": 1.0})
+        x = opts.start
+        return SolveResult(TIME_LIMIT, values=x, objective=float(prob.objective() @ x + prob.offset), bound=best.objective,
+                           gap=None, message="time limit reached", times={"solve": 1.0})
+    return solve, calls
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_a_two_stage_solve_whose_second_stage_stops_is_not_called_optimal(tmp_path, monkeypatch, found):
+    from ruimtepuzzel import solvers
+    from ruimtepuzzel.model.pipeline import solve_instance
+
+    folder = eighteen_units(tmp_path)
+    proven = solve_instance(folder, out=tmp_path / "proven", time_limit=30)
+    assert proven.result.status == "optimal"
+    solve, calls = stage_two_stopped(solvers.solve, found)
+    monkeypatch.setattr(solvers, "solve", solve)
+    run = solve_instance(folder, out=tmp_path / "stopped", time_limit=30)
+    assert len(calls) == 2 and calls[1].start is not None  # stage 2 was given stage 1's allocation, every column
+    assert len(calls[1].start) == run.problem.n_cols
+    assert run.result.status == "time_limit"
+    # the objective is stage 2's (max_value with t held), of the allocation reported, never t
+    values = run.result.values
+    assert run.result.objective == pytest.approx(float(run.problem.objective() @ values + run.problem.offset))
+    assert run.result.bound == pytest.approx(proven.result.objective)  # stage 2's bound, not t's
+    assert run.result.objective < proven.result.objective - 1  # stage 1's allocation, well below stage 2's optimum
+    assert run.result.gap == pytest.approx(abs(run.result.bound - run.result.objective) / abs(run.result.objective))
+    manifest = json.loads((tmp_path / "stopped" / "manifest.json").read_text())
+    assert manifest["status"] == "time_limit" and manifest["objective"] == pytest.approx(run.result.objective)

@@ -215,6 +215,9 @@ def test_objective_changes_are_known_within_both_gaps():
     exact = {"status": "optimal", "objective": 100.0, "bound": 100.0}
     assert change_interval(exact, exact) == (0.0, 0.0, True)  # both proven: no effect, proven
     assert change_interval({"status": "no_solution", "objective": None}, base) is None
+    # an answer whose bound was not trusted (its solver claimed another objective): the optimum is unknown
+    low, high, resolved = change_interval({"status": "time_limit", "objective": 150.0, "bound": None}, base)
+    assert low == -np.inf and high == np.inf and not resolved
 
 
 def _stopping_at_the_gap(original):

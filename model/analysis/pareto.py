@@ -4,8 +4,17 @@ A metric is ``value`` (the ``max_value`` objective: value − penalties − shor
 penalties), ``cost`` (acquisition cost, €, less is better), or a claim's allocated area:
 ``housing`` over the whole instance, ``housing@PV28`` in one region (of any level).
 
-Both metrics become vectors c_x, c_y to maximise (cost enters negated). Every point is two
-solves, so that no point is dominated by a better allocation with the same first figure:
+Both metrics become vectors c_x, c_y to maximise (cost enters negated). Every point is a plan
+the instance allows: every hard rule, ceiling, cap, budget and hard balance holds (they are
+rows of the problem), and the instance's other requirements are held (:func:`requirements`):
+the floors the two metrics do not trade (an area metric trades the floors of its claim, in
+its region when it names one) and a penalised woon-werk balance. One solve before the front
+finds their least penalised shortfall P* = min Σ π·s + Σ β·w (π a floor's shortfall penalty,
+β the balance penalty), and every point holds Σ π·s + Σ β·w ≤ P* (the row ``pareto_held_floors``):
+a held floor is met wherever the instance can meet it, at every point; the gap of each solve then
+applies to the metrics alone. ``held_floors_short`` counts the held floors a point leaves short.
+Every point is two solves, so that no point is dominated by a better allocation with the same
+first figure:
 
 - the ends: the most y, then the most x with y held at that; the most x, then the most y
   with x held;
@@ -30,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ruimtepuzzel.model.errors import InputError
+from ruimtepuzzel.model.formulation.demand import floors as demand_floors
 from ruimtepuzzel.model.formulation.objectives import max_value_cost
 from ruimtepuzzel.model.outputs import extract
 from ruimtepuzzel.model.outputs import numbers as fmt
@@ -38,6 +48,7 @@ from ruimtepuzzel.model.problem import INF, Problem
 
 FAMILY = "pareto_epsilon"
 HOLD = "pareto_hold"
+FLOORS = "pareto_held_floors"
 HOLD_TOL = (1e-9, 1e-6)  # a held figure may fall this much (relative, absolute): the solver's feasibility tolerance
 REL_TOL = 1e-6  # dominance and repeated points are judged with this relative tolerance (at least this much)
 
@@ -49,6 +60,7 @@ class Metric:
     sign: float  # reported value = sign · vector·v
     label: str  # how a person reads it: 'Woningbouw (ha)', 'cost (€)'
     more: str  # 'the most Woningbouw', 'the least cost'
+    traded: frozenset = frozenset()  # the demand rows (indices) whose floors this metric trades: its claim's, in its region
 
     def of(self, values: np.ndarray) -> float:
         return float(self.sign * (self.vector @ values)) + 0.0  # + 0.0: never −0.0
@@ -92,7 +104,51 @@ def metric(prep: Prepared, prob: Problem, name: str) -> Metric:
         where = f" in {config.region_name(levels[0], region)}"
     vec[x] = np.where(mask, prep.pairs["used_ha"].to_numpy(), 0.0)
     label = f"{config.claim_name(claim)}{where} (ha)"
-    return _checked(Metric(name, vec, 1.0, label, f"the most {config.claim_name(claim)}{where}"), prep)
+    traded = frozenset(i for i, d in enumerate(config.demand)
+                       if d.claim == claim and (not region or (d.level == levels[0] and d.region == region)))
+    return _checked(Metric(name, vec, 1.0, label, f"the most {config.claim_name(claim)}{where}", traded), prep)
+
+
+def requirements(prep: Prepared, prob: Problem, traded: frozenset) -> np.ndarray:
+    """The instance's penalised requirements outside ``traded``, as a vector to maximise: −π on the shortfall of every
+    floor not traded (π its shortfall penalty) and −β on every penalised woon-werk balance slack."""
+    p = np.zeros(prob.n_cols)
+    priced = max_value_cost(prep, prob)  # −π on shortfalls, −β on balance slacks
+    if prob.has("shortfall"):
+        g = prob.group("shortfall")
+        held = ~g.labels["demand"].isin(list(traded)).to_numpy()
+        p[g.slice] = np.where(held, priced[g.slice], 0.0)
+    for name, g in prob.groups.items():
+        if name.startswith("balance_slack["):
+            p[g.slice] = priced[g.slice]
+    return p
+
+
+def held_floors(prep: Prepared, traded: frozenset) -> list[int]:
+    """The demand rows with a floor that every point keeps (by its shortfall penalty): those outside ``traded``."""
+    return [i for i in demand_floors(prep) if i not in traded]
+
+
+def held_note(prep: Prepared, prob: Problem, traded: frozenset) -> str:
+    """What every point of the front holds and what it trades, for the notes."""
+    config = prep.config
+    held = held_floors(prep, traded)
+    balance = any(name.startswith("balance_slack[") for name in prob.groups)
+
+    def floor(i: int) -> str:
+        d = config.demand[i]
+        return f"{config.claim_name(d.claim)} ({d.level}{' ' + str(d.region) if d.region else ''})"
+
+    parts = []
+    if held:
+        parts.append(f"{f'the {len(held)} floors' if len(held) > 1 else 'the floor'} of {', '.join(floor(i) for i in held)}")
+    if balance:
+        parts.append("the penalised woon-werk balance")
+    said = (f"{' and '.join(parts)} {'are' if len(held) + balance > 1 else 'is'} held: every point has the least penalised "
+            "shortfall the instance allows for them (held_floors_short counts those still short)") if parts else "no other floor is held"
+    traded_floors = [i for i in demand_floors(prep) if i in traded]
+    trade = f"; the floors of {', '.join(floor(i) for i in traded_floors)} are traded" if traded_floors else ""
+    return f"every point is a plan of the instance: its hard rules, ceilings, caps and budget hold; {said}{trade}"
 
 
 def _checked(m: Metric, prep: Prepared) -> Metric:
@@ -151,7 +207,11 @@ def _dominance(points: list[dict], mx: Metric, my: Metric) -> None:
 
 def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, solve: Callable,
           progress: Callable[[str], None] = lambda m: None) -> Front:
-    """``solve(problem) -> SolveResult``. Returns the points, their allocations and the notes a person must read."""
+    """``solve(problem, start) -> SolveResult`` (``start``: an allocation of ``problem``'s columns to start from, or
+    None). Returns the points, their allocations and the notes a person must read.
+
+    Before the ends, the problem is solved once with the instance's own objective: that plan starts both ends;
+    every interior point starts from the x end, and each step 2 from its step 1 (all full starts, repaired)."""
     if points < 2:
         raise InputError("pareto: --points must be at least 2")
     if x_name == y_name:
@@ -163,17 +223,23 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
                              -INF, INF)
 
     eps, hold = row(FAMILY, mx), row(HOLD, my)  # x ≥ ε (and x held), y held
+    traded = mx.traded | my.traded
+    held = held_floors(prep, traded)
+    kept = requirements(prep, prob, traded)
+    nz = np.flatnonzero(kept)
+    floors_row = prob.add_rows(FLOORS, FLOORS, pd.DataFrame({"metric": ["held floors"]}), np.zeros(len(nz), np.int64), nz,
+                               kept[nz], -INF, INF)
 
     solved = {"points": 0}
 
-    def lexicographic(first: Metric, second: Metric, epsilon: float, what: str):
+    def lexicographic(first: Metric, second: Metric, epsilon: float, what: str, start=None):
         """The most ``first`` (with x ≥ epsilon), then the most ``second`` with ``first`` held."""
         solved["points"] += 1
         k = solved["points"]
         eps.lower[:], hold.lower[:] = epsilon, -INF
         prob.set_objective(first.vector, "max")
         progress(f"pareto point {k}/{points}, step 1 of 2: {what}")
-        r1 = solve(prob)
+        r1 = solve(prob, start)
         if not r1.has_solution:
             progress(f"pareto point {k}/{points}: no allocation ({r1.status})")
             return r1
@@ -182,21 +248,31 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         held.lower[:] = max(float(held.lower[0]), best - HOLD_TOL[0] * abs(best) - HOLD_TOL[1])
         prob.set_objective(second.vector, "max")
         progress(f"pareto point {k}/{points}, step 2 of 2: {second.more} with that held")
-        r2 = solve(prob)
+        r2 = solve(prob, r1.values)  # step 1's allocation holds step 2's rows: a full start
         r = r2 if r2.has_solution else r1
         statuses.extend([r1, r2])
         progress(f"pareto point {k}/{points}: {mx.name} {mx.format(mx.of(r.values))}, {my.name} {my.format(my.of(r.values))} "
-                 f"({r.status}, gap {fmt.percent(r.gap)})")
+                 f"({r.status}, gap {fmt.percent(r.gap) if r.gap is not None and np.isfinite(r.gap) else 'unknown'})")
         return r
 
     results, statuses = {}, []
-    end_y = lexicographic(my, mx, -INF, f"{my.more}")
-    end_x = lexicographic(mx, my, -INF, f"{mx.more}")
+    first_plan = None
+    if len(nz):
+        progress("pareto: the least penalised shortfall of the held floors (held at every point)")
+        prob.set_objective(kept, "max")
+        plan = solve(prob, None)
+        if not plan.has_solution:
+            raise InputError(f"pareto: no plan of the instance found ({plan.status}: {plan.message})")
+        least = float(kept @ plan.values)
+        floors_row.lower[:] = least - HOLD_TOL[0] * abs(least) - HOLD_TOL[1]
+        first_plan = plan.values  # it holds the row: it starts both ends
+    end_y = lexicographic(my, mx, -INF, f"{my.more}", first_plan)
+    end_x = lexicographic(mx, my, -INF, f"{mx.more}", first_plan)
     for r in (end_y, end_x):
         if not r.has_solution:
             raise InputError(f"pareto: an end of the front has no solution ({r.status}: {r.message})")
     lo, hi = mx.vector @ end_y.values, mx.vector @ end_x.values
-    notes: list[str] = []
+    notes: list[str] = [held_note(prep, prob, traded)]
     conflict = bool(hi > lo + _tol(lo))
     results[0] = (end_y, None)
     if not conflict:
@@ -204,7 +280,8 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
     else:
         for i, epsilon in enumerate(np.linspace(lo, hi, points)[1:-1], start=1):
             results[i] = (lexicographic(my, mx, float(epsilon) - _tol(float(epsilon)),
-                                        f"{my.more} with {mx.name} ≥ {mx.format(mx.sign * float(epsilon))}"), float(epsilon))
+                                        f"{my.more} with {mx.name} ≥ {mx.format(mx.sign * float(epsilon))}",
+                                        end_x.values), float(epsilon))  # the x end allows every ε: a full start
         results[points - 1] = (end_x, None)
 
     rows, allocations = [], []
@@ -212,6 +289,7 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         row = {"point": i, "status": r.status, "gap": r.gap, "epsilon": np.nan if epsilon is None else mx.sign * epsilon + 0.0}
         if r.has_solution:
             row["x"], row["y"] = mx.of(r.values), my.of(r.values)
+            row["held_floors_short"] = _short(prob, r.values, held)
             alloc = extract.allocation(prep, r.values)
             alloc.attrs = {}  # the unit index channel does not survive a concat
             allocations.append(alloc.assign(point=i))
@@ -222,8 +300,17 @@ def front(prep: Prepared, prob: Problem, x_name: str, y_name: str, points: int, 
         notes.append(f"{len(dropped)} of {len(rows)} points are not on the front: "
                      + "; ".join(f"point {r['point']}: {r['note']}" for r in dropped))
     table = pd.DataFrame(rows).rename(columns={"x": x_name, "y": y_name})
-    table = table[["point", x_name, y_name, "on_front", "note", "epsilon", "status", "gap"]]
+    table = table.reindex(columns=["point", x_name, y_name, "on_front", "note", "epsilon", "status", "gap", "held_floors_short"])
     return Front(table, pd.concat(allocations, ignore_index=True) if allocations else pd.DataFrame(), notes, conflict)
+
+
+def _short(prob: Problem, values: np.ndarray, held: list[int]) -> int:
+    """How many of the ``held`` floors (demand rows) the allocation leaves short."""
+    if not held or not prob.has("shortfall"):
+        return 0
+    g = prob.group("shortfall")
+    short = values[g.slice] > 1e-6
+    return int((short & g.labels["demand"].isin(held).to_numpy()).sum())
 
 
 def plot(front_: Front, mx_label: str, my_label: str, x_name: str, y_name: str, path, title: str) -> None:

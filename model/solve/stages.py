@@ -1,14 +1,17 @@
 """Solving a formulated problem: solver options from the instance, the stages of an objective, status errors.
 
-``max_min_fulfilment`` solves twice (docs/model.md): the smallest fulfilment ratio first,
-then the best value with it held. A status that is not a solution becomes the error the
-command line turns into its exit code (2 infeasible with a diagnosis, 3 no solution).
+``min_shortfall`` and ``max_min_fulfilment`` solve twice (docs/model.md): the first stage's
+value, then the second stage's objective with it held, from the first stage's allocation.
+A status that is not a solution becomes the error the command line turns into its exit
+code (2 infeasible with a diagnosis, 3 no solution).
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 from typing import Callable, Optional
+
+import numpy as np
 
 from ruimtepuzzel import solvers
 from ruimtepuzzel.model.analysis import diagnose
@@ -18,6 +21,7 @@ from ruimtepuzzel.model.inputs import settings
 from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.solvers import SolveOptions, SolveResult
+from ruimtepuzzel.solvers.answer import AGREEMENT, gap_of
 from ruimtepuzzel.solvers.base import INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED
 
 MIN_STAGE_FRACTION = 0.1  # max_min_fulfilment stage 2 gets at least this share of the limit
@@ -54,10 +58,18 @@ def solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable
                  solve: Optional[Callable] = None) -> SolveResult:
     """One solve, or the two stages of ``min_shortfall`` and ``max_min_fulfilment``; ``solve(problem, opts)`` is the solver call.
 
-    Both stages share the time limit (stage 2 gets at least ``MIN_STAGE_FRACTION`` of it). The
-    result carries stage 2's allocation; for ``min_shortfall`` its objective, bound and gap are
-    stage 1's (DESIGN.md §3: the reported objective is the first stage). When stage 2 finds no
-    allocation in its time, stage 1's stands.
+    Both stages share the time limit (stage 2 gets at least ``MIN_STAGE_FRACTION`` of it). Stage 2 starts
+    from stage 1's allocation (``opts.start``: a full column vector, feasible with the stage-1 value held), so
+    it always has an allocation to report. The result carries stage 2's allocation (stage 1's when stage 2
+    found none) and is :func:`reported` in the terms of the reported stage:
+
+    - ``max_min_fulfilment``: stage 2 (the ``max_value`` objective with t held): objective c₂·x + offset of
+      the allocation, stage 2's bound and gap;
+    - ``min_shortfall``: stage 1 (the weighted relative shortfall): objective c₁·x + offset of the allocation
+      reported, stage 1's bound, the gap between them.
+
+    The status is ``optimal`` only when both stages are (each proven within the gap); otherwise
+    ``time_limit`` (an allocation without the proof).
     """
     solve = solve or solvers.solve
     first = solve(problem, opts)
@@ -67,18 +79,50 @@ def solve_stages(prep: Prepared, problem, opts: SolveOptions, progress: Callable
     progress(f"stage 1: {held}; stage 2: the best {'value' if problem.sense == 'max' else 'cost'} with it held")
     used = first.times.get("transfer", 0.0) + first.times.get("solve", 0.0)
     remaining = max(opts.time_limit_s - used, MIN_STAGE_FRACTION * opts.time_limit_s)
-    second = solve(problem, dataclasses.replace(opts, time_limit_s=remaining))
+    start = _second_stage_start(prep, problem, first.values)
+    second = solve(problem, dataclasses.replace(opts, time_limit_s=remaining, start=start))
     times = {k: first.times.get(k, 0) + second.times.get(k, 0) for k in set(first.times) | set(second.times)}
     if not second.has_solution:
         progress(f"warning: stage 2 found no allocation ({second.message}); stage 1's allocation stands")
-        objectives.first_stage(prep, problem)
-        return dataclasses.replace(first, times=times)
-    result = dataclasses.replace(second, times=times)
+    return reported(prep, problem, first, second, times)
+
+
+def reported(prep: Prepared, problem, first: SolveResult, second: SolveResult, times: dict) -> SolveResult:
+    """The two stages as one answer: the allocation of stage 2 (stage 1's when stage 2 has none), the objective
+    c·x + offset of it in the reported stage's terms (``problem``'s objective is left as that stage's), that stage's
+    bound and the gap between them; ``optimal`` only when both stages are proven."""
+    base = second if second.has_solution else first
+    result = dataclasses.replace(base, times=times)
+    both = first.status == OPTIMAL and second.status == OPTIMAL
     if prep.config.objective.sense == "min_shortfall":
-        result.objective, result.bound, result.gap = first.objective, first.bound, first.gap
-        result.status = first.status if first.status != OPTIMAL else second.status
         objectives.first_stage(prep, problem)  # the problem in the reported objective's terms (shadow prices)
+    bound = finite((first if prep.config.objective.sense == "min_shortfall" else second).bound)
+    result.objective = float(problem.objective() @ base.values + problem.offset)
+    if bound is not None and not _valid(problem.sense, result.objective, bound):
+        bound = None  # contradicted by an allocation: not a proven bound
+    result.bound = bound
+    result.gap = gap_of(result.objective, bound) if bound is not None else None
+    result.status = OPTIMAL if both else TIME_LIMIT
+    if not both:
+        stopped = "stage 1" if first.status != OPTIMAL else "stage 2"
+        result.message = f"{stopped} not proven ({(first if stopped == 'stage 1' else second).message})"
     return result
+
+
+def _second_stage_start(prep: Prepared, problem, values):
+    """Stage 1's allocation as a start of stage 2 (after ``objectives.second_stage``): every column as it was,
+    the fulfilment t at its held lower bound, which every floor row allows (t* is the smallest ratio)."""
+    start = np.asarray(values, float).copy()
+    if prep.config.objective.sense == "max_min_fulfilment" and problem.has(objectives.FULFILMENT):
+        t = problem.group(objectives.FULFILMENT).slice
+        start[t] = problem.bounds()[0][t]
+    return start
+
+
+def _valid(sense: str, objective: float, bound: float) -> bool:
+    """A bound of a ``sense`` problem that an allocation worth ``objective`` does not contradict."""
+    slack = AGREEMENT * max(1.0, abs(objective))
+    return bound >= objective - slack if sense == "max" else bound <= objective + slack
 
 
 def status_error(status: str, result: SolveResult, problem, opts: SolveOptions, prep: Prepared) -> Optional[RuimtepuzzelError]:

@@ -31,12 +31,16 @@ EXACT_REL = 1e-9
 
 
 def objective_interval(record: Optional[dict]) -> Optional[tuple[float, float]]:
-    """[low, high] holding the scenario's true optimum (objective and bound, in either order); None without a solution."""
+    """[low, high] holding the scenario's true optimum (objective and bound, in either order); None without a solution.
+
+    A solve stopped without a bound (or whose bound was not trusted) leaves its optimum unknown: (−inf, inf)."""
     if not record or record.get("status") not in SOLVED or record.get("objective") is None:
         return None
     objective = float(record["objective"])
     bound = record.get("bound")
-    bound = objective if bound is None or not np.isfinite(float(bound)) else float(bound)
+    if bound is None or not np.isfinite(float(bound)):
+        return (objective, objective) if record.get("status") == "optimal" else (-np.inf, np.inf)
+    bound = float(bound)
     return min(objective, bound), max(objective, bound)
 
 
@@ -51,7 +55,7 @@ def change_interval(record: Optional[dict], base: Optional[dict]) -> Optional[tu
     if own is None or ref is None:
         return None
     low, high = own[0] - ref[1], own[1] - ref[0]
-    exact = high - low <= _slack(own[1]) + _slack(ref[1])
+    exact = bool(np.isfinite(high - low)) and high - low <= _slack(own[1]) + _slack(ref[1])
     resolved = exact or low > _slack(ref[1]) or high < -_slack(ref[1])
     return low, high, bool(resolved)
 

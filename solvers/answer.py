@@ -1,0 +1,175 @@
+"""The one place where a solver's answer becomes a reported objective, bound, gap and status.
+
+A solver's claim is checked against the allocation it returns, never taken on its word:
+
+1. the integer columns are snapped to the nearest integer (as the extracted allocation reads
+   them) when they are within ``INTEGRALITY`` of it; a column further off makes the answer
+   *not an allocation*;
+2. the allocation is checked against every column bound and every row (primal feasibility,
+   within ``FEASIBILITY`` relative to the bound's size, plus what snapping moved the row);
+3. the objective reported is recomputed as ``c·x + offset`` from the snapped values;
+4. the solver's own objective must agree with it within ``AGREEMENT`` (relative). When it
+   does not, the solver's claim is not trusted: :func:`checked` marks the answer untrusted
+   (``answer["trusted"] = False``); the caller may re-solve (:func:`solve_checked`), and if
+   the answer still disagrees, it is reported with the recomputed objective, status
+   ``time_limit`` (an allocation without a proof), and no bound and no gap (the solver's
+   bound belongs to the value it claimed, not to this allocation);
+5. ``optimal`` only when the solver proved optimality and its objective agrees; the gap is
+   recomputed from the reported objective and bound (``|bound − objective| / |objective|``).
+
+An allocation that breaks a row or a bound is never reported as a plan: the answer
+becomes ``error`` with the worst violation named. Every path that reports an objective
+(direct solves, LP-first, kept re-solves, sweeps, Pareto points, rule costs, the
+negotiation table, alternatives) goes through :func:`checked`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ruimtepuzzel.solvers.base import ERROR, OPTIMAL, TIME_LIMIT
+
+INTEGRALITY = 1e-5  # an integer column further than this from an integer is not an allocation
+FEASIBILITY = 1e-6  # a row or bound may be missed by this much times max(1, |bound|)
+NOISE = 1e-12  # an objective and a bound this close (relative) differ only by floating-point rounding: gap 0
+ABSOLUTE_GAP = 1e-6  # HiGHS's mip_abs_gap: a solve stops as optimal when objective and bound are this close
+AGREEMENT = 1e-6  # the solver's objective may differ from c·x + offset by this much times max(1, |c|·|x|)
+
+
+@dataclass
+class Verdict:
+    """What the check of an allocation found.
+
+    ``values``: the allocation with its integer columns snapped; ``objective``: c·x + offset of it;
+    ``violation``: the worst row or bound violation, in the row's units (0 when feasible); ``where``:
+    the family (or ``column bounds``/``integrality``) of the worst violation; ``scale``: |c|·|x|, the size
+    against which objectives are compared.
+    """
+
+    values: np.ndarray
+    objective: float
+    violation: float
+    where: str
+    scale: float
+
+    @property
+    def feasible(self) -> bool:
+        return self.where == ""
+
+    def agrees(self, claimed: Optional[float]) -> bool:
+        return claimed is not None and np.isfinite(claimed) and abs(claimed - self.objective) <= AGREEMENT * max(1.0, self.scale)
+
+
+def gap_of(objective: float, bound: float) -> float:
+    """Relative gap |bound − objective| / |objective|: 0 when they differ by at most HiGHS's absolute gap tolerance
+    (``ABSOLUTE_GAP``) or by rounding noise (``NOISE``, relative); inf when the objective is 0 and they differ more."""
+    if abs(objective - bound) <= max(ABSOLUTE_GAP, NOISE * abs(objective)):
+        return 0.0
+    return abs(bound - objective) / abs(objective) if objective else float("inf")
+
+
+def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
+    """Check ``values`` (one per column of ``prob``) against the problem without the rows of ``skip``.
+
+    ``prob`` is a :class:`~ruimtepuzzel.model.problem.Problem`; the objective is the one it holds now.
+    """
+    x = np.asarray(values, float).copy()
+    integer = np.asarray(prob.integrality(), bool)
+    off = np.abs(x[integer] - np.round(x[integer]))
+    x[integer] = np.round(x[integer])
+    shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
+    cost = prob.objective()
+    objective = float(cost @ x + prob.offset)
+    scale = float(np.abs(cost) @ np.abs(x) + abs(prob.offset))
+    worst, where = 0.0, ""
+    if len(off) and off.max() > INTEGRALITY:
+        worst, where = float(off.max()), "integrality"
+    lb, ub = prob.bounds(skip)
+    col_miss = np.maximum(lb - x, x - ub) / np.maximum(1.0, np.abs(np.where(x < lb, lb, ub)))
+    if len(col_miss) and np.nanmax(col_miss) > FEASIBILITY and not where:
+        worst, where = float(np.nanmax(col_miss)), "column bounds"
+    if not where:
+        for block in prob.blocks:  # block by block: no copy of the whole matrix
+            if block.family in skip or not block.size:
+                continue
+            terms = block.vals * x[block.cols]
+            activity = np.bincount(block.rows, weights=terms, minlength=block.size)
+            moved = np.bincount(block.rows, weights=np.abs(block.vals) * shift[block.cols] + 1e-9 * np.abs(terms),
+                                minlength=block.size)
+            with np.errstate(invalid="ignore"):
+                miss = np.fmax((block.lower - activity - moved) / np.maximum(1.0, np.abs(block.lower)),
+                               (activity - block.upper - moved) / np.maximum(1.0, np.abs(block.upper)))
+            miss = np.nan_to_num(miss, nan=0.0, neginf=0.0)
+            if miss.max() > max(FEASIBILITY, worst):
+                worst, where = float(miss.max()), f"row {block.name!r}"
+    return Verdict(x, objective, worst, where, scale)
+
+
+def checked(prob, answer: dict, skip: frozenset = frozenset()) -> dict:
+    """The answer as it may be reported: objective c·x + offset, status, bound and gap checked (see the module).
+
+    ``answer``: the dict a HiGHS adapter returns (``status``, ``values``, ``objective``, ``bound``, ``gap``,
+    ``message``, ``times``; optionally ``incumbent``, the last improving solution HiGHS reported, taken instead of
+    ``values`` when only it has the claimed objective). Returns a new dict with the same keys (without ``incumbent``),
+    ``values`` snapped, and ``trusted`` (False: the solver's objective disagreed with its allocation; a caller may
+    re-solve).
+    """
+    out = dict(answer)
+    out["trusted"] = True
+    incumbent = out.pop("incumbent", None)
+    values = answer.get("values")
+    if values is None:
+        return out
+    v = verdict(prob, values, skip)
+    claimed = answer.get("objective")
+    if incumbent is not None and len(incumbent) == len(values) and not (v.feasible and v.agrees(claimed)):
+        last = verdict(prob, incumbent, skip)  # HiGHS's final solution can be the start, its objective the incumbent's
+        if last.feasible and last.agrees(claimed):
+            v = last
+    if not v.feasible:
+        out.update(status=ERROR, values=None, objective=None, gap=None, trusted=False,
+                   message=f"the solver's allocation breaks {v.where} by {v.violation:.3g} (relative); "
+                           f"not reported ({answer.get('message', '')})")
+        return out
+    out["values"], out["objective"] = v.values, v.objective
+    bound = answer.get("bound")
+    if not v.agrees(claimed):
+        out["trusted"] = False
+        out["status"] = TIME_LIMIT if answer.get("status") in (OPTIMAL, TIME_LIMIT) else answer.get("status")
+        out["bound"], out["gap"] = None, None
+        out["message"] = (f"the solver claimed objective {claimed!r} for an allocation worth {v.objective:.10g} "
+                          f"(c·x + offset); its claim and bound are not used ({answer.get('message', '')})")
+        return out
+    if bound is not None and np.isfinite(bound):
+        out["gap"] = gap_of(v.objective, float(bound))
+    else:
+        out["bound"], out["gap"] = None, None
+    return out
+
+
+def solve_checked(prob, first: Callable[[], dict], again: Optional[Callable[[], dict]] = None,
+                  skip: frozenset = frozenset(), log: Callable[[str], None] = lambda m: None) -> dict:
+    """``first()``, checked; when its objective is not trusted and ``again`` is given, ``again()`` (a fresh solve
+    without a start, or with presolve off), checked, in its place. Times of both runs are added."""
+    answer = checked(prob, first(), skip)
+    if answer["trusted"] or again is None or answer.get("values") is None and answer["status"] != ERROR:
+        return answer
+    log(f"not trusted: {answer['message']}; solving again")
+    second = checked(prob, again(), skip)
+    times = {k: answer.get("times", {}).get(k, 0.0) + second.get("times", {}).get(k, 0.0)
+             for k in set(answer.get("times", {})) | set(second.get("times", {}))}
+    second["times"] = times
+    if second["trusted"] or second.get("values") is not None or answer.get("values") is None:
+        return second
+    return {**answer, "times": times}
+
+
+def checked_result(prob, result, skip: frozenset = frozenset()):
+    """:func:`checked` for a :class:`~ruimtepuzzel.solvers.base.SolveResult` (changed in place and returned)."""
+    fields = ("status", "values", "objective", "bound", "gap", "message")
+    answer = checked(prob, {k: getattr(result, k) for k in fields}, skip)
+    for k in fields:
+        setattr(result, k, answer[k])
+    return result
