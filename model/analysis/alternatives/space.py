@@ -23,6 +23,7 @@ from ruimtepuzzel.model.formulation import objectives
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
 from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
+from ruimtepuzzel.solvers.answer import solve_checked
 from ruimtepuzzel.solvers.highs import _run, highs_options
 from ruimtepuzzel.solvers.kept import Delta, KeptHighs
 
@@ -46,55 +47,51 @@ class Answer:
         return self.values is not None and self.status in (OPTIMAL, TIME_LIMIT)
 
 
-def _clear_interrupt(e) -> None:
-    """HiGHS keeps a callback's interrupt request into the next run of the same model: clear it before the time check."""
-    e.data_in.user_interrupt = False
+class _View:
+    """The problem as the kept model holds it for one solve (bounds, row bounds and objective of base + delta), for the
+    answer check (:func:`solvers.answer.checked`): every row, the budget row included, and c·x + offset."""
+
+    def __init__(self, problem: Problem, lower, upper, row_lower, row_upper, cost):
+        self.blocks = [dataclasses.replace(b, lower=row_lower[b.start:b.start + b.size], upper=row_upper[b.start:b.start + b.size])
+                       for b in problem.blocks]
+        self.offset, self.sense, self.n_cols, self.n_rows = problem.offset, problem.sense, problem.n_cols, problem.n_rows
+        self._bounds, self._cost, self._integer = (lower, upper), cost, problem.integrality()
+
+    def integrality(self) -> np.ndarray:
+        return self._integer
+
+    def objective(self) -> np.ndarray:
+        return self._cost
+
+    def bounds(self, skip: frozenset = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+        return self._bounds
 
 
-def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray],
-             cost: np.ndarray) -> dict:
-    """Solve base + d on the kept model with a full start (every column), never only the integer columns.
+def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray], view: _View) -> dict:
+    """Solve base + d on the kept model with a full start (every column, never only the integer columns), checked.
 
-    HiGHS 1.16 given only the integer columns of a start can report a wrong objective and "optimal";
-    given every column it does not, but on a re-solve of a loaded model its final solution can be the
-    start while its objective is that of a better incumbent found (measured here on a four-unit
-    instance). So the answer's values are the allocation whose c·x (``cost``, the model's objective
-    now) equals the objective HiGHS reports: the final solution, else the last improving incumbent,
-    else the solution of a second solve without the start.
-    HiGHS's time limit counts from the model's creation, so each solve gets its limit on top of the
-    time already run. (The one place to hand over to the kept model's own full-start solve.)
+    The answer goes through :func:`solvers.answer.solve_checked` against ``view`` (base + d): the objective is c·x +
+    offset of the allocation returned, which must satisfy every row (the budget row included); when HiGHS's objective
+    disagrees with its allocation (on a re-solve of a loaded model its final solution can be the start) the last
+    improving solution is taken, else the model is solved once more without the start. HiGHS's time limit counts
+    from the model's creation, so each solve gets its limit on top of the time already run.
     """
-    transfer = kept.apply(d)
-    for key, value in highs_options(opts).items():
-        kept.h.setOptionValue(key, value)
-    kept.h.setOptionValue("time_limit", kept.h.getRunTime() + float(opts.time_limit_s))
-    kept.h.clearSolver()
-    if start is not None:
-        full = np.asarray(start, float).copy()
-        integer = problem.integrality()
-        full[integer] = np.round(full[integer])
-        kept.h.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)
-    incumbent, state = bytearray(8 * problem.n_cols), np.zeros(4)
-    kept.h.cbMipInterrupt.subscribe(_clear_interrupt)
-    try:
-        answer = _run(kept.h, problem, opts, incumbent, state)
-    finally:
-        kept.h.cbMipInterrupt.unsubscribe(_clear_interrupt)
-    answer["times"]["transfer"] = transfer
-    if answer["values"] is not None and answer["objective"] is not None:
-        reported = float(answer["objective"])
-        tol = 1e-6 * max(1.0, abs(reported))
-        candidates = [answer["values"]] + ([np.frombuffer(incumbent, dtype=np.float64).copy()] if state[2] == 1.0 else [])
-        matching = [v for v in candidates if abs(float(cost @ v) + problem.offset - reported) <= tol]
-        if matching:
-            answer["values"] = matching[0]
-        elif start is not None:  # solve again without the start (measured: then the solution is HiGHS's own)
-            again = solve_on(kept, problem, d, opts, None, cost)
-            again["times"]["solve"] += answer["times"]["solve"]
-            return again
-        else:
-            answer["message"] += "; no allocation found matches the reported objective"
-    return answer
+    def run(with_start: bool) -> dict:
+        transfer = kept.apply(d)
+        for key, value in highs_options(opts).items():
+            kept.h.setOptionValue(key, value)
+        kept.h.setOptionValue("time_limit", kept.h.getRunTime() + float(opts.time_limit_s))
+        kept.h.clearSolver()
+        if with_start and start is not None:
+            full = np.asarray(start, float).copy()
+            integer = problem.integrality()
+            full[integer] = np.round(full[integer])
+            kept.h.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)
+        answer = _run(kept.h, problem, opts)
+        answer["times"]["transfer"] = transfer
+        return answer
+
+    return solve_checked(view, lambda: run(True), (lambda: run(False)) if start is not None else None)
 
 
 class NearOptimal:
@@ -230,7 +227,8 @@ class NearOptimal:
         d = Delta(cols, lower[cols], upper[cols], rows, row_lower[rows], row_upper[rows], cost_cols, cost[cost_cols])
         if complete and start is not None:  # a start changed by hand (a group taken out): its other columns made to fit
             start = self._complete(d, start)
-        raw = solve_on(k, self.problem, d, self.opts, start, cost)
+        view = _View(self.problem, lower, upper, row_lower, row_upper, cost)
+        raw = solve_on(k, self.problem, d, self.opts, start, view)
         answer = Answer(raw["status"], raw["values"], gap=raw["gap"], solve_s=raw["times"].get("solve", 0.0), message=raw["message"])
         if answer.found:
             answer.objective = self.objective.of(answer.values, self.integer)
