@@ -196,7 +196,7 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 @click.option("--scheduler", help="Address of a running Dask scheduler (tcp://host:8786) instead of local workers.")
 @click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per solve, a fraction in [0, 1); 0 proves every figure.")
 @click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per solve, in seconds.")
-@click.option("--threads", type=SETTING["threads"], help="Solver threads per solve.")
+@click.option("--threads", type=SETTING["threads"], help="Solver threads per solve (default 1 with several workers, else the instance's).")
 @click.option("--out", type=click.Path(path_type=Path),
               help="The output folder; rerunning into it solves only what is missing. Default results/<instance>/alternatives-<method>.")
 @click.option("--no-report", is_flag=True, help="Skip the maps, charts and alternatives.html.")

@@ -36,6 +36,7 @@ from ruimtepuzzel.model.solve.stages import solve_options
 from ruimtepuzzel.solvers.base import INFEASIBLE, NO_SOLUTION
 
 METHODS = ("hsj", "directions")
+PARALLEL_THREADS = 1  # HiGHS threads per solve with several workers, unless --threads says otherwise
 
 
 @dataclass
@@ -152,6 +153,8 @@ def alternatives_instance(folder, scenario: Optional[str] = None, *, slack=0.05,
     s = check_settings(slack, count, method, directions_file, seed, workers)
     s.scheduler = scheduler
     instance = folder if isinstance(folder, Instance) else load_instance(folder, scenario, overrides)
+    if threads is None and (s.workers > 1 or scheduler is not None):
+        threads = PARALLEL_THREADS  # workers share the cores, as sweep workers do
     opts = dataclasses.replace(solve_options(instance, None, time_limit, gap, threads, None), log_path=None)
     if opts.solver != "highs":
         raise InputError(f"alternatives: solver {opts.solver!r}: alternatives keep a HiGHS model loaded; use solver highs")
