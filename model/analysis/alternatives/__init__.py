@@ -5,8 +5,8 @@ One module per concept: :mod:`.budget` (the objective as a row), :mod:`.space` (
 plans), :mod:`.worker` and :mod:`.run` (parallel, resumable orchestration), :mod:`.store`,
 :mod:`.tables`, :mod:`.outputs`, :mod:`.charts` and :mod:`.sentences` (files, maps, fact sentences).
 """
-from ruimtepuzzel.model.analysis.alternatives.ranges import range_keys, ranges_for
+from ruimtepuzzel.model.analysis.alternatives.ranges import proposal_ranges, range_keys, ranges_for
 from ruimtepuzzel.model.analysis.alternatives.run import Outcome, alternatives_instance
 from ruimtepuzzel.model.analysis.alternatives.space import NearOptimal
 
-__all__ = ["NearOptimal", "Outcome", "alternatives_instance", "range_keys", "ranges_for"]
+__all__ = ["NearOptimal", "Outcome", "alternatives_instance", "proposal_ranges", "range_keys", "ranges_for"]

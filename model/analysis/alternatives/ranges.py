@@ -64,6 +64,20 @@ def range_of(space: NearOptimal, key: tuple, slack: float, known: list[np.ndarra
     return row
 
 
+def proposal_ranges(prep: Prepared, problem, opts, keys: list[tuple], slack: float,
+                    optimum: Optional[np.ndarray] = None) -> tuple[NearOptimal, pd.DataFrame]:
+    """For a caller holding a prepared instance and its problem (the negotiation table): the kept near-optimal model
+    and the ranges of ``keys`` within ``slack``. ``optimum``: the proposal's allocation (full column vector) taken as
+    z*; None solves the optimum. The budget row is appended to ``problem`` (give it one it may keep). Keep the
+    returned model to ask for more ranges with :func:`ranges_for`. Runs HiGHS in this process."""
+    space = NearOptimal(prep, problem, opts)
+    if optimum is None:
+        space.optimum()
+    else:
+        space.set_optimum(optimum)
+    return space, ranges_for(space, keys, slack)
+
+
 def ranges_for(space: NearOptimal, keys: list[tuple], slack: float, known: Optional[list[np.ndarray]] = None) -> pd.DataFrame:
     """The ranges of ``keys`` ((level, region, claim) each) within ``slack`` of the optimum, as ranges.csv's rows.
 
