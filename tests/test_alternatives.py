@@ -324,3 +324,35 @@ def test_phased_instance_counts_the_last_period(tmp_path):
     assert o.ranges[["min_ha", "max_ha"]].to_numpy().tolist() == [[0, 2], [0, 2]]
     assert o.importance["replacement_cost"].tolist() == pytest.approx([2032])
     assert "period" in o.allocation.columns
+
+
+def _proposal_ranges_in_a_worker(folder):
+    from ruimtepuzzel.model.analysis.alternatives import proposal_ranges
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.inputs.instance import load_instance
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.model.solve.stages import solve_options
+
+    instance = load_instance(folder)
+    prep = prepare(instance)
+    problem = formulate(prep)
+    opts = solve_options(instance, None, 30, 0.0, None, None)
+    keys = [("province", "A", "housing"), ("province", "B", "business"), ("national", "NL", "housing")]
+    _, solved = proposal_ranges(prep, problem, opts, keys, 0.1)
+    given = np.zeros(problem.n_cols)
+    given[[0, 1, 2]] = 1.0  # a proposal: housing on u1 u2 u3, u4 empty (objective 30 − 0 shortfall)
+    _, proposal = proposal_ranges(prep, formulate(prep), opts, keys, 0.1, optimum=given)
+    return solved, proposal
+
+
+def test_proposal_ranges_for_the_table(tmp_path):
+    """Ranges of chosen keys on a kept model: of the optimum (z* = 40, ≥ 36), and of a proposal taken as z* (30,
+    ≥ 27: housing in A from 0 — B housing 20 + A business 12 = 32 — to 2)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    folder = instance_a(tmp_path)
+    with cf.ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:  # HiGHS never in the test process
+        solved, proposal = pool.submit(_proposal_ranges_in_a_worker, folder).result()
+    assert solved[["optimum_ha", "min_ha", "max_ha"]].to_numpy().tolist() == [[2, 1, 2], [0, 0, 1], [4, 3, 4]]
+    assert proposal[["optimum_ha", "min_ha", "max_ha"]].to_numpy().tolist() == [[2, 0, 2], [0, 0, 2], [3, 2, 4]]
