@@ -356,3 +356,17 @@ def test_proposal_ranges_for_the_table(tmp_path):
         solved, proposal = pool.submit(_proposal_ranges_in_a_worker, folder).result()
     assert solved[["optimum_ha", "min_ha", "max_ha"]].to_numpy().tolist() == [[2, 1, 2], [0, 0, 1], [4, 3, 4]]
     assert proposal[["optimum_ha", "min_ha", "max_ha"]].to_numpy().tolist() == [[2, 0, 2], [0, 0, 2], [3, 2, 4]]
+
+
+def test_sentences_state_the_figures_as_the_tables_hold_them(tmp_path):
+    """Areas with more decimals than the CSV files keep (six): the facts are the written figures."""
+    from .fact_check import check_report
+
+    config = {"claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 6}},
+              "objective": {"sense": "max_value"}}
+    units = _units()
+    for i, unit in enumerate(units):
+        unit["area_ha"] = 1.12345678 + i
+    folder = write_instance(tmp_path / "frac", config, units)
+    _run(folder, tmp_path, "frac", slack=0.1, count=1, ranges_level="province", importance_kind="unit", report=True)
+    assert check_report(tmp_path / "frac", folder, names=("alternatives.html",)) >= 8

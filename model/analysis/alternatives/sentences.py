@@ -23,8 +23,14 @@ def _ha(value: float) -> str:
     return fmt.number(value, 1 if abs(value) < 100 else 0)
 
 
+def _as_written(value: float) -> float:
+    """A figure as the CSV files hold it (six decimals), so that the sentence states what the table says."""
+    return round(float(value), 6)
+
+
 def _range_fact(row, column: str) -> Fact:
-    return Fact("range", {"level": row.level, "region": str(row.region), "claim": row.claim, "column": column}, float(getattr(row, column)))
+    return Fact("range", {"level": row.level, "region": str(row.region), "claim": row.claim, "column": column},
+                _as_written(getattr(row, column)))
 
 
 def headline(outcome, instance: Instance) -> Statement:
@@ -61,10 +67,10 @@ def importance_sentence(row, instance: Instance) -> Statement:
     claim = instance.config.claim_name(row.claim)
     where = {"group": row.group, "claim": row.claim}
     facts = [Fact("importance", {**where, "column": "group"}, row.group), Fact("name", {"of": "claim", "claim": row.claim}, claim),
-             Fact("importance", {**where, "column": "used_ha"}, float(row.used_ha))]
+             Fact("importance", {**where, "column": "used_ha"}, _as_written(row.used_ha))]
     if not np.isfinite(row.replacement_cost):
         return Statement(f"{row.group} ({claim}, {_ha(row.used_ha)} ha) cannot be replaced: without it no allocation remains.", facts)
-    facts.append(Fact("importance", {**where, "column": "replacement_cost"}, float(row.replacement_cost)))
+    facts.append(Fact("importance", {**where, "column": "replacement_cost"}, _as_written(row.replacement_cost)))
     return Statement(f"{row.group} ({claim}, {_ha(row.used_ha)} ha): replacement cost {fmt.number(row.replacement_cost)}.", facts)
 
 
