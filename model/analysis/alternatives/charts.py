@@ -20,6 +20,7 @@ from ruimtepuzzel.model.outputs import maps
 from ruimtepuzzel.model.outputs.styles import claim_colours
 
 PALE = 0.35  # how much of the claim's colour a unit in some plans keeps
+PANELS_PER_ROW = 4
 
 
 def _rgb(config) -> dict:
@@ -37,8 +38,12 @@ def selection_map(instance: Instance, freq: pd.DataFrame, n_plans: int, path: Pa
         return
     rgb = _rgb(config)
     index = pd.Index(instance.units["unit_id"].astype(str))
-    fig, axes = maps._figure(plt, raster, instance, panels=len(claims))
-    for ax, claim in zip(axes[0], claims):
+    cols = min(len(claims), PANELS_PER_ROW)
+    rows = -(-len(claims) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.6 * rows), dpi=90, squeeze=False, layout="constrained")
+    for ax in axes.ravel()[len(claims):]:
+        ax.set_axis_off()
+    for ax, claim in zip(axes.ravel(), claims):
         colours = np.tile(np.array(maps.EMPTY), (len(instance.units), 1))
         rows = freq[freq["claim"] == claim]
         units = index.get_indexer(rows["unit_id"].astype(str))
