@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _API = (
     "builtin_instances", "load", "validate", "prepare", "build_problem", "solve", "run",
-    "units_frame", "allocation_frame", "pyomo_model", "PyomoModel", "Run",
+    "units_frame", "allocation_frame", "pyomo_model", "PyomoModel", "Run", "alternatives",
 )
 
 __all__ = ["__version__", *_API]

@@ -49,7 +49,7 @@ from ruimtepuzzel.solvers import SolveResult
 
 __all__ = [
     "builtin_instances", "load", "validate", "prepare", "build_problem", "solve", "run",
-    "units_frame", "allocation_frame", "pyomo_model", "PyomoModel", "Run",
+    "units_frame", "allocation_frame", "pyomo_model", "PyomoModel", "Run", "alternatives",
 ]
 
 
@@ -278,3 +278,40 @@ def pyomo_model(prep: Prepared, problem: Optional[Problem] = None) -> PyomoModel
     table["used_ha"] = pairs["used_ha"].to_numpy(float)
     table["var"] = variables[: len(pairs)]
     return PyomoModel(model, variables, table, prep, problem)
+
+
+def alternatives(instance: Union[str, Path, Instance], *, scenario: Optional[str] = None, slack: float = 0.05, count: int = 5,
+                 method: str = "hsj", directions: Optional[Union[str, Path]] = None, seed: Optional[int] = None,
+                 ranges: Optional[str] = None, importance: Optional[str] = None, workers: int = 1, scheduler=None,
+                 gap: Optional[float] = None, time_limit: Optional[float] = None, threads: Optional[int] = None,
+                 out: Optional[Path] = None, report: bool = False,
+                 progress: Optional[Callable[[str], None]] = None) -> dict[str, pd.DataFrame]:
+    """Near-optimal alternatives, as ``ruimtepuzzel alternatives``: plans within ``slack`` of the optimum, ranges
+    per region and claim, replacement costs of plan 0's groups.
+
+    Args:
+        instance: a folder, a built-in name or a loaded instance (``scenario`` applies to a folder or name).
+        slack: the budget row's slack, a fraction of |z*| in [0, 1).
+        count: plans after the optimum (≥ 1); with ``directions`` (a YAML file) one plan per direction.
+        method: ``hsj`` or ``directions``.
+        ranges: a region level (or ``national``): the least and most ha of every claim per region within the slack.
+        importance: ``unit``, ``site`` or a region level: the replacement cost of each group of plan 0.
+        out: write the result folder there too (resumable); without it nothing is written.
+
+    Returns:
+        ``{"alternatives", "allocation", "selection_frequency", "ranges", "importance"}``: DataFrames with the
+        columns of the files of the same names (``ranges``/``importance`` None when not asked for).
+
+    Raises:
+        InputError: slack outside [0, 1), count below 1, an unknown level or method, a directions file naming
+            unknown regions or claims.
+    """
+    from ruimtepuzzel.model.analysis.alternatives import alternatives_instance
+
+    target = _instance(instance) if scenario is None else load(instance, scenario)
+    outcome = alternatives_instance(target, slack=slack, count=count, method=method, directions_file=directions, seed=seed,
+                                    ranges_level=ranges, importance_kind=importance, workers=workers, scheduler=scheduler,
+                                    gap=gap, time_limit=time_limit, threads=threads, out=out, report=report and out is not None,
+                                    write=out is not None, progress=progress or (lambda message: None))
+    return {"alternatives": outcome.alternatives, "allocation": outcome.allocation,
+            "selection_frequency": outcome.selection_frequency, "ranges": outcome.ranges, "importance": outcome.importance}

@@ -228,6 +228,57 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 
 @main.command()
 @click.argument("instance", required=False)
+@click.option("--scenario", help="Overlay scenarios/<S>.yaml (or a YAML file) onto instance.yaml.")
+@click.option("--slack", default="0.05", show_default=True, help="Near-optimal: the objective within this fraction of |z*|, in [0, 1).")
+@click.option("--count", default="5", show_default=True, help="Plans after the optimum (at least 1).")
+@click.option("--method", default="hsj", show_default=True, help="hsj (Hop-Skip-Jump) or directions.")
+@click.option("--directions", "directions_file", type=click.Path(path_type=Path),
+              help="YAML list of {'<level>:<region>:<claim>': weight}, one direction per plan (--method directions).")
+@click.option("--seed", type=SETTING["seed"], help="Seed of random directions (default 0).")
+@click.option("--ranges", "ranges_level", help="For every region of LEVEL and claim: the least and most ha within the slack.")
+@click.option("--importance", "importance_kind", help="Replacement cost of plan 0's groups: unit, site or a region LEVEL.")
+@click.option("--workers", type=SETTING["workers"], default=1, show_default=True, help="Local worker processes for ranges and importance.")
+@click.option("--scheduler", help="Address of a running Dask scheduler (tcp://host:8786) instead of local workers.")
+@click.option("--gap", type=SETTING["gap"], help="Relative MIP gap per solve, a fraction in [0, 1); 0 proves every figure.")
+@click.option("--time-limit", type=SETTING["seconds"], help="Wall-clock limit per solve, in seconds.")
+@click.option("--threads", type=SETTING["threads"], help="Solver threads per solve (default 1 with several workers, else the instance's).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="The output folder; rerunning into it solves only what is missing. Default results/<instance>/alternatives-<method>.")
+@click.option("--no-report", is_flag=True, help="Skip the maps, charts and alternatives.html.")
+@click.option("--quiet", is_flag=True, help="No progress messages.")
+def alternatives(instance, scenario, slack, count, method, directions_file, seed, ranges_level, importance_kind, workers,
+                 scheduler, gap, time_limit, threads, out, no_report, quiet):
+    """Near-optimal alternatives of INSTANCE: plans within the slack, ranges per region and claim, replacement costs."""
+    from ruimtepuzzel.model.errors import RuimtepuzzelError
+
+    try:
+        from ruimtepuzzel.model.analysis.alternatives import alternatives_instance
+
+        outcome = alternatives_instance(resolve_instance(instance), scenario, slack=slack, count=count, method=method,
+                                        directions_file=directions_file, seed=seed, ranges_level=ranges_level,
+                                        importance_kind=importance_kind, workers=workers, scheduler=scheduler, gap=gap,
+                                        time_limit=time_limit, threads=threads, out=out, report=not no_report,
+                                        progress=_progress(quiet))
+    except RuimtepuzzelError as exc:
+        _fail(exc)
+    if not quiet:
+        from ruimtepuzzel.model.outputs import numbers as fmt
+
+        table = outcome.alternatives
+        click.echo(f"optimum {fmt.objective(outcome.z_star)}; {len(table) - 1} near-optimal plan(s) within "
+                   f"{fmt.percent(outcome.slack)} of it")
+        for r in table.itertuples():
+            click.echo(f"  plan {r.plan} ({r.method}, {r.status}): objective {fmt.objective(r.objective)}"
+                       + (f", {fmt.number(r.distance_ha, 1)} ha from the nearest earlier plan" if r.plan else ""))
+        if outcome.failed:
+            click.echo(f"{len(outcome.failed)} solve(s) failed; rerun into the same --out to retry them", err=True)
+        click.echo(f"results: {outcome.out}")
+    if outcome.failed:
+        sys.exit(4)
+
+
+@main.command()
+@click.argument("instance", required=False)
 @click.option("--x", "x_metric", required=True, help="value, cost (€), a claim (housing, ha) or claim@REGION (housing@PV28, ha).")
 @click.option("--y", "y_metric", required=True, help="The second metric, as --x.")
 @click.option("--points", type=SETTING["points"], default=7, show_default=True, help="Points on the front, ends included.")

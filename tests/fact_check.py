@@ -76,6 +76,9 @@ class Tables:
         self.units = _units(Path(instance_folder), config, self.levels)
         self.stacking = {k for k, c in config["claims"].items() if (c or {}).get("stacks_on")}
         self.floors = self.summary[self.summary["demand_min"].notna()]
+        extra = {c: str for c in ["level", "region", "claim", "group"]}
+        self.ranges = pd.read_csv(run_dir / "ranges.csv", dtype=extra) if (run_dir / "ranges.csv").exists() else None
+        self.importance = pd.read_csv(run_dir / "importance.csv", dtype=extra) if (run_dir / "importance.csv").exists() else None
 
     def region_name(self, level, code):
         if level == "national":
@@ -179,6 +182,16 @@ def recompute(t: Tables, fact: dict):
         if kind == "dual" and w.get("column", "shadow_price") != "shadow_price":
             return int(rows.iloc[0][w["column"]])
         return {"dual": float(rows.iloc[0]["shadow_price"]), "dual_zone": rows.iloc[0]["zone"], "dual_key": rows.iloc[0]["key"]}[kind]
+    if kind == "range":  # a cell of ranges.csv (alternatives)
+        r = t.ranges
+        rows = r[(r["level"] == w["level"]) & (r["region"] == w["region"]) & (r["claim"] == w["claim"])]
+        assert len(rows) == 1, f"ranges.csv has {len(rows)} rows for {w}"
+        return rows.iloc[0][w["column"]]
+    if kind == "importance":  # a cell of importance.csv (alternatives)
+        r = t.importance
+        rows = r[(r["group"] == w["group"]) & (r["claim"] == w["claim"])]
+        assert len(rows) == 1, f"importance.csv has {len(rows)} rows for {w}"
+        return rows.iloc[0][w["column"]]
     if kind == "name":
         return t.region_name(w["level"], w["region"]) if w["of"] == "region" else t.claim_name(w["claim"])
     raise AssertionError(f"unknown fact kind {kind!r}")
@@ -221,11 +234,11 @@ def check_statement(t: Tables, tag: str, text: str, facts: list | None, where: s
         assert fits, f"{where}: {text!r} states the number {value} that none of its facts {numeric} gives"
 
 
-def check_report(run_dir: Path, instance_folder: Path) -> int:
-    """Check report.html and factsheets.html of ``run_dir``; returns how many statements were checked."""
+def check_report(run_dir: Path, instance_folder: Path, names=("report.html", "factsheets.html")) -> int:
+    """Check the pages ``names`` (report.html and factsheets.html) of ``run_dir``; returns how many statements were checked."""
     t = Tables(run_dir, instance_folder)
     checked = 0
-    for name in ("report.html", "factsheets.html"):
+    for name in names:
         for tag, text, facts in statements(Path(run_dir) / name):
             check_statement(t, tag, text, facts, f"{run_dir.name}/{name}")
             checked += 1
