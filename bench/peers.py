@@ -5,8 +5,8 @@ passed to HiGHS with the project's own ``pass_model`` and written with ``writeMo
 to an MPS file. Then, side by side in one run, each in its own process with the same time limit and
 a 1 % relative gap:
 
-- ``ours``: ``python cli.py solve INSTANCE --gap 0.01 --time-limit T --no-report`` (the whole
-  command; its solve stage from the manifest's ``times_s``);
+- ``ours``: ``python cli.py solve INSTANCE --gap 0.01 --time-limit T`` (the whole command as a user
+  runs it, report and maps included unless ``--no-report``; its solve stage from the manifest's ``times_s``);
 - ``highs``: highspy with default options reading the MPS;
 - ``scip``: SCIP through ``pyscipopt`` reading the MPS;
 - ``ortools-scip``: OR-Tools' linear solver wrapper with its SCIP backend (the MPS read by OR-Tools);
@@ -16,10 +16,12 @@ a 1 % relative gap:
 
 Each figure is the median of ``--repeat`` runs; the machine's 1-minute load
 (``os.getloadavg()``) is printed beside it (the median of the loads at the start of those runs).
-"wall" is the whole process, from start to exit (Python start, imports, reading, solve);
+"wall" is the whole process, from start to exit (Python start, imports, reading, solve); "CPU" its
+user + system seconds, its own child processes included (on a loaded machine the steadier figure);
 "solve" is the solver's own time as the process measures it around the solve call; "obj" is the
 objective of the allocation found (the MPS carries the objective offset), "status" what the solver
-says. The last columns are ratios ours/best peer: wall against the fastest peer's wall, solve
+says. The last columns are ratios ours/best peer: wall against the fastest peer's wall, CPU against the
+smallest peer's CPU, solve
 against the fastest peer's solve, among the peers that reached 1 % (status optimal / gap ≤ 1 %).
 
     python bench/peers.py                                   # demo, nl-provinces, zuid-holland; medians of 3, 60 s limit
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -239,17 +242,24 @@ def child(peer: str, mps: str, limit: float) -> None:
     print(json.dumps(out))
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far: a child's own is the difference."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def spawn(cmd: list[str], timeout: float) -> tuple[dict | None, float, str]:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), children_cpu()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - t, "killed at the bench's timeout"
     wall = time.perf_counter() - t
+    cpu = children_cpu() - cpu
     lines = [line for line in p.stdout.splitlines() if line.startswith("{")]
     if p.returncode != 0 or not lines:
         return None, wall, (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
-    return json.loads(lines[-1]), wall, ""
+    return {**json.loads(lines[-1]), "cpu": cpu}, wall, ""
 
 
 def run_peer(peer: str, mps: Path, limit: float, info: dict) -> dict:
@@ -265,20 +275,20 @@ def run_peer(peer: str, mps: Path, limit: float, info: dict) -> dict:
     return {**out, "wall": wall, "load": load}
 
 
-def run_ours(instance: str, limit: float) -> dict:
+def run_ours(instance: str, limit: float, report: bool = True) -> dict:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = [sys.executable, str(ROOT / "cli.py"), "solve", instance, "--out", str(out), "--gap", str(GAP),
-               "--time-limit", str(limit), "--no-report", "--quiet"]
-        t = time.perf_counter()
+               "--time-limit", str(limit), "--quiet", *([] if report else ["--no-report"])]
+        t, cpu = time.perf_counter(), children_cpu()
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        wall = time.perf_counter() - t
+        wall, cpu = time.perf_counter() - t, children_cpu() - cpu
         if p.returncode != 0:
             return {"status": f"failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}", "wall": wall, "load": load}
         manifest = json.loads((out / "manifest.json").read_text())
     times = manifest.get("times_s", {})
-    return {"wall": wall, "solve": times.get("solve"), "obj": manifest.get("objective"), "status": manifest.get("status"),
+    return {"wall": wall, "cpu": cpu, "solve": times.get("solve"), "obj": manifest.get("objective"), "status": manifest.get("status"),
             "gap": manifest.get("gap"), "load": load, "times_s": times}
 
 
@@ -290,8 +300,11 @@ def median_of(runs: list[dict]) -> dict:
     if not ok:
         return runs[0]
     med = lambda key: statistics.median(r[key] for r in ok if r.get(key) is not None) if any(r.get(key) is not None for r in ok) else None
-    return {"wall": med("wall"), "solve": med("solve"), "load": med("load"), "obj": ok[-1].get("obj"),
-            "status": ok[-1].get("status"), "runs": len(ok), "loads": [round(r["load"], 1) for r in ok]}
+    statuses = sorted({str(r.get("status")) for r in ok})
+    objectives = [r["obj"] for r in ok if r.get("obj") is not None]
+    return {"wall": med("wall"), "cpu": med("cpu"), "solve": med("solve"), "load": med("load"),
+            "obj": statistics.median(objectives) if objectives else None, "status": " / ".join(statuses),
+            "runs": len(ok), "loads": [round(r["load"], 1) for r in ok]}
 
 
 def reached(result: dict) -> bool:
@@ -305,14 +318,14 @@ def fmt_s(v) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| instance | solver | wall (load) | solve | objective | status | ours/peer wall | ours/peer solve |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| instance | solver | wall (load) | CPU | solve | objective | status | ours/peer wall | ours/peer CPU | ours/peer solve |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         r = row["result"]
         load = f" ({r['load']:.1f})" if r.get("load") is not None else ""
         obj = "–" if r.get("obj") is None else f"{r['obj']:,.2f}"
-        lines.append(f"| {row['instance']} | {row['solver']} | {fmt_s(r.get('wall'))}{load} | {fmt_s(r.get('solve'))} | {obj} | "
-                     f"{r.get('status')} | {row.get('ratio_wall', '')} | {row.get('ratio_solve', '')} |")
+        lines.append(f"| {row['instance']} | {row['solver']} | {fmt_s(r.get('wall'))}{load} | {fmt_s(r.get('cpu'))} | {fmt_s(r.get('solve'))} | {obj} | "
+                     f"{r.get('status')} | {row.get('ratio_wall', '')} | {row.get('ratio_cpu', '')} | {row.get('ratio_solve', '')} |")
     return "\n".join(lines)
 
 
@@ -322,6 +335,7 @@ def main(argv=None) -> None:
     ap.add_argument("--peers", default=",".join(PEERS))
     ap.add_argument("--repeat", type=int, default=3, help="runs per solver; medians are shown")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds, the same for every solver")
+    ap.add_argument("--no-report", action="store_true", help="run ours without report.html and the maps")
     ap.add_argument("--keep", type=Path, help="a folder to keep the MPS files in")
     ap.add_argument("--json", type=Path, help="also write every run's figures here")
     ap.add_argument("--child", nargs=3, metavar=("PEER", "MPS", "LIMIT"), help=argparse.SUPPRESS)
@@ -329,7 +343,7 @@ def main(argv=None) -> None:
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
         return
-    peers = [p for p in args.peers.split(",") if p]
+    peers = [p for p in args.peers.split(",") if p and p != "none"]
     folder = args.keep or Path(tempfile.mkdtemp(prefix="peers-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores; load at start {os.getloadavg()[0]:.1f}; "
@@ -343,9 +357,9 @@ def main(argv=None) -> None:
         runs = {s: [] for s in ["ours", *peers]}
         for k in range(args.repeat):  # solvers alternate, so a change in load falls on all of them alike
             for solver in runs:
-                r = run_ours(instance, args.time_limit) if solver == "ours" else run_peer(solver, mps, args.time_limit, info)
+                r = run_ours(instance, args.time_limit, not args.no_report) if solver == "ours" else run_peer(solver, mps, args.time_limit, info)
                 runs[solver].append(r)
-                print(f"  run {k + 1} {solver:12s} wall {fmt_s(r.get('wall'))} solve {fmt_s(r.get('solve'))} "
+                print(f"  run {k + 1} {solver:12s} wall {fmt_s(r.get('wall'))} CPU {fmt_s(r.get('cpu'))} solve {fmt_s(r.get('solve'))} "
                       f"obj {r.get('obj')} {r.get('status')} (load {os.getloadavg()[0]:.1f})", flush=True)
         for solver in [s for s in runs if runs[s][0].get("skip")]:
             runs[solver] = runs[solver][:1]
@@ -360,6 +374,10 @@ def main(argv=None) -> None:
                 if best_wall:
                     peer = min(done, key=lambda s: done[s]["wall"])
                     row["ratio_wall"] = f"{m['wall'] / best_wall:.1f}× {peer}"
+                cpus = {s: d["cpu"] for s, d in done.items() if d.get("cpu")}
+                if cpus and m.get("cpu") is not None:
+                    peer = min(cpus, key=cpus.get)
+                    row["ratio_cpu"] = f"{m['cpu'] / cpus[peer]:.1f}× {peer}"
                 if best_solve and m.get("solve") is not None:
                     peer = min(done, key=lambda s: done[s].get("solve") or float("inf"))
                     row["ratio_solve"] = f"{m['solve'] / best_solve:.1f}× {peer}"

@@ -108,18 +108,22 @@ def _table_sheet(book, formats: dict, name: str, frame: pd.DataFrame) -> None:
     headers = [s.header for s in specs]
     ws.write_row(0, 0, headers, formats["header"])
     hectares = frame["measure"].fillna("ha").to_numpy() == "ha" if "measure" in frame.columns else np.ones(len(frame), bool)
+    measured = [formats[HA] if h else formats[WHOLE] for h in hectares]
     for j, (column, spec) in enumerate(zip(columns, specs)):
         values = _cells(frame, column, spec)
-        for i, v in enumerate(values, start=1):
-            number_format = spec.number_format
-            if number_format == MEASURED:
-                number_format = HA if hectares[i - 1] else WHOLE
+        if spec.number_format == MEASURED:
+            cell_formats = measured
+        else:
+            cell_formats = [formats[spec.number_format] if spec.number_format else None] * len(values)
+        for i, (v, number_format) in enumerate(zip(values, cell_formats), start=1):
             if v is None:
                 continue
-            if number_format and isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(i, j, v, formats[number_format])
+            if v.__class__ is str and v and not (v[0] in "={" or ":" in v):
+                ws.write_string(i, j, v)  # what write() does with such a string, without its dispatch on type and content
+            elif number_format is not None and isinstance(v, (int, float)) and not isinstance(v, bool):
+                ws.write_number(i, j, v, number_format)
             else:
-                ws.write(i, j, v)
+                ws.write(i, j, v)  # numbers without a format, "" (blank), strings XlsxWriter reads as formulas or links
         ws.set_column(j, j, _width(spec.header, values))
     ws.freeze_panes(1, 0)
     if len(columns):
