@@ -1,8 +1,10 @@
-"""summary.xlsx: the fast path for plain strings writes the same sheets as XlsxWriter's own write().
+"""summary.xlsx: the fast paths (whole numeric columns converted at once, plain strings through write_string)
+write the same sheets as converting and writing cell by cell.
 
-The reference here writes every cell with ``write()`` / ``write_number()``, as the workbook did
-before plain strings went to ``write_string()``; the sheets' XML must be byte for byte the same,
-strings that XlsxWriter reads as formulas or links, blanks, booleans and numbers included.
+The reference here converts every cell with ``_value`` and writes it with ``write()`` /
+``write_number()``, as the workbook did before; the sheets' XML must be byte for byte the same,
+strings that XlsxWriter reads as formulas or links, blanks, booleans, NaN, ±inf, scaled
+percentages, 32-bit floats and integers included.
 """
 from __future__ import annotations
 
@@ -33,18 +35,23 @@ def _frame() -> pd.DataFrame:
         "key": TRICKY[::-1],
         "objective": list(range(n)),
         "extra": [1, "x", None, 2.5, "=2", "", True, np.int64(4), np.float64(5.5), "y:z", 0],
+        "allocated_ha": np.array([1.25, np.nan, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0], dtype=np.float32),
+        "compensation_ha": np.arange(n, dtype=np.int32),
     })
 
 
 def _reference_sheet(book, formats, name, frame) -> None:
-    """The table sheet as written before: every cell through write(), numbers with a format through write_number()."""
+    """The table sheet as written before: every cell converted one by one, written through write(), numbers with a
+    format through write_number()."""
     ws = book.add_worksheet(name[:31])
     columns = wb._ordered(frame)
     specs = [wb.COLUMNS.get(c, wb.Column(c)) for c in columns]
     ws.write_row(0, 0, [s.header for s in specs], formats["header"])
     hectares = frame["measure"].fillna("ha").to_numpy() == "ha" if "measure" in frame.columns else np.ones(len(frame), bool)
     for j, (column, spec) in enumerate(zip(columns, specs)):
-        values = wb._cells(frame, column, spec)
+        values = [wb._value(v) for v in frame[column].tolist()]
+        if spec.scale != 1.0:
+            values = [v * spec.scale if isinstance(v, float) else v for v in values]
         for i, v in enumerate(values, start=1):
             number_format = spec.number_format
             if number_format == wb.MEASURED:
