@@ -308,9 +308,10 @@ def median_of(runs: list[dict]) -> dict:
 
 
 def reached(result: dict) -> bool:
-    """Within 1 %: the solver says optimal (at the 1 % gap asked)."""
-    return str(result.get("status", "")).lower() in {"optimal", "optimal solution found", "optimal_solution_found"} or \
-        str(result.get("status", "")).lower().startswith("optimal")
+    """Within 1 %: the solver says optimal at the gap asked (HiGHS "Optimal", SCIP "optimal" or "gaplimit",
+    OR-Tools "OPTIMAL", CBC "Optimal (within gap tolerance)"); every run of the median did."""
+    statuses = str(result.get("status", "")).lower().split(" / ")
+    return all(s.startswith("optimal") or s == "gaplimit" for s in statuses)
 
 
 def fmt_s(v) -> str:
@@ -329,6 +330,22 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def rows_of(instance: str, med: dict) -> list[dict]:
+    """The table's rows for one instance, ours with its ratios to the best peer that reached 1 %."""
+    done = {s: m for s, m in med.items() if s != "ours" and reached(m) and m.get("wall") is not None}
+    rows = []
+    for solver, m in med.items():
+        row = {"instance": instance, "solver": solver, "result": m}
+        if solver == "ours" and m.get("wall") is not None and done:
+            for key in ("wall", "cpu", "solve"):
+                have = {s: d[key] for s, d in done.items() if d.get(key)}
+                if have and m.get(key) is not None:
+                    peer = min(have, key=have.get)
+                    row[f"ratio_{key}"] = f"{m[key] / have[peer]:.1f}× {peer}"
+        rows.append(row)
+    return rows
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default=",".join(DEFAULT_INSTANCES), help="built-in names or folders, comma-separated")
@@ -338,10 +355,15 @@ def main(argv=None) -> None:
     ap.add_argument("--no-report", action="store_true", help="run ours without report.html and the maps")
     ap.add_argument("--keep", type=Path, help="a folder to keep the MPS files in")
     ap.add_argument("--json", type=Path, help="also write every run's figures here")
+    ap.add_argument("--table", type=Path, help="only print the table of a --json file written before")
     ap.add_argument("--child", nargs=3, metavar=("PEER", "MPS", "LIMIT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
+        return
+    if args.table:
+        saved = json.loads(args.table.read_text())
+        print(table([row for name, one in saved.items() for row in rows_of(name, {s: median_of(rs) for s, rs in one["runs"].items()})]))
         return
     peers = [p for p in args.peers.split(",") if p and p != "none"]
     folder = args.keep or Path(tempfile.mkdtemp(prefix="peers-"))
@@ -365,23 +387,7 @@ def main(argv=None) -> None:
             runs[solver] = runs[solver][:1]
         med = {s: median_of(rs) for s, rs in runs.items()}
         raw[instance] = {"model": info, "runs": runs, "medians": med}
-        done = {s: m for s, m in med.items() if s != "ours" and reached(m) and m.get("wall") is not None}
-        best_wall = min((m["wall"] for m in done.values()), default=None)
-        best_solve = min((m["solve"] for m in done.values() if m.get("solve") is not None), default=None)
-        for solver, m in med.items():
-            row = {"instance": instance, "solver": solver, "result": m}
-            if solver == "ours" and m.get("wall") is not None:
-                if best_wall:
-                    peer = min(done, key=lambda s: done[s]["wall"])
-                    row["ratio_wall"] = f"{m['wall'] / best_wall:.1f}× {peer}"
-                cpus = {s: d["cpu"] for s, d in done.items() if d.get("cpu")}
-                if cpus and m.get("cpu") is not None:
-                    peer = min(cpus, key=cpus.get)
-                    row["ratio_cpu"] = f"{m['cpu'] / cpus[peer]:.1f}× {peer}"
-                if best_solve and m.get("solve") is not None:
-                    peer = min(done, key=lambda s: done[s].get("solve") or float("inf"))
-                    row["ratio_solve"] = f"{m['solve'] / best_solve:.1f}× {peer}"
-            rows.append(row)
+        rows += rows_of(instance, med)
     print("\n" + table(rows))
     print(f"\nload at end {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     if args.json:
