@@ -118,7 +118,6 @@ def run_scip(mps: str, limit: float) -> dict:
 
 
 def run_ortools_scip(mps: str, limit: float) -> dict:
-    from ortools.linear_solver import pywraplp
     from ortools.linear_solver.python import model_builder
 
     builder = model_builder.ModelBuilder()
@@ -130,7 +129,6 @@ def run_ortools_scip(mps: str, limit: float) -> dict:
     solver.set_time_limit_in_seconds(limit)
     solver.set_solver_specific_parameters(f"limits/gap = {GAP}")
     status, solve = _timed(lambda: solver.solve(builder))
-    del pywraplp
     has = status in (model_builder.SolveStatus.OPTIMAL, model_builder.SolveStatus.FEASIBLE)
     return {"solve": solve, "obj": solver.objective_value if has else None, "status": status.name,
             "bound": solver.best_objective_bound if has else None}
