@@ -99,6 +99,8 @@ def _draw(ax, instance: Instance, raster, colours: np.ndarray, level: str | None
             edge[:-1, :] |= down
             rgba[edge & (region >= 0)] = (0.25, 0.25, 0.25, 1.0)
         ax.imshow(rgba, extent=extent, interpolation="nearest")
+        if level is None or not labels:  # the unit centres place region labels only
+            return
         rows, cols = np.nonzero(image >= 0)
         units = image[rows, cols]
         left, right, bottom, top = extent

@@ -108,7 +108,17 @@ def _write(ws, row: int, col: int, value, number_format=None) -> None:
 
 
 def _cells(frame: pd.DataFrame, column: str, spec: Column) -> list:
-    values = [_value(v) for v in frame[column].tolist()]
+    series = frame[column]
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else "O"  # pandas' nullable dtypes: cell by cell
+    if kind in "iub":  # Python ints and bools, never scaled (as _value leaves them)
+        return series.tolist()
+    if kind == "f":  # the same as _value per cell, at once: NaN → None, ±inf → "∞" / "−∞", the rest scaled
+        numbers = series.to_numpy(dtype=float)
+        values = (numbers * spec.scale if spec.scale != 1.0 else numbers).tolist()
+        for i in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            values[i] = None if np.isnan(numbers[i]) else ("∞" if numbers[i] > 0 else "−∞")
+        return values
+    values = [_value(v) for v in series.tolist()]
     if spec.scale != 1.0:
         values = [v * spec.scale if isinstance(v, float) else v for v in values]
     return values
