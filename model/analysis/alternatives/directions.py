@@ -22,7 +22,8 @@ import numpy as np
 from ruimtepuzzel.model.analysis.alternatives import plans
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.schema import NATIONAL
-from ruimtepuzzel.model.inputs.values import Refused, load_spelled, read_number
+from ruimtepuzzel.model.inputs.values import Refused, read_number
+from ruimtepuzzel.model.inputs.yaml_reader import MAX_BYTES, load_spelled
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import Problem
 
@@ -62,6 +63,8 @@ def read_directions(prep: Prepared, path) -> list[dict[Key, float]]:
     """The directions of a YAML file; every key and weight checked (InputError naming the file, item and key)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(f"{path}: refused: the directions file is larger than {MAX_BYTES:,} bytes")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the directions file: {getattr(exc, 'strerror', None) or exc}") from None
