@@ -248,7 +248,8 @@ def sweep(instance, spec_path, workers, scheduler, out, scenario, no_reuse, time
 @click.option("--quiet", is_flag=True, help="No progress messages.")
 def alternatives(instance, scenario, slack, count, method, directions_file, seed, ranges_level, importance_kind, workers,
                  scheduler, gap, time_limit, threads, out, no_report, quiet):
-    """Near-optimal alternatives of INSTANCE: plans within the slack, ranges per region and claim, replacement costs."""
+    """Near-optimal alternatives of INSTANCE (default nl-provinces): plans within the slack, ranges (ha) per region and
+    claim, replacement costs (objective units)."""
     from ruimtepuzzel.model.errors import RuimtepuzzelError
 
     try:
@@ -496,7 +497,7 @@ def validate(instance, scenario, as_json):
 @click.option("--parties", "parties_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML file of parties (name, token, regions, role); every call then needs a token.")
 def serve(instance, scenario, host, port, db, parties_file):
-    """Put INSTANCE on a negotiation table in the browser (needs the web extra)."""
+    """Put INSTANCE (default nl-provinces) on a negotiation table in the browser (needs the web extra)."""
     from ruimtepuzzel.model.errors import RuimtepuzzelError
     from ruimtepuzzel.model.optional import require_installed
 

@@ -85,3 +85,12 @@ def readme_examples(tmp_path_factory) -> tuple[Path, list[Example]]:
     finally:
         os.chdir(before)
     return cwd, done
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs the README's examples run (``readme_examples``: about four minutes) is slow: not in the
+    default run; ``.ci/run`` runs them after it (``python -m pytest -m slow tests/test_readme.py tests/test_rendering.py``)."""
+    for item in items:
+        if "readme_examples" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -101,9 +101,9 @@ def test_the_floor_change_example_raises_one_floor(readme_examples):
     after = pd.read_csv(cwd / "runs" / "utrecht" / "summary.csv", dtype={"region": str}).set_index(key)
     floors = base["demand_min"].dropna()
     moved = (after.loc[floors.index, "demand_min"] - floors).abs() > 1e-9
-    assert list(floors.index[moved]) == [("province", "PV26", "housing")]
-    assert after.loc[("province", "PV26", "housing"), "demand_min"] == pytest.approx(1.1 * floors[("province", "PV26", "housing")])
-    met = after.loc[("province", "PV26", "housing")]
+    assert list(floors.index[moved]) == [("corop", "CR17", "housing")]
+    assert after.loc[("corop", "CR17", "housing"), "demand_min"] == pytest.approx(1.1 * floors[("corop", "CR17", "housing")])
+    met = after.loc[("corop", "CR17", "housing")]
     assert met["allocated_ha"] + met["shortfall_ha"] >= met["demand_min"] - 1e-6  # met, or its shortfall said
 
 
