@@ -50,6 +50,23 @@ class Job:
 
 
 @dataclass
+class Ranges:
+    """The near-optimal ranges of a solved proposal: its configuration, its allocation (z*), a level and a slack.
+
+    Not a :class:`Job`: a newer proposal does not stop it (it has no token); it runs when the jobs sent before it
+    are done, and the jobs sent after it wait for it.
+    """
+
+    id: int
+    data: dict
+    x: np.ndarray
+    level: str
+    slack: float
+    gap: Optional[float] = None
+    time_limit: Optional[float] = None
+
+
+@dataclass
 class Export:
     """Write a proposal's run folder: its configuration and solution vector (of its own problem)."""
 
@@ -251,6 +268,36 @@ class Engine:
             rows, message = None, f"no shadow prices: {type(exc).__name__}: {exc}"
         return {"type": "_duals", "id": pid, "duals": rows, "duals_message": message, "duals_s": time.perf_counter() - t}
 
+    # ------------------------------------------------------------------ ranges
+
+    def ranges(self, job: Ranges) -> dict:
+        """``{"ok": True, "rows": [...]}``: per region of ``job.level`` × claim with a floor or an allocation, the least
+        and most hectares within ``job.slack`` of the proposal's objective (:func:`alternatives.ranges.proposal_ranges`
+        on a problem formulated afresh, the budget row appended to it); ``{"ok": False, "message"}`` on failure."""
+        from ruimtepuzzel.model.analysis.alternatives import plans
+        from ruimtepuzzel.model.analysis.alternatives.ranges import proposal_ranges, range_keys
+        from ruimtepuzzel.model.formulation import formulate
+        from ruimtepuzzel.model.prepare.pairs import prepare
+
+        try:
+            instance = self._instance_of(job.data)
+            opts = self._options(Job(job.id, job.data, gap=job.gap, time_limit=job.time_limit))
+            prep = prepare(instance)
+            problem = formulate(prep)
+            x = np.asarray(job.x, float)
+            if len(x) != problem.n_cols:
+                return {"ok": False, "message": f"the proposal's allocation has {len(x)} columns, its problem {problem.n_cols}"}
+            keys = range_keys(prep, job.level, plans.state(prep, x))
+            _, frame = proposal_ranges(prep, problem, opts, keys, job.slack, optimum=x)
+            config = instance.config
+            rows = [{"level": r.level, "region": r.region, "region_name": config.region_name(r.level, r.region),
+                     "claim": r.claim, "claim_name": config.claim_name(r.claim), "optimum_ha": _finite(r.optimum_ha),
+                     "min_ha": _finite(r.min_ha), "max_ha": _finite(r.max_ha), "min_status": r.min_status,
+                     "max_status": r.max_status} for r in frame.itertuples()]
+            return {"ok": True, "rows": rows}
+        except Exception as exc:
+            return {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+
     # ------------------------------------------------------------------ exports
 
     def export(self, job: Export) -> dict:
@@ -427,6 +474,10 @@ def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
             return
         if isinstance(job, Export):
             events.put({"type": "_exported", "id": job.id, "out": job.out, **engine.export(job)})
+            continue
+        if isinstance(job, Ranges):
+            events.put({"type": "_ranges_started", "id": job.id, "level": job.level, "slack": job.slack})
+            events.put({"type": "_ranges", "id": job.id, "level": job.level, "slack": job.slack, **engine.ranges(job)})
             continue
         if stopped(cancel, job):
             events.put({"type": "_done", "id": job.id, "result": {"status": "cancelled", "message": "cancelled"}})

@@ -13,6 +13,8 @@ Tables (SQL):
   base problem's columns (a start for the kept model).
 - ``votes(table_id, proposal, party, vote, note, created_at)`` — one vote per party and proposal.
 - ``adoptions(table_id, proposal, party, created_at)`` — the history of the current plan.
+- ``ranges(table_id, proposal, level, slack, status, message, rows, created_at, finished_at)`` — a proposal's
+  near-optimal ranges at one level and slack; ``status`` queued, solving, done or error; ``rows`` JSON.
 
 Every write is one transaction: a refused or failed call stores nothing. Opening the file marks
 proposals left ``queued`` or ``solving`` by a server that stopped as ``interrupted``.
@@ -47,6 +49,10 @@ CREATE TABLE IF NOT EXISTS votes (
     note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, PRIMARY KEY (table_id, proposal, party));
 CREATE TABLE IF NOT EXISTS adoptions (
     table_id INTEGER NOT NULL, proposal INTEGER NOT NULL, party TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ranges (
+    table_id INTEGER NOT NULL, proposal INTEGER NOT NULL, level TEXT NOT NULL, slack REAL NOT NULL,
+    status TEXT NOT NULL, message TEXT, rows TEXT, created_at TEXT NOT NULL, finished_at TEXT,
+    PRIMARY KEY (table_id, proposal, level, slack));
 """
 UNFINISHED = ("queued", "solving")
 JSON_FIELDS = ("changes", "times", "summary", "cells", "duals", "affected", "changed_units")
@@ -106,6 +112,8 @@ class Store:
             rows = self._all("SELECT id FROM tables WHERE instance=? AND scenario=? AND instance_hash=?", key)
         table_id = int(rows[0]["id"])
         self._tx([("UPDATE proposals SET status='interrupted', message='the server stopped before the solve ended' "
+                   "WHERE table_id=? AND status IN ('queued','solving')", (table_id,)),
+                  ("UPDATE ranges SET status='error', message='the server stopped before the ranges were computed; ask again' "
                    "WHERE table_id=? AND status IN ('queued','solving')", (table_id,))])
         return table_id
 
@@ -210,3 +218,54 @@ class Store:
         rows = self._all("SELECT party, vote, note, created_at FROM votes WHERE table_id=? AND proposal=? ORDER BY created_at, party",
                          (table_id, pid))
         return [dict(r) for r in rows]
+
+    # ---------------------------------------------------------------- ranges
+
+    def ask_ranges(self, table_id: int, pid: int, level: str, slack: float) -> bool:
+        """Queue the ranges of (proposal, level, slack) unless they are queued, solving or done; True when queued now."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self.db.execute("SELECT status FROM ranges WHERE table_id=? AND proposal=? AND level=? AND slack=?",
+                                      (table_id, pid, level, slack)).fetchone()
+                if row is not None and row["status"] != "error":
+                    self.db.execute("UPDATE ranges SET created_at=? WHERE table_id=? AND proposal=? AND level=? AND slack=?",
+                                    (now(), table_id, pid, level, slack))  # the latest asked is the one GET shows
+                    self.db.execute("COMMIT")
+                    return False
+                self.db.execute("INSERT OR REPLACE INTO ranges (table_id, proposal, level, slack, status, created_at) "
+                                "VALUES (?,?,?,?,?,?)", (table_id, pid, level, slack, "queued", now()))
+                self.db.execute("COMMIT")
+                return True
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def set_ranges(self, table_id: int, pid: int, level: str, slack: float, status: str,
+                   rows: Optional[list] = None, message: Optional[str] = None) -> bool:
+        """Set the status (and rows, message) of asked ranges; True when a row changed."""
+        finished = now() if status in ("done", "error") else None
+        with self.lock:
+            cur = self.db.execute("UPDATE ranges SET status=?, rows=?, message=?, finished_at=? "
+                                  "WHERE table_id=? AND proposal=? AND level=? AND slack=?",
+                                  (status, None if rows is None else json.dumps(rows), message, finished,
+                                   table_id, pid, level, slack))
+            return cur.rowcount == 1
+
+    def ranges(self, table_id: int, pid: int, level: Optional[str] = None, slack: Optional[float] = None) -> Optional[dict]:
+        """The ranges of (proposal, level, slack); without level or slack, the ones asked last; None when never asked."""
+        sql, args = "SELECT * FROM ranges WHERE table_id=? AND proposal=?", [table_id, pid]
+        if level is not None:
+            sql, args = sql + " AND level=?", args + [level]
+        if slack is not None:
+            sql, args = sql + " AND slack=?", args + [slack]
+        rows = self._all(sql + " ORDER BY created_at DESC, rowid DESC LIMIT 1", tuple(args))
+        if not rows:
+            return None
+        out = dict(rows[0])
+        out["rows"] = json.loads(out["rows"]) if out["rows"] else []
+        return out
+
+    def unfinished_ranges(self, table_id: int) -> list[dict]:
+        return [dict(r) for r in self._all("SELECT proposal, level, slack FROM ranges WHERE table_id=? AND status IN "
+                                           "('queued','solving')", (table_id,))]

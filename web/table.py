@@ -38,6 +38,7 @@ MAX_CHANGES = 500
 MAX_TIME_LIMIT_S = 3600.0
 CHANGE_TOLERANCE_HA = 0.01
 EXPORT_WAIT_S = 600.0
+DEFAULT_SLACK = 0.05
 
 
 class ApiError(Exception):
@@ -427,6 +428,60 @@ class Table:
         self.broadcast({"type": "adopted", "id": pid, "current": pid})
         return {"current": pid}
 
+    # ------------------------------------------------------------------ room to negotiate
+
+    def _levels(self) -> list[str]:
+        return [*self.instance.levels, NATIONAL]
+
+    def _range_request(self, level, slack) -> tuple[str, float]:
+        """(level, slack) checked: 422 naming the level or the slack."""
+        if level is None:
+            level = self.instance.levels[0] if self.instance.levels else NATIONAL
+        if not isinstance(level, str) or level not in self._levels():
+            raise ApiError(422, f"level: unknown level {level!r}; the instance's levels are {', '.join(self._levels())}")
+        if slack is None:
+            slack = DEFAULT_SLACK
+        if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not math.isfinite(slack) or not 0 <= slack < 1:
+            raise ApiError(422, f"slack: {slack!r} is not a number in [0, 1)")
+        return level, float(slack)
+
+    def ask_ranges(self, me: Party, pid: int, body) -> dict:
+        """Queue the near-optimal ranges of a solved proposal (computed in the solver process); any party may ask."""
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise ApiError(422, "the body must be a JSON object {level?, slack?}")
+        unknown = sorted(set(body) - {"level", "slack"})
+        if unknown:
+            raise ApiError(422, f"unknown field(s) {unknown}; a ranges request has level and slack")
+        p = self._get(pid)
+        level, slack = self._range_request(body.get("level"), body.get("slack"))
+        if p["status"] not in SOLVED:
+            raise ApiError(409, f"proposal {pid} is {p['status']}: only a solved proposal has ranges")
+        with self.lock:
+            if self.store.ask_ranges(self.table_id, pid, level, slack):
+                x = self.store.field(self.table_id, pid, "x")
+                self.solver.submit(engine.Ranges(pid, self.data_of(pid), x, level, slack, gap=p["gap"], time_limit=p["time_limit"]))
+        return self.ranges(pid, level, slack)
+
+    def ranges(self, pid: int, level=None, slack=None) -> dict:
+        """The ranges asked last (or those of ``level`` and ``slack``): status, level, slack, rows."""
+        self._get(pid)
+        if slack is not None:
+            try:
+                slack = float(slack)
+            except ValueError:
+                raise ApiError(422, f"slack: {slack!r} is not a number in [0, 1)") from None
+        if level is not None or slack is not None:
+            level, slack = self._range_request(level, slack)
+        found = self.store.ranges(self.table_id, pid, level, slack)
+        if found is None:
+            raise ApiError(404, f"no ranges of proposal {pid} were asked"
+                                + (f" at level {level} and slack {slack:g}" if level is not None else ""))
+        return {"id": pid, "status": found["status"], "message": found["message"], "level": found["level"],
+                "slack": found["slack"], "rows": found["rows"], "created_at": found["created_at"],
+                "finished_at": found["finished_at"]}
+
     # ------------------------------------------------------------------ the solver's messages
 
     def on_event(self, message: dict) -> None:
@@ -444,6 +499,15 @@ class Table:
             pid = message["id"]
             if self.store.update(self.table_id, pid, only_if=SOLVED, duals=message["duals"], duals_message=message["duals_message"]):
                 self.broadcast({"type": "proposal", "id": pid, "status": self.store.field(self.table_id, pid, "status"), "duals": True})
+        elif kind == "_ranges_started":
+            if self.store.set_ranges(self.table_id, message["id"], message["level"], message["slack"], "solving"):
+                self.broadcast({"type": "ranges", "id": message["id"], "status": "solving"})
+        elif kind == "_ranges":
+            ok = message.get("ok")
+            self.store.set_ranges(self.table_id, message["id"], message["level"], message["slack"], "done" if ok else "error",
+                                  rows=message.get("rows") if ok else None, message=None if ok else message.get("message"))
+            self.broadcast({"type": "ranges", "id": message["id"], "status": "done" if ok else "error",
+                            "level": message["level"], "slack": message["slack"]})
         elif kind == "_exported":
             waiting = self.exports.get(message["out"])
             if waiting is not None:
@@ -455,6 +519,9 @@ class Table:
                     if p["status"] in UNFINISHED:
                         self.store.update(self.table_id, p["id"], only_if=UNFINISHED, status="interrupted",
                                           message=f"{message['message']}; solve it again")
+                for r in self.store.unfinished_ranges(self.table_id):
+                    self.store.set_ranges(self.table_id, r["proposal"], r["level"], r["slack"], "error",
+                                          message=f"{message['message']}; ask again")
                 self.tokens.clear()
                 if self.solver is not None and not self.solver.stopping:
                     self._start_solver()
