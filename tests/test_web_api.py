@@ -313,6 +313,30 @@ def test_ranges_of_a_proposal_are_the_hand_computed_ones(local):
                                                                                     ("NL", "business"): (2, 2, 3)}
 
 
+def test_alternatives_of_a_proposal_are_the_hand_computed_hsj_plan(local):
+    """Plan 1 minimises the area it shares with plan 0 (business on cell 1, housing on cells 2 and 3 of each province)
+    within 5 % of 50 (a loss of 2.5): per province, housing 1, business 2, housing 3 keeps only cell 3's housing and
+    loses 1 (24); the only other ways to share one cell or none lose 2 and 5. So plan 1 is that in both provinces:
+    objective 48 (−4 %), 2 ha shared, 8 ha changed (cells 1 and 2 swap claims: 4 pairs per province)."""
+    r = local.post("/api/proposals/0/alternatives", json={"count": 1, "slack": 0.05})
+    assert r.status_code == 202 and r.json()["count"] == 1
+    end = time.monotonic() + 60
+    while (got := local.get("/api/proposals/0/alternatives").json())["status"] not in ("done", "error"):
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    assert got["status"] == "done", got
+    zero, one = got["rows"]
+    assert zero["plan"] == 0 and zero["objective"] == pytest.approx(50) and zero["objective_loss_pct"] == pytest.approx(0)
+    assert one["plan"] == 1 and one["status"] == "optimal"
+    assert one["objective"] == pytest.approx(48) and one["objective_loss_pct"] == pytest.approx(4)
+    assert one["hsj_objective"] == pytest.approx(2) and one["overlap_ha"] == pytest.approx(2)
+    assert one["distance_ha"] == pytest.approx(8)
+    for body, words in (({"count": 0}, "count"), ({"count": 21}, "count"), ({"count": 1.5}, "count"),
+                        ({"slack": 1}, "slack"), ({"level": "province"}, "level")):
+        r = local.post("/api/proposals/0/alternatives", json=body)
+        assert r.status_code == 422 and words in r.json()["detail"], r.text
+
+
 @pytest.mark.parametrize("body, code, words", [
     ({"slack": 1}, 422, "slack"), ({"slack": -0.1}, 422, "slack"), ({"slack": "a lot"}, 422, "slack"),
     ({"level": "gemeente"}, 422, "gemeente"), ({"count": 3}, 422, "count"), ([1], 422, "object"),
@@ -407,6 +431,7 @@ def test_restart_keeps_everything_and_unfinished_come_back_interrupted(tiny, tmp
         assert c.get("/api/proposals/2").json()["status"] == "interrupted"
         r = c.post("/api/proposals/2/ranges", json={})
         assert r.status_code == 409 and "interrupted" in r.json()["detail"]
+        assert c.post("/api/proposals/2/alternatives", json={}).status_code == 409
         got = c.get(f"/api/proposals/{pid}/ranges").json()  # stored across the restart
         assert got["status"] == "done" and got["slack"] == 0.1 and len(got["rows"]) == 4
         assert c.post("/api/proposals/2/solve").status_code == 202
