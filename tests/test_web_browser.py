@@ -220,6 +220,13 @@ def test_the_page_draws_the_plan_with_place_names_and_asks_no_other_host(table_u
             " return r && r.cells[4].innerText.includes('('); }", timeout=TIMEOUT_MS)
         assert row.locator("td").nth(4).inner_text() == "200 (200–800)"
         assert "within 4 %" in page.locator("#ranges-note").inner_text()
+        # alternatives of the shown plan: plan 0 is revision 0 itself; each plan found loses at most the 5 % slack
+        page.click("#alternatives-ask")
+        page.wait_for_selector("#alternatives-table tr[data-plan='1']", timeout=TIMEOUT_MS)
+        plans = page.evaluate("fetch('api/proposals/0/alternatives').then(r => r.json())")
+        assert plans["status"] == "done" and plans["rows"][0]["objective"] == pytest.approx(32_000)
+        assert all(r["objective_loss_pct"] <= 5 + 1e-6 for r in plans["rows"])
+        assert page.locator("#alternatives-table tr[data-plan='0'] td").nth(2).inner_text() == "32,000"
         # a change the server refuses: its message, naming the path, and no proposal stored
         page.select_option("select[id^=kind-]", "path")
         page.fill("input[name=path]", "resources.grid_mw.cap.N")
