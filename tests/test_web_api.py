@@ -422,6 +422,8 @@ def test_restart_keeps_everything_and_unfinished_come_back_interrupted(tiny, tmp
     table_id = store.open_table("test", None, store._all("SELECT instance_hash FROM tables")[0][0])
     store.add_proposal(table_id, pid, "chair", "cut off", [{"path": "demand[1].min_ha", "value": 3}], None, None, ["chair"])
     store.update(table_id, 2, status="solving")
+    assert store.ask("ranges", table_id, pid, "province", 0.2)  # ranges being computed when the server died
+    store.finish("ranges", table_id, pid, "province", 0.2, "solving")
     store.close()
     with TestClient(create_app(tiny, None, db, None)) as c:
         t = c.get("/api/table").json()
@@ -432,7 +434,9 @@ def test_restart_keeps_everything_and_unfinished_come_back_interrupted(tiny, tmp
         r = c.post("/api/proposals/2/ranges", json={})
         assert r.status_code == 409 and "interrupted" in r.json()["detail"]
         assert c.post("/api/proposals/2/alternatives", json={}).status_code == 409
-        got = c.get(f"/api/proposals/{pid}/ranges").json()  # stored across the restart
+        cut = c.get(f"/api/proposals/{pid}/ranges").json()  # the ranges asked last: cut off, they say so
+        assert cut["slack"] == 0.2 and cut["status"] == "error" and "ask again" in cut["message"]
+        got = c.get(f"/api/proposals/{pid}/ranges", params={"slack": 0.1}).json()  # stored across the restart
         assert got["status"] == "done" and got["slack"] == 0.1 and len(got["rows"]) == 4
         assert c.post("/api/proposals/2/solve").status_code == 202
         assert wait(c, 2)["objective"] == pytest.approx(22 + 18)
