@@ -46,7 +46,7 @@ export function renderRegions(el, ctx, force = false) {
     for (const r of ranges.rows || []) range.set(key(r.level, r.region, r.claim), r);
   }
   const slackInput = h("input", {
-    id: "ranges-slack", type: "number", min: 0, max: 99, step: 1, size: 3,
+    id: "ranges-slack", type: "number", min: 0, max: 99, step: 1, style: "width: 5em",
     value: el.rangesSlack ?? (ranges && ranges.slack !== undefined ? Math.round(ranges.slack * 1000) / 10 : 5),
     title: "slack: how far (%) a plan's objective may be from this proposal's",
   });
