@@ -259,6 +259,95 @@ def test_unknown_ids_and_states(local):
     assert local.post("/api/proposals/0/votes", json={"vote": "maybe"}).status_code == 422
 
 
+# ---------------------------------------------------------------------------- room to negotiate
+#
+# Cells are whole (one claim per 1-ha cell). With slack s the budget row keeps the objective at least
+# (1 − s)·z*; a range moves only when some plan of the province loses at most s·z* (module docstring):
+# from the optimum 25 of a province with business floor 1, business on a second cell loses 3 (22) and
+# housing on every cell loses 2 + 100 (a shortfall); with floor 2 (22), business on all three loses 4 (18).
+
+
+def wait_ranges(client, pid: int, headers=None, timeout: float = 60.0, **query) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = client.get(f"/api/proposals/{pid}/ranges", params=query, headers=headers).json()
+        if got["status"] in ("done", "error"):
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"the ranges of proposal {pid} still {got['status']} after {timeout} s")
+
+
+def by_key(rows) -> dict:
+    return {(r["region"], r["claim"]): (r["optimum_ha"], r["min_ha"], r["max_ha"]) for r in rows}
+
+
+def test_ranges_of_a_proposal_are_the_hand_computed_ones(local):
+    assert local.post("/api/proposals/0/ranges", json={}).json()["slack"] == 0.05  # the default: first level, 5 %
+    got = wait_ranges(local, 0)
+    assert got["status"] == "done" and got["level"] == "province"
+    # z* = 50: 5 % is 2.5, less than the 3 the cheapest move costs; every range is the optimum
+    assert by_key(got["rows"]) == {("A", "housing"): (2, 2, 2), ("A", "business"): (1, 1, 1),
+                                   ("B", "housing"): (2, 2, 2), ("B", "business"): (1, 1, 1)}
+    assert {r["region_name"] for r in got["rows"]} == {"A", "B"} and {r["claim_name"] for r in got["rows"]} == {"housing", "business"}
+    # the proposal's own instance (base + changes): business floor 2 in A, z* = 22 + 25 = 47; 10 % is 4.7
+    pid = propose(local, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+    assert wait(local, pid)["objective"] == pytest.approx(47)
+    with local.websocket_connect("/api/events") as ws:
+        assert ws.receive_json()["type"] == "table"
+        r = local.post(f"/api/proposals/{pid}/ranges", json={"level": "province", "slack": 0.1})
+        assert r.status_code == 202 and r.json()["status"] in ("queued", "solving", "done")
+        while True:
+            m = ws.receive_json()
+            if m["type"] == "ranges" and m.get("status") == "done":
+                assert m["id"] == pid
+                break
+    got = wait_ranges(local, pid)
+    assert got["slack"] == 0.1 and got["status"] == "done"
+    assert by_key(got["rows"]) == {("A", "housing"): (1, 0, 1), ("A", "business"): (2, 2, 3),
+                                   ("B", "housing"): (2, 1, 2), ("B", "business"): (1, 1, 2)}
+    assert by_key(wait_ranges(local, 0, level="province", slack=0.05)["rows"])[("A", "business")] == (1, 1, 1)
+    assert by_key(local.get("/api/proposals/0/ranges", params={"slack": 0.05}).json()["rows"])[("A", "housing")] == (2, 2, 2)
+    national = local.post("/api/proposals/0/ranges", json={"level": "national", "slack": 0.1})
+    assert national.status_code == 202
+    assert by_key(wait_ranges(local, 0, level="national", slack=0.1)["rows"]) == {("NL", "housing"): (4, 3, 4),
+                                                                                    ("NL", "business"): (2, 2, 3)}
+
+
+def test_alternatives_of_a_proposal_are_the_hand_computed_hsj_plan(local):
+    """Plan 1 minimises the area it shares with plan 0 (business on cell 1, housing on cells 2 and 3 of each province)
+    within 5 % of 50 (a loss of 2.5): per province, housing 1, business 2, housing 3 keeps only cell 3's housing and
+    loses 1 (24); the only other ways to share one cell or none lose 2 and 5. So plan 1 is that in both provinces:
+    objective 48 (−4 %), 2 ha shared, 8 ha changed (cells 1 and 2 swap claims: 4 pairs per province)."""
+    r = local.post("/api/proposals/0/alternatives", json={"count": 1, "slack": 0.05})
+    assert r.status_code == 202 and r.json()["count"] == 1
+    end = time.monotonic() + 60
+    while (got := local.get("/api/proposals/0/alternatives").json())["status"] not in ("done", "error"):
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    assert got["status"] == "done", got
+    zero, one = got["rows"]
+    assert zero["plan"] == 0 and zero["objective"] == pytest.approx(50) and zero["objective_loss_pct"] == pytest.approx(0)
+    assert one["plan"] == 1 and one["status"] == "optimal"
+    assert one["objective"] == pytest.approx(48) and one["objective_loss_pct"] == pytest.approx(4)
+    assert one["hsj_objective"] == pytest.approx(2) and one["overlap_ha"] == pytest.approx(2)
+    assert one["distance_ha"] == pytest.approx(8)
+    for body, words in (({"count": 0}, "count"), ({"count": 21}, "count"), ({"count": 1.5}, "count"),
+                        ({"slack": 1}, "slack"), ({"level": "province"}, "level")):
+        r = local.post("/api/proposals/0/alternatives", json=body)
+        assert r.status_code == 422 and words in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize("body, code, words", [
+    ({"slack": 1}, 422, "slack"), ({"slack": -0.1}, 422, "slack"), ({"slack": "a lot"}, 422, "slack"),
+    ({"level": "gemeente"}, 422, "gemeente"), ({"count": 3}, 422, "count"), ([1], 422, "object"),
+])
+def test_refused_ranges(local, body, code, words):
+    r = local.post("/api/proposals/0/ranges", json=body)
+    assert r.status_code == code and words in r.json()["detail"], r.text
+    assert local.post("/api/proposals/42/ranges", json={}).status_code == 404
+    assert local.get("/api/proposals/0/ranges", params={"slack": "2"}).status_code == 422
+
+
 def test_parties_tokens_regions_votes_and_adoption(parties):
     c = parties
     assert c.get("/api/table").status_code == 401
@@ -291,6 +380,11 @@ def test_parties_tokens_regions_votes_and_adoption(parties):
     pid2 = propose(c, [{"path": "rules[name=noisy].per_ha", "value": 2}], headers=CHAIR)
     p2 = wait(c, pid2, CHAIR)
     assert p2["parent"] == pid and p2["objective"] == pytest.approx(46)
+    # any party may ask for a proposal's ranges and read them; without a token, no one
+    assert c.post(f"/api/proposals/{pid2}/ranges", json={}).status_code == 401
+    assert c.post(f"/api/proposals/{pid2}/ranges", json={}, headers=B).status_code == 202
+    assert c.get(f"/api/proposals/{pid2}/ranges").status_code == 401
+    assert wait_ranges(c, pid2, B)["status"] == "done"
 
 
 def test_without_parties_only_loopback(tiny, tmp_path):
@@ -322,10 +416,14 @@ def test_restart_keeps_everything_and_unfinished_come_back_interrupted(tiny, tmp
         wait(c, pid)
         c.post(f"/api/proposals/{pid}/votes", json={"vote": "approve"})
         c.post(f"/api/proposals/{pid}/adopt")
+        assert c.post(f"/api/proposals/{pid}/ranges", json={"slack": 0.1}).status_code == 202
+        assert wait_ranges(c, pid)["status"] == "done"
     store = Store(db)  # as if the server had died while proposal 2 was being solved
     table_id = store.open_table("test", None, store._all("SELECT instance_hash FROM tables")[0][0])
     store.add_proposal(table_id, pid, "chair", "cut off", [{"path": "demand[1].min_ha", "value": 3}], None, None, ["chair"])
     store.update(table_id, 2, status="solving")
+    assert store.ask("ranges", table_id, pid, "province", 0.2)  # ranges being computed when the server died
+    store.finish("ranges", table_id, pid, "province", 0.2, "solving")
     store.close()
     with TestClient(create_app(tiny, None, db, None)) as c:
         t = c.get("/api/table").json()
@@ -333,6 +431,13 @@ def test_restart_keeps_everything_and_unfinished_come_back_interrupted(tiny, tmp
         assert c.get(f"/api/proposals/{pid}").json()["votes"][0]["vote"] == "approve"
         assert c.get(f"/api/proposals/{pid}").json()["objective"] == pytest.approx(47)
         assert c.get("/api/proposals/2").json()["status"] == "interrupted"
+        r = c.post("/api/proposals/2/ranges", json={})
+        assert r.status_code == 409 and "interrupted" in r.json()["detail"]
+        assert c.post("/api/proposals/2/alternatives", json={}).status_code == 409
+        cut = c.get(f"/api/proposals/{pid}/ranges").json()  # the ranges asked last: cut off, they say so
+        assert cut["slack"] == 0.2 and cut["status"] == "error" and "ask again" in cut["message"]
+        got = c.get(f"/api/proposals/{pid}/ranges", params={"slack": 0.1}).json()  # stored across the restart
+        assert got["status"] == "done" and got["slack"] == 0.1 and len(got["rows"]) == 4
         assert c.post("/api/proposals/2/solve").status_code == 202
         assert wait(c, 2)["objective"] == pytest.approx(22 + 18)
 

@@ -10,6 +10,8 @@ whose optima are checked by hand:
 - N: housing ceiling 1,200 ha, energy floor 200 ha; Z: housing ceiling 1,000 ha, business floor 300.
 - Revision 0: housing 2,200 ha, energy 200 ha, business the remaining 2,400 ha:
   22,000 + 400 + 9,600 = 32,000.
+- Within 4 % of revision 0 (1,280), N's energy ranges over 200–800 ha: each business cell turned to
+  energy costs 200, and its floor holds (a shortfall costs 1,000 per ha).
 - Raising N's energy floor to 500 ha moves 300 ha from business to energy: −300 × (4 − 2),
   so the proposal's optimum is 31,400 (−1.9 %).
 
@@ -209,6 +211,22 @@ def test_the_page_draws_the_plan_with_place_names_and_asks_no_other_host(table_u
         assert row.locator("td").nth(2).inner_text() == "200"  # the floor
         assert row.locator("td").nth(4).inner_text() == "200"  # allocated
         assert page.locator("#proposals-table tr[data-id='0'][data-status='optimal']").count() == 1
+        # room to negotiate within 4 % (1,280 of 32,000): energy can take 6 of N's business cells (−200 each;
+        # a seventh would cost 1,400), never less than its 200-ha floor (its shortfall costs 1,000 per ha)
+        page.fill("#ranges-slack", "4")
+        page.click("#ranges-ask")
+        page.wait_for_function(
+            "() => { const r = document.querySelector(\"#regions-table tr[data-region='N'][data-claim='energy']\");"
+            " return r && r.cells[4].innerText.includes('('); }", timeout=TIMEOUT_MS)
+        assert row.locator("td").nth(4).inner_text() == "200 (200–800)"
+        assert "within 4 %" in page.locator("#ranges-note").inner_text()
+        # alternatives of the shown plan: plan 0 is revision 0 itself; each plan found loses at most the 5 % slack
+        page.click("#alternatives-ask")
+        page.wait_for_selector("#alternatives-table tr[data-plan='1']", timeout=TIMEOUT_MS)
+        plans = page.evaluate("fetch('api/proposals/0/alternatives').then(r => r.json())")
+        assert plans["status"] == "done" and plans["rows"][0]["objective"] == pytest.approx(32_000)
+        assert all(r["objective_loss_pct"] <= 5 + 1e-6 for r in plans["rows"])
+        assert page.locator("#alternatives-table tr[data-plan='0'] td").nth(2).inner_text() == "32,000"
         # a change the server refuses: its message, naming the path, and no proposal stored
         page.select_option("select[id^=kind-]", "path")
         page.fill("input[name=path]", "resources.grid_mw.cap.N")

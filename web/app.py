@@ -141,6 +141,18 @@ def create_app(folder, scenario: Optional[str], db: Path, parties: Optional[list
             return _json(await run_in_threadpool(getattr(table, method), *args), status)
         return handler
 
+    async def get_ranges(request):
+        me(request)
+        q = request.query_params
+        answer = await run_in_threadpool(table.ranges, pid_of(request), q.get("level"), q.get("slack"))
+        return _json(answer)
+
+    async def get_alternatives(request):
+        me(request)
+        q = request.query_params
+        answer = await run_in_threadpool(table.alternatives, pid_of(request), q.get("count"), q.get("slack"))
+        return _json(answer)
+
     async def events(ws: WebSocket):
         try:
             table.caller(ws.query_params.get("token"))
@@ -197,6 +209,10 @@ def create_app(folder, scenario: Optional[str], db: Path, parties: Optional[list
         Route(p + "/solve", writer("solve_again", 202), methods=["POST"]),
         Route(p + "/votes", writer("vote", 201, with_body=True), methods=["POST"]),
         Route(p + "/adopt", writer("adopt"), methods=["POST"]),
+        Route(p + "/ranges", get_ranges, methods=["GET"]),
+        Route(p + "/ranges", writer("ask_ranges", 202, with_body=True), methods=["POST"]),
+        Route(p + "/alternatives", get_alternatives, methods=["GET"]),
+        Route(p + "/alternatives", writer("ask_alternatives", 202, with_body=True), methods=["POST"]),
         WebSocketRoute("/api/events", events),
     ]
     if (STATIC / "index.html").exists():

@@ -50,6 +50,38 @@ class Job:
 
 
 @dataclass
+class Ranges:
+    """The near-optimal ranges of a solved proposal: its configuration, its allocation (z*), a level and a slack.
+
+    Not a :class:`Job`: a newer proposal does not stop it (it has no token); it runs when the jobs sent before it
+    are done, and the jobs sent after it wait for it.
+    """
+
+    id: int
+    data: dict
+    x: np.ndarray
+    level: str
+    slack: float
+    gap: Optional[float] = None
+    time_limit: Optional[float] = None
+
+
+@dataclass
+class Alternatives:
+    """``count`` Hop-Skip-Jump plans within ``slack`` of a solved proposal (its allocation is plan 0); as :class:`Ranges`,
+    never stopped by a newer proposal."""
+
+    id: int
+    data: dict
+    x: np.ndarray
+    count: int
+    slack: float
+    status: str = "optimal"  # the proposal's own status: plan 0's
+    gap: Optional[float] = None
+    time_limit: Optional[float] = None
+
+
+@dataclass
 class Export:
     """Write a proposal's run folder: its configuration and solution vector (of its own problem)."""
 
@@ -251,6 +283,67 @@ class Engine:
             rows, message = None, f"no shadow prices: {type(exc).__name__}: {exc}"
         return {"type": "_duals", "id": pid, "duals": rows, "duals_message": message, "duals_s": time.perf_counter() - t}
 
+    # ------------------------------------------------------------------ ranges
+
+    def _space(self, job):
+        """(instance, prep, space): the proposal formulated afresh with the budget row, its allocation taken as z*."""
+        from ruimtepuzzel.model.analysis.alternatives.space import NearOptimal
+        from ruimtepuzzel.model.formulation import formulate
+        from ruimtepuzzel.model.prepare.pairs import prepare
+
+        instance = self._instance_of(job.data)
+        opts = self._options(Job(job.id, job.data, gap=job.gap, time_limit=job.time_limit))
+        prep = prepare(instance)
+        problem = formulate(prep)
+        x = np.asarray(job.x, float)
+        if len(x) != problem.n_cols:
+            raise ValueError(f"the proposal's allocation has {len(x)} columns, its problem {problem.n_cols}")
+        space = NearOptimal(prep, problem, opts)
+        space.set_optimum(x)
+        return instance, prep, space
+
+    def ranges(self, job: Ranges) -> dict:
+        """``{"ok": True, "rows": [...]}``: per region of ``job.level`` × claim with a floor or an allocation, the least
+        and most hectares within ``job.slack`` of the proposal's objective (:func:`alternatives.ranges.ranges_for` on the
+        proposal formulated afresh, the budget row appended); ``{"ok": False, "message"}`` on failure."""
+        from ruimtepuzzel.model.analysis.alternatives import plans
+        from ruimtepuzzel.model.analysis.alternatives.ranges import range_keys, ranges_for
+
+        try:
+            instance, prep, space = self._space(job)
+            keys = range_keys(prep, job.level, plans.state(prep, space.plan0))
+            frame = ranges_for(space, keys, job.slack)
+            config = instance.config
+            rows = [{"level": r.level, "region": r.region, "region_name": config.region_name(r.level, r.region),
+                     "claim": r.claim, "claim_name": config.claim_name(r.claim), "optimum_ha": _finite(r.optimum_ha),
+                     "min_ha": _finite(r.min_ha), "max_ha": _finite(r.max_ha), "min_status": r.min_status,
+                     "max_status": r.max_status} for r in frame.itertuples()]
+            return {"ok": True, "rows": rows}
+        except Exception as exc:
+            return {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+
+    def alternatives(self, job: Alternatives) -> dict:
+        """``{"ok": True, "rows": [...]}``: plan 0 (the proposal) and up to ``job.count`` Hop-Skip-Jump plans within
+        ``job.slack``, one row each as alternatives.csv (objective, objective_loss_pct, hsj_objective, overlap_ha,
+        distance_ha, ...); the chain stops at the first plan not found."""
+        from ruimtepuzzel.model.analysis.alternatives import hsj, plans, tables
+        from ruimtepuzzel.model.analysis.alternatives.worker import plan_record
+
+        try:
+            _, prep, space = self._space(job)
+            found = [(space.plan0, {"status": job.status, "objective": space.z_star})]
+            for _ in range(job.count):
+                states = [plans.state(prep, v) for v, _ in found]
+                aux = hsj.objective(prep, space.problem, states)
+                answer = space.near(aux, hsj.SENSE, job.slack, start=found[-1][0])
+                found.append((answer.values if answer.found else None, plan_record(space, answer)))
+                if not answer.found:
+                    break
+            table = tables.plan_table(prep, space.objective, space.z_star, "hsj", found)
+            return {"ok": True, "rows": _records(table)}
+        except Exception as exc:
+            return {"ok": False, "message": f"{type(exc).__name__}: {exc}"}
+
     # ------------------------------------------------------------------ exports
 
     def export(self, job: Export) -> dict:
@@ -427,6 +520,14 @@ def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
             return
         if isinstance(job, Export):
             events.put({"type": "_exported", "id": job.id, "out": job.out, **engine.export(job)})
+            continue
+        if isinstance(job, Ranges):
+            events.put({"type": "_ranges_started", "id": job.id, "key": job.level, "slack": job.slack})
+            events.put({"type": "_ranges", "id": job.id, "key": job.level, "slack": job.slack, **engine.ranges(job)})
+            continue
+        if isinstance(job, Alternatives):
+            events.put({"type": "_alternatives_started", "id": job.id, "key": job.count, "slack": job.slack})
+            events.put({"type": "_alternatives", "id": job.id, "key": job.count, "slack": job.slack, **engine.alternatives(job)})
             continue
         if stopped(cancel, job):
             events.put({"type": "_done", "id": job.id, "result": {"status": "cancelled", "message": "cancelled"}})

@@ -13,6 +13,10 @@ Tables (SQL):
   base problem's columns (a start for the kept model).
 - ``votes(table_id, proposal, party, vote, note, created_at)`` — one vote per party and proposal.
 - ``adoptions(table_id, proposal, party, created_at)`` — the history of the current plan.
+- ``ranges(table_id, proposal, level, slack, status, message, rows, created_at, finished_at)`` — a proposal's
+  near-optimal ranges at one level and slack; ``status`` queued, solving, done or error; ``rows`` JSON.
+- ``alternatives(table_id, proposal, count, slack, status, message, rows, created_at, finished_at)`` — the same
+  for a proposal's Hop-Skip-Jump plans (``rows``: one per plan, plan 0 the proposal).
 
 Every write is one transaction: a refused or failed call stores nothing. Opening the file marks
 proposals left ``queued`` or ``solving`` by a server that stopped as ``interrupted``.
@@ -47,7 +51,16 @@ CREATE TABLE IF NOT EXISTS votes (
     note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, PRIMARY KEY (table_id, proposal, party));
 CREATE TABLE IF NOT EXISTS adoptions (
     table_id INTEGER NOT NULL, proposal INTEGER NOT NULL, party TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ranges (
+    table_id INTEGER NOT NULL, proposal INTEGER NOT NULL, level TEXT NOT NULL, slack REAL NOT NULL,
+    status TEXT NOT NULL, message TEXT, rows TEXT, created_at TEXT NOT NULL, finished_at TEXT,
+    PRIMARY KEY (table_id, proposal, level, slack));
+CREATE TABLE IF NOT EXISTS alternatives (
+    table_id INTEGER NOT NULL, proposal INTEGER NOT NULL, count INTEGER NOT NULL, slack REAL NOT NULL,
+    status TEXT NOT NULL, message TEXT, rows TEXT, created_at TEXT NOT NULL, finished_at TEXT,
+    PRIMARY KEY (table_id, proposal, count, slack));
 """
+ANALYSES = {"ranges": "level", "alternatives": "count"}  # table -> the key column beside proposal and slack
 UNFINISHED = ("queued", "solving")
 JSON_FIELDS = ("changes", "times", "summary", "cells", "duals", "affected", "changed_units")
 
@@ -106,6 +119,10 @@ class Store:
             rows = self._all("SELECT id FROM tables WHERE instance=? AND scenario=? AND instance_hash=?", key)
         table_id = int(rows[0]["id"])
         self._tx([("UPDATE proposals SET status='interrupted', message='the server stopped before the solve ended' "
+                   "WHERE table_id=? AND status IN ('queued','solving')", (table_id,)),
+                  ("UPDATE ranges SET status='error', message='the server stopped before the ranges were computed; ask again' "
+                   "WHERE table_id=? AND status IN ('queued','solving')", (table_id,)),
+                  ("UPDATE alternatives SET status='error', message='the server stopped before the plans were found; ask again' "
                    "WHERE table_id=? AND status IN ('queued','solving')", (table_id,))])
         return table_id
 
@@ -210,3 +227,56 @@ class Store:
         rows = self._all("SELECT party, vote, note, created_at FROM votes WHERE table_id=? AND proposal=? ORDER BY created_at, party",
                          (table_id, pid))
         return [dict(r) for r in rows]
+
+    # ---------------------------------------------------------------- ranges and alternatives
+
+    def ask(self, kind: str, table_id: int, pid: int, key, slack: float) -> bool:
+        """Queue the ``kind`` (``ranges``: key = level; ``alternatives``: key = count) of (proposal, key, slack) unless
+        they are queued, solving or done; True when queued now."""
+        table, column = kind, ANALYSES[kind]
+        where = f"table_id=? AND proposal=? AND {column}=? AND slack=?"
+        args = (table_id, pid, key, slack)
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self.db.execute(f"SELECT status FROM {table} WHERE {where}", args).fetchone()
+                if row is not None and row["status"] != "error":
+                    self.db.execute(f"UPDATE {table} SET created_at=? WHERE {where}", (now(),) + args)  # GET shows the latest asked
+                    self.db.execute("COMMIT")
+                    return False
+                self.db.execute(f"INSERT OR REPLACE INTO {table} (table_id, proposal, {column}, slack, status, created_at) "
+                                "VALUES (?,?,?,?,?,?)", args + ("queued", now()))
+                self.db.execute("COMMIT")
+                return True
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def finish(self, kind: str, table_id: int, pid: int, key, slack: float, status: str,
+               rows: Optional[list] = None, message: Optional[str] = None) -> bool:
+        """Set the status (and rows, message) of asked ranges or alternatives; True when a row changed."""
+        finished = now() if status in ("done", "error") else None
+        with self.lock:
+            cur = self.db.execute(f"UPDATE {kind} SET status=?, rows=?, message=?, finished_at=? "
+                                  f"WHERE table_id=? AND proposal=? AND {ANALYSES[kind]}=? AND slack=?",
+                                  (status, None if rows is None else json.dumps(rows), message, finished,
+                                   table_id, pid, key, slack))
+            return cur.rowcount == 1
+
+    def asked(self, kind: str, table_id: int, pid: int, key=None, slack: Optional[float] = None) -> Optional[dict]:
+        """The ranges or alternatives of (proposal, key, slack); without key or slack, those asked last; None when never asked."""
+        sql, args = f"SELECT * FROM {kind} WHERE table_id=? AND proposal=?", [table_id, pid]
+        if key is not None:
+            sql, args = sql + f" AND {ANALYSES[kind]}=?", args + [key]
+        if slack is not None:
+            sql, args = sql + " AND slack=?", args + [slack]
+        rows = self._all(sql + " ORDER BY created_at DESC, rowid DESC LIMIT 1", tuple(args))
+        if not rows:
+            return None
+        out = dict(rows[0])
+        out["rows"] = json.loads(out["rows"]) if out["rows"] else []
+        return out
+
+    def unfinished(self, kind: str, table_id: int) -> list[dict]:
+        return [dict(r) for r in self._all(f"SELECT proposal, {ANALYSES[kind]} AS key, slack FROM {kind} WHERE table_id=? "
+                                           "AND status IN ('queued','solving')", (table_id,))]

@@ -38,6 +38,9 @@ MAX_CHANGES = 500
 MAX_TIME_LIMIT_S = 3600.0
 CHANGE_TOLERANCE_HA = 0.01
 EXPORT_WAIT_S = 600.0
+DEFAULT_SLACK = 0.05
+DEFAULT_COUNT = 3
+MAX_COUNT = 20
 
 
 class ApiError(Exception):
@@ -427,6 +430,91 @@ class Table:
         self.broadcast({"type": "adopted", "id": pid, "current": pid})
         return {"current": pid}
 
+    # ------------------------------------------------------------------ room to negotiate
+
+    def _levels(self) -> list[str]:
+        return [*self.instance.levels, NATIONAL]
+
+    def _range_request(self, level, slack) -> tuple[str, float]:
+        """(level, slack) checked: 422 naming the level or the slack."""
+        if level is None:
+            level = self.instance.levels[0] if self.instance.levels else NATIONAL
+        if not isinstance(level, str) or level not in self._levels():
+            raise ApiError(422, f"level: unknown level {level!r}; the instance's levels are {', '.join(self._levels())}")
+        if slack is None:
+            slack = DEFAULT_SLACK
+        if isinstance(slack, bool) or not isinstance(slack, (int, float)) or not math.isfinite(slack) or not 0 <= slack < 1:
+            raise ApiError(422, f"slack: {slack!r} is not a number in [0, 1)")
+        return level, float(slack)
+
+    def _body_of(self, body, fields: tuple, what: str) -> dict:
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise ApiError(422, f"the body must be a JSON object {{{', '.join(f + '?' for f in fields)}}}")
+        unknown = sorted(set(body) - set(fields))
+        if unknown:
+            raise ApiError(422, f"unknown field(s) {unknown}; {what} has {' and '.join(fields)}")
+        return body
+
+    def _ask(self, kind: str, pid: int, key, slack: float, job) -> dict:
+        p = self._get(pid)
+        if p["status"] not in SOLVED:
+            raise ApiError(409, f"proposal {pid} is {p['status']}: only a solved proposal has {kind}")
+        with self.lock:
+            if self.store.ask(kind, self.table_id, pid, key, slack):
+                self.solver.submit(job(p, self.store.field(self.table_id, pid, "x"), self.data_of(pid)))
+        return self._asked(kind, pid, key, slack)
+
+    def _asked(self, kind: str, pid: int, key, slack) -> dict:
+        found = self.store.asked(kind, self.table_id, pid, key, slack)
+        if found is None:
+            raise ApiError(404, f"no {kind} of proposal {pid} were asked" + (f" with slack {slack:g}" if slack is not None else ""))
+        column = "level" if kind == "ranges" else "count"
+        return {"id": pid, "status": found["status"], "message": found["message"], column: found[column],
+                "slack": found["slack"], "rows": found["rows"], "created_at": found["created_at"],
+                "finished_at": found["finished_at"]}
+
+    def ask_ranges(self, me: Party, pid: int, body) -> dict:
+        """Queue the near-optimal ranges of a solved proposal (computed in the solver process); any party may ask."""
+        body = self._body_of(body, ("level", "slack"), "a ranges request")
+        self._get(pid)
+        level, slack = self._range_request(body.get("level"), body.get("slack"))
+        return self._ask("ranges", pid, level, slack, lambda p, x, data: engine.Ranges(
+            pid, data, x, level, slack, gap=p["gap"], time_limit=p["time_limit"]))
+
+    def ranges(self, pid: int, level=None, slack=None) -> dict:
+        """The ranges asked last (or those of ``level`` and ``slack``): status, level, slack, rows."""
+        self._get(pid)
+        slack = _query_slack(slack)
+        if level is not None or slack is not None:
+            level, slack = self._range_request(level, slack)
+        return self._asked("ranges", pid, level, slack)
+
+    def ask_alternatives(self, me: Party, pid: int, body) -> dict:
+        """Queue ``count`` Hop-Skip-Jump plans within ``slack`` of a solved proposal (in the solver process); any party may ask."""
+        body = self._body_of(body, ("count", "slack"), "an alternatives request")
+        self._get(pid)
+        count = body.get("count", DEFAULT_COUNT)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+            raise ApiError(422, f"count: {count!r} is not a whole number in [1, {MAX_COUNT}]")
+        _, slack = self._range_request(None, body.get("slack"))
+        return self._ask("alternatives", pid, count, slack, lambda p, x, data: engine.Alternatives(
+            pid, data, x, count, slack, status=p["status"], gap=p["gap"], time_limit=p["time_limit"]))
+
+    def alternatives(self, pid: int, count=None, slack=None) -> dict:
+        """The alternatives asked last (or those of ``count`` and ``slack``): status, count, slack, one row per plan."""
+        self._get(pid)
+        slack = _query_slack(slack)
+        if slack is not None:
+            _, slack = self._range_request(None, slack)
+        if count is not None:
+            try:
+                count = int(count)
+            except ValueError:
+                raise ApiError(422, f"count: {count!r} is not a whole number in [1, {MAX_COUNT}]") from None
+        return self._asked("alternatives", pid, count, slack)
+
     # ------------------------------------------------------------------ the solver's messages
 
     def on_event(self, message: dict) -> None:
@@ -444,6 +532,16 @@ class Table:
             pid = message["id"]
             if self.store.update(self.table_id, pid, only_if=SOLVED, duals=message["duals"], duals_message=message["duals_message"]):
                 self.broadcast({"type": "proposal", "id": pid, "status": self.store.field(self.table_id, pid, "status"), "duals": True})
+        elif kind in ("_ranges_started", "_alternatives_started"):
+            what = kind[1:-len("_started")]
+            if self.store.finish(what, self.table_id, message["id"], message["key"], message["slack"], "solving"):
+                self.broadcast({"type": what, "id": message["id"], "status": "solving"})
+        elif kind in ("_ranges", "_alternatives"):
+            what, ok = kind[1:], message.get("ok")
+            self.store.finish(what, self.table_id, message["id"], message["key"], message["slack"], "done" if ok else "error",
+                              rows=message.get("rows") if ok else None, message=None if ok else message.get("message"))
+            self.broadcast({"type": what, "id": message["id"], "status": "done" if ok else "error",
+                            "level" if what == "ranges" else "count": message["key"], "slack": message["slack"]})
         elif kind == "_exported":
             waiting = self.exports.get(message["out"])
             if waiting is not None:
@@ -455,6 +553,10 @@ class Table:
                     if p["status"] in UNFINISHED:
                         self.store.update(self.table_id, p["id"], only_if=UNFINISHED, status="interrupted",
                                           message=f"{message['message']}; solve it again")
+                for what in ("ranges", "alternatives"):
+                    for r in self.store.unfinished(what, self.table_id):
+                        self.store.finish(what, self.table_id, r["proposal"], r["key"], r["slack"], "error",
+                                          message=f"{message['message']}; ask again")
                 self.tokens.clear()
                 if self.solver is not None and not self.solver.stopping:
                     self._start_solver()
@@ -550,6 +652,16 @@ def _option(body: dict, key: str, low: float, high: float) -> Optional[float]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
         raise ApiError(422, f"{key}: {value!r} is not a number in [{low:g}, {high:g}]")
     return float(value)
+
+
+def _query_slack(slack) -> Optional[float]:
+    """A slack from a query string (None stays None); 422 when it is not a number."""
+    if slack is None:
+        return None
+    try:
+        return float(slack)
+    except (TypeError, ValueError):
+        raise ApiError(422, f"slack: {slack!r} is not a number in [0, 1)") from None
 
 
 def region_changes(before: list[dict], after: list[dict]) -> list[dict]:

@@ -67,6 +67,10 @@ export const api = {
   solveAgain: (id) => call("POST", `api/proposals/${id}/solve`, {}),
   vote: (id, vote, note = "") => call("POST", `api/proposals/${id}/votes`, { vote, note }),
   adopt: (id) => call("POST", `api/proposals/${id}/adopt`, {}),
+  ranges: (id) => call("GET", `api/proposals/${id}/ranges`),
+  askRanges: (id, body) => call("POST", `api/proposals/${id}/ranges`, body),
+  alternatives: (id) => call("GET", `api/proposals/${id}/alternatives`),
+  askAlternatives: (id, body) => call("POST", `api/proposals/${id}/alternatives`, body),
 };
 
 /** Download one of a proposal's files (CSV, scenario, run folder) with the token in the header. */

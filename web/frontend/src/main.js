@@ -25,6 +25,8 @@ const state = {
   cells: null,
   diff: null,
   duals: null,
+  ranges: null, // the shown proposal's near-optimal ranges (GET /api/proposals/{id}/ranges), or null
+  alternatives: null, // its Hop-Skip-Jump plans (GET /api/proposals/{id}/alternatives), or null
   diffOn: false,
   progress: new Map(), // proposal id -> latest progress event
 };
@@ -90,6 +92,22 @@ const actions = {
     paintCells();
     renderLegend();
   },
+  askRanges: (level, slack) => guarded(async () => {
+    const id = state.viewed && state.viewed.id;
+    if (id === null || id === undefined) return;
+    const body = { slack };
+    if (level) body.level = level;
+    state.ranges = await api.askRanges(id, body);
+    renderRegions($("regions"), ctx);
+    if (!rangesFinal(state.ranges)) setTimeout(() => refreshRanges(id), 1000);
+  }),
+  askAlternatives: (count, slack) => guarded(async () => {
+    const id = state.viewed && state.viewed.id;
+    if (id === null || id === undefined) return;
+    state.alternatives = await api.askAlternatives(id, { count, slack });
+    renderPlan($("plan"), ctx);
+    if (!rangesFinal(state.alternatives)) setTimeout(() => refreshAlternatives(id), 1000);
+  }),
   preset(row) {
     const el = $("propose");
     if (el.presetChange) el.presetChange(row);
@@ -201,19 +219,23 @@ async function refreshViewed(withResults = true) {
   state.viewed = viewed;
   if (withResults && !(sameResults && state.cellsFor === viewed.id)) {
     if (solved) {
-      const [cells, diff, duals] = await Promise.all([
+      const [cells, diff, duals, ranges, alternatives] = await Promise.all([
         api.cells(id),
         viewed.parent === null ? Promise.resolve(null) : api.diff(id).catch(() => null),
         api.duals(id).catch((err) => ({ rows: [], message: `No shadow prices: ${err.message}` })),
+        api.ranges(id).catch(() => null), // 404 until someone asks for them
+        api.alternatives(id).catch(() => null),
       ]);
       if (!marks.results) mark("results");
       if (seq !== loadSeq) return;
-      Object.assign(state, { cells, diff, duals, cellsFor: id });
+      Object.assign(state, { cells, diff, duals, ranges, alternatives, cellsFor: id });
+      if (ranges && !rangesFinal(ranges)) setTimeout(() => refreshRanges(id), 1000);
+      if (alternatives && !rangesFinal(alternatives)) setTimeout(() => refreshAlternatives(id), 1000);
       if (dualsPending(duals)) setTimeout(() => refreshDuals(id), 1500);
       paintCells();
       if (!marks.painted) mark("painted");
     } else {
-      Object.assign(state, { diff: null, duals: null });
+      Object.assign(state, { diff: null, duals: null, ranges: null, alternatives: null });
     }
   }
   renderPanels();
@@ -234,6 +256,30 @@ async function refreshDuals(id, tries = 20) {
   renderRegions($("regions"), ctx);
   renderCaps($("caps"), ctx);
   if (dualsPending(duals) && tries > 1) setTimeout(() => refreshDuals(id, tries - 1), 1500);
+}
+
+function rangesFinal(ranges) {
+  return ranges && (ranges.status === "done" || ranges.status === "error");
+}
+
+/** Fetch the shown proposal's ranges again (on a `ranges` event, or polling until they are done). */
+async function refreshRanges(id, poll = true) {
+  if (!state.viewed || state.viewed.id !== id) return;
+  const ranges = await api.ranges(id).catch(() => null);
+  if (!ranges || !state.viewed || state.viewed.id !== id) return;
+  state.ranges = ranges;
+  renderRegions($("regions"), ctx);
+  if (poll && !rangesFinal(ranges)) setTimeout(() => refreshRanges(id), 1500);
+}
+
+/** The same for the shown proposal's alternative plans. */
+async function refreshAlternatives(id, poll = true) {
+  if (!state.viewed || state.viewed.id !== id) return;
+  const alternatives = await api.alternatives(id).catch(() => null);
+  if (!alternatives || !state.viewed || state.viewed.id !== id) return;
+  state.alternatives = alternatives;
+  renderPlan($("plan"), ctx);
+  if (poll && !rangesFinal(alternatives)) setTimeout(() => refreshAlternatives(id), 1500);
 }
 
 function loadViewed() {
@@ -282,6 +328,12 @@ function onEvent(message) {
       break;
     case "vote":
       scheduleTableRefresh(message.id === viewedId);
+      break;
+    case "ranges":
+      if (message.id === viewedId) refreshRanges(message.id, false);
+      break;
+    case "alternatives":
+      if (message.id === viewedId) refreshAlternatives(message.id, false);
       break;
     case "adopted":
     case "table":

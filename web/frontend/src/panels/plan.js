@@ -1,4 +1,6 @@
-// The plan shown on the map: which proposal, its status, objective, votes and the actions on it.
+// The plan shown on the map: which proposal, its status, objective, votes and the actions on it,
+// and the alternative plans within a slack of it (Hop-Skip-Jump: each shares as little as it can
+// with the plans before it), asked with the "alternatives" button.
 import { h, fill, num, pct, statusBadge, timeOf } from "../dom.js";
 
 const FINISHED = new Set(["optimal", "time_limit"]);
@@ -75,6 +77,7 @@ export function renderPlan(el, ctx) {
       actions.append(h("button", { type: "button", onclick: () => ctx.actions.solveAgain(p.id) }, "Solve again"));
     }
     children.push(actions);
+    if (FINISHED.has(p.status)) children.push(alternativesBlock(ctx, p));
     children.push(
       h(
         "div",
@@ -87,4 +90,48 @@ export function renderPlan(el, ctx) {
     );
   }
   fill(el, children);
+}
+
+/** The "alternatives" button and, once found, one row per plan: objective, loss, shared and changed area. */
+function alternativesBlock(ctx, p) {
+  const alt = ctx.state.alternatives && ctx.state.alternatives.id === p.id ? ctx.state.alternatives : null;
+  const button = h(
+    "button",
+    {
+      id: "alternatives-ask", type: "button",
+      title: "Three plans within 5 % of this one's objective, each sharing as little as it can with the plans before it",
+      onclick: () => ctx.actions.askAlternatives(3, 0.05),
+    },
+    "alternatives",
+  );
+  const out = [h("div", { class: "row" }, button, h("span", { id: "alternatives-note", class: "muted", role: "status" },
+    !alt ? "" : alt.status === "done" ? `${alt.rows.length - 1} plan(s) within ${num(alt.slack * 100, 2)} % of this one`
+      : alt.status === "error" ? `No alternatives: ${alt.message || "the search failed"}` : `alternatives: ${alt.status}…`))];
+  if (alt && alt.status === "done") {
+    out.push(
+      h(
+        "table",
+        { id: "alternatives-table" },
+        h("caption", { class: "visually-hidden" }, `Alternative plans of proposal ${p.id}`),
+        h("thead", {}, h("tr", {}, ["plan", "status", "objective", "loss", "shared ha", "distance ha"].map((t, i) => h("th", i > 1 ? { class: "num" } : {}, t)))),
+        h(
+          "tbody",
+          {},
+          alt.rows.map((r) =>
+            h(
+              "tr",
+              { dataset: { plan: r.plan } },
+              h("td", {}, r.plan === 0 ? "0 (this plan)" : String(r.plan)),
+              h("td", {}, statusBadge(r.status)),
+              h("td", { class: "num" }, num(r.objective, 2)),
+              h("td", { class: "num" }, r.objective_loss_pct === null ? "–" : `${num(r.objective_loss_pct, 2)} %`),
+              h("td", { class: "num" }, num(r.overlap_ha)),
+              h("td", { class: "num" }, num(r.distance_ha)),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 // Per region and claim: floor, ceiling, allocation, shortfall and the shadow prices of the floor
 // and the ceiling, for the shown proposal. A click on a row puts it in the proposal form.
+// The "ranges" button asks the server for the near-optimal ranges of the shown proposal at the
+// chosen level and slack; they appear beside each allocation: "1,200 ha (1,050–1,380)".
 import { h, fill, num } from "../dom.js";
 
 function key(level, region, claim) {
@@ -18,10 +20,16 @@ export function dualIndex(duals) {
 
 const MAX_ROWS = 400; // more rows than this make the page slow to redraw; the filter finds the rest
 
+/** " (1,050–1,380)": the least and most area of a region and claim within the slack, or nothing. */
+function rangeText(r) {
+  if (!r) return null;
+  return h("span", { class: "range muted", title: "least–most ha in any plan within the slack" }, ` (${num(r.min_ha)}–${num(r.max_ha)})`);
+}
+
 export function renderRegions(el, ctx, force = false) {
-  const { viewed, duals, table } = ctx.state;
+  const { viewed, duals, table, ranges } = ctx.state;
   // redraw only when the shown results change (thousands of rows on a national instance)
-  const drawKey = viewed ? `${viewed.id}|${viewed.status}|${duals ? duals.id : ""}|${(duals && duals.rows && duals.rows.length) || 0}` : "";
+  const drawKey = viewed ? `${viewed.id}|${viewed.status}|${duals ? duals.id : ""}|${(duals && duals.rows && duals.rows.length) || 0}|${ranges ? `${ranges.id}|${ranges.level}|${ranges.slack}|${ranges.status}` : ""}` : "";
   if (!force && el.drawnFor === drawKey) return;
   el.drawnFor = drawKey;
   const levelsOfTable = (table && table.levels) || [];
@@ -33,6 +41,29 @@ export function renderRegions(el, ctx, force = false) {
     return;
   }
   const { floor, ceiling } = dualIndex(duals);
+  const range = new Map();
+  if (ranges && ranges.id === viewed.id && ranges.status === "done") {
+    for (const r of ranges.rows || []) range.set(key(r.level, r.region, r.claim), r);
+  }
+  const slackInput = h("input", {
+    id: "ranges-slack", type: "number", min: 0, max: 99, step: 1, style: "width: 5em",
+    value: el.rangesSlack ?? (ranges && ranges.slack !== undefined ? Math.round(ranges.slack * 1000) / 10 : 5),
+    title: "slack: how far (%) a plan's objective may be from this proposal's",
+  });
+  slackInput.addEventListener("input", () => (el.rangesSlack = slackInput.value));
+  const rangesButton = h(
+    "button",
+    {
+      id: "ranges-ask", type: "button",
+      title: "The least and most hectares each claim can have in each region of the level while the objective stays within the slack",
+      onclick: () => ctx.actions.askRanges(filterState.level || (levelsOfTable[0] || ""), Number(slackInput.value) / 100),
+    },
+    "ranges",
+  );
+  const rangesNote = !ranges || ranges.id !== viewed.id ? ""
+    : ranges.status === "done" ? `Ranges at level ${ranges.level}, within ${num(ranges.slack * 100, 2)} % of the objective: (least–most) ha in any such plan.`
+    : ranges.status === "error" ? `No ranges: ${ranges.message || "the computation failed"}`
+    : `Ranges at level ${ranges.level} within ${num(ranges.slack * 100, 2)} %: ${ranges.status}…`;
   const levels = [...new Set(viewed.summary.map((r) => r.level))];
   const levelSelect = h(
     "select",
@@ -76,7 +107,7 @@ export function renderRegions(el, ctx, force = false) {
           h("td", {}, r.claim_name || r.claim),
           h("td", { class: "num" }, num(r.demand_min)),
           h("td", { class: "num" }, num(r.demand_max)),
-          h("td", { class: "num" }, num(r.allocated_ha)),
+          h("td", { class: "num" }, num(r.allocated_ha), rangeText(range.get(k))),
           h("td", { class: `num${r.shortfall_ha > 0.005 ? " shortfall" : ""}` }, num(r.shortfall_ha)),
           h("td", { class: "num", title: f ? f.unit : "" }, f ? num(f.shadow_price, 2) : "–"),
           h("td", { class: "num", title: c ? c.unit : "" }, c ? num(c.shadow_price, 2) : "–"),
@@ -87,6 +118,8 @@ export function renderRegions(el, ctx, force = false) {
   renderBody();
   children.push(
     h("div", { class: "row" }, h("label", { for: "regions-level" }, "Level"), levelSelect, h("label", { for: "regions-search" }, "Filter"), search),
+    h("div", { class: "row" }, h("label", { for: "ranges-slack" }, "Slack %"), slackInput, rangesButton),
+    h("p", { id: "ranges-note", class: "muted", role: "status" }, rangesNote),
     h(
       "div",
       { class: "scroll" },
