@@ -83,6 +83,7 @@ def test_a_hash_collision_cannot_merge_different_units(tmp_path, monkeypatch):
     assert run.result.objective == pytest.approx(off.result.objective, abs=1e-6)
 
 
+@pytest.mark.slow  # about 35 s: every spatial family solved with and without aggregation
 def test_spatial_families_keep_their_units_apart(tmp_path):
     """The national instance has zoning rows (on divisible shares): aggregation must not change its optimum.
 
