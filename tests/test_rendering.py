@@ -157,7 +157,9 @@ def test_allocation_opens_in_qgis_styled_by_claim(readme_examples, tmp_path):
     # a whole unit is drawn in its claim's own colour; a divisible share as a translucent tint of it
     whole = set(allocation.loc[allocation["share"] >= 0.999, "claim"])
     assert whole, "the default run should allocate some whole cells"
-    for claim in whole:
-        rgb = tuple(int(c) for c in colours[claim].split(","))
-        assert rgb in drawn, f"{claim}'s colour {rgb} is not on the QGIS map"
+    pixels = np.array(sorted(drawn), dtype=int)
+    for claim in whole:  # a cell of 1 km is a few pixels: its edges blend with the outline and the labels' halos
+        rgb = np.array([int(c) for c in colours[claim].split(",")])
+        assert np.abs(pixels - rgb).max(axis=1).min() <= 40, f"{claim}'s colour {tuple(rgb)} is not on the QGIS map"
+    assert tuple(int(c) for c in colours["housing"].split(",")) in drawn  # the largest claim in its exact colour
     keep(png, "qgis.png")
