@@ -44,6 +44,7 @@ def lacking(step: tuple[str, str], error: str) -> str | None:
     return None
 
 
+@pytest.mark.slow  # minutes: three national solves, alternatives with the ranges of every province (CI runs it after the default set)
 def test_the_tutorial_runs_as_written(tmp_path, monkeypatch):
     """docs/tutorial.md from loading to alternatives: python blocks and ruimtepuzzel lines in order, in one folder.
 
