@@ -282,14 +282,23 @@ def write_allocation_gpkg(alloc: pd.DataFrame, geometry: np.ndarray, crs: str, p
     frame.to_file(path, layer="allocation", driver="GPKG", engine="pyogrio")
 
 
-def write_manifest(manifest: dict, path: Path) -> None:
-    """The manifest as JSON, replaced whole (written aside, then renamed): never left half written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+def write_atomically(path: Path, write) -> None:
+    """``write(tmp)`` a file beside ``path``, then rename it onto ``path``: a reader never sees it half written, and a
+    failed write leaves no partial file (a ``write`` that writes nothing leaves ``path`` as it was)."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        tmp.write_text(json.dumps(manifest, indent=2, default=_json_default, allow_nan=False) + "\n")
-        os.replace(tmp, path)
+        write(tmp)
+        if tmp.exists():
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_manifest(manifest: dict, path: Path) -> None:
+    """The manifest as JSON, replaced whole (written aside, then renamed): never left half written."""
+    text = json.dumps(manifest, indent=2, default=_json_default, allow_nan=False) + "\n"
+    write_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 def mark_written(run_dir: Path, names: list[str]) -> None:

@@ -9,7 +9,6 @@ and ``alternatives.html`` (the sentences, each carrying the facts it states).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ruimtepuzzel.model import optional
@@ -19,18 +18,8 @@ from ruimtepuzzel.model.outputs import run_folder as results
 from ruimtepuzzel.model.outputs.names import with_names
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        write(tmp)
-        if tmp.exists():
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def csv(frame, path: Path) -> None:
-    _atomic(path, lambda p: results.write_csv(frame, p))
+    results.write_atomically(path, lambda p: results.write_csv(frame, p))
 
 
 def write(outcome, instance: Instance, s, opts, report: bool, progress) -> None:
@@ -70,12 +59,12 @@ def write(outcome, instance: Instance, s, opts, report: bool, progress) -> None:
             charts.write_all(outcome, instance, out, progress)
             from ruimtepuzzel.model.analysis.alternatives import sentences
 
-            _atomic(out / "alternatives.html", lambda p: p.write_text(sentences.page(outcome, instance)))
+            results.write_atomically(out / "alternatives.html", lambda p: p.write_text(sentences.page(outcome, instance)))
         else:
             skipped["alternatives report"] = reason
             progress(f"skipped: {reason}")
     manifest["skipped_outputs"] = skipped
-    _atomic(out / "manifest.json", lambda p: results.write_manifest(manifest, p))
+    results.write_atomically(out / "manifest.json", lambda p: results.write_manifest(manifest, p))
     progress(f"wrote {out}")
 
 

@@ -229,28 +229,18 @@ def _execute(ctx, todo, workers, scheduler, store, failed, quiet) -> None:
 
 
 def _write_outputs(out: Path, spec: SweepSpec, spec_path, instance, frames) -> None:
-    _atomic(out / "sweep.csv", lambda p: results.write_csv(frames["sweep"], p))
-    _atomic(out / "sweep.parquet", lambda p: frames["sweep"].to_parquet(p, index=False))
-    _atomic(out / "sweep_regions.csv", lambda p: results.write_csv(frames["regions"], p))
-    _atomic(out / "sweep_duals.csv", lambda p: results.write_csv(frames["duals"], p))
-    _atomic(out / "sweep.yaml", lambda p: shutil.copyfile(spec_path, p))
+    results.write_atomically(out / "sweep.csv", lambda p: results.write_csv(frames["sweep"], p))
+    results.write_atomically(out / "sweep.parquet", lambda p: frames["sweep"].to_parquet(p, index=False))
+    results.write_atomically(out / "sweep_regions.csv", lambda p: results.write_csv(frames["regions"], p))
+    results.write_atomically(out / "sweep_duals.csv", lambda p: results.write_csv(frames["duals"], p))
+    results.write_atomically(out / "sweep.yaml", lambda p: shutil.copyfile(spec_path, p))
     level = next((lv for lv in instance.levels if instance.units[lv].nunique() > 1), instance.levels[0])  # a regional instance: its COROPs
     title = f"{instance.name}: {spec.design} sweep"
     if spec.design == "oat":
-        _atomic(out / "tornado.png", lambda p: tornado(frames["sweep"], [q.label for q in spec.parameters], p, title))
+        results.write_atomically(out / "tornado.png", lambda p: tornado(frames["sweep"], [q.label for q in spec.parameters], p, title))
     if spec.design == "monte_carlo":
-        _atomic(out / "monte_carlo.png", lambda p: monte_carlo(frames["sweep"], frames["regions"], level, p, title))
-    _atomic(out / "heatmap_shortfall.png", lambda p: heatmap(frames["regions"], p, f"{title}: shortfall per region with a floor"))
-
-
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        write(tmp)
-        if tmp.exists():
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        results.write_atomically(out / "monte_carlo.png", lambda p: monte_carlo(frames["sweep"], frames["regions"], level, p, title))
+    results.write_atomically(out / "heatmap_shortfall.png", lambda p: heatmap(frames["regions"], p, f"{title}: shortfall per region with a floor"))
 
 
 def _write_manifest(out, spec, instance, opts, points, solved, stored, failed, wall, reuse, workers, scheduler,
