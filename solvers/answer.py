@@ -75,6 +75,22 @@ def gap_of(objective: float, bound: float) -> float:
     return abs(bound - objective) / abs(objective) if objective else float("inf")
 
 
+def as_read(values: np.ndarray, integer: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """The allocation as the results read it: integer columns rounded, values clipped into their bounds, continuous
+    values below ``SHARE_TOLERANCE`` at 0 (extraction drops such shares). A new array."""
+    x = np.asarray(values, float).copy()
+    x[integer] = np.round(x[integer])
+    x = np.clip(x, lb, ub)
+    x[~integer & (np.abs(x) < SHARE_TOLERANCE) & (lb <= 0) & (ub >= 0)] = 0.0
+    return x
+
+
+def objective_of(prob, values: np.ndarray) -> float:
+    """c·x + offset of the allocation ``values`` as it is read (:func:`as_read`): the objective every path reports."""
+    lb, ub = prob.bounds()
+    return float(prob.objective() @ as_read(values, np.asarray(prob.integrality(), bool), lb, ub) + prob.offset)
+
+
 def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
     """Check ``values`` (one per column of ``prob``) against the problem without the rows of ``skip``.
 
@@ -94,8 +110,7 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
         worst, where = float(np.nanmax(col_miss)), "column bounds"
     # the allocation as it is read: values within tolerance of a bound on it, and continuous values below
     # SHARE_TOLERANCE at 0 (extraction drops such shares), so the objective is the extracted allocation's value
-    x = np.clip(x, lb, ub)
-    x[~integer & (np.abs(x) < SHARE_TOLERANCE) & (lb <= 0) & (ub >= 0)] = 0.0
+    x = as_read(x, integer, lb, ub)
     shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
     cost = prob.objective()
     objective = float(cost @ x + prob.offset)

@@ -92,9 +92,14 @@ class Export:
     out: str
 
 
+
+
 def objective_of(problem, x: np.ndarray) -> float:
-    """c·x + offset: the value of the allocation, in the problem's own sense."""
-    return float(np.dot(problem.objective(), x) + problem.offset)
+    """c·x + offset of the allocation as the results read it (:func:`solvers.answer.objective_of`, imported here: the
+    web process loads no solver module)."""
+    from ruimtepuzzel.solvers.answer import objective_of as value
+
+    return value(problem, x)
 
 
 def relative_gap(objective: Optional[float], bound: Optional[float]) -> Optional[float]:
