@@ -27,6 +27,7 @@ from typing import Literal, Optional, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ruimtepuzzel.model.inputs.path_language import assign_path, locate, parse_path  # noqa: F401 - locate, parse_path: the sweep's callers import them here
 from ruimtepuzzel.model.errors import InputError
 from ruimtepuzzel.model.inputs.config import format_validation_error, read_yaml
 from ruimtepuzzel.model.inputs.schema import repeated
@@ -133,12 +134,8 @@ def load_spec(path) -> SweepSpec:
 
 # --------------------------------------------------------------------------- paths
 
-# the path language lives with the inputs (scenario files use it too); re-exported here for the sweep's callers
-from ruimtepuzzel.model.inputs.path_language import Step, _has_value, _same, assign_path, locate, parse_path  # noqa: E402,F401
-
-
 def assign(data: dict, param: Parameter, value) -> None:
-    """Set (or scale) every value the parameter's path addresses, in place (see :func:`.paths.assign_path`)."""
+    """Set (or scale) every value the parameter's path addresses, in place (see :func:`ruimtepuzzel.model.inputs.path_language.assign_path`)."""
     assign_path(data, param.path, value, param.scales, param.label)
 
 
