@@ -9,7 +9,10 @@ A solver's claim is checked against the allocation it returns, never taken on it
    within ``FEASIBILITY`` relative to the bound's size, plus what snapping moved the row);
 3. the objective reported is recomputed as ``c·x + offset`` from the allocation as it is read: the
    snapped values, clipped into their bounds, continuous values below ``SHARE_TOLERANCE`` at 0 (as
-   extraction reads a divisible share);
+   extraction reads a divisible share), and every slack column (a floor's shortfall, a balance
+   slack) at the least value its rows need (:func:`least_slack`): a solver stopped within its gap,
+   or a near-optimal plan held only by its budget row, may return a shortfall larger than its
+   allocation leaves, which the results (recomputed from the allocation) never report;
 4. the solver's own objective must agree with ``c·x + offset`` of the values as it returned them (integers
    snapped) within ``AGREEMENT`` (relative). When it
    does not, the solver's claim is not trusted: :func:`checked` marks the answer untrusted
@@ -40,6 +43,7 @@ FEASIBILITY = 1e-6  # a row or bound may be missed by this much times max(1, |bo
 NOISE = 1e-12  # an objective and a bound this close (relative) differ only by floating-point rounding: gap 0
 ABSOLUTE_GAP = 1e-6  # HiGHS's mip_abs_gap: a solve stops as optimal when objective and bound are this close
 AGREEMENT = 1e-6  # the solver's objective may differ from c·x + offset by this much times max(1, |c|·|x|)
+SLACK_GROUPS = ("shortfall", "balance_slack[")  # continuous columns that only relieve their rows
 
 
 @dataclass
@@ -86,9 +90,108 @@ def as_read(values: np.ndarray, integer: np.ndarray, lb: np.ndarray, ub: np.ndar
 
 
 def objective_of(prob, values: np.ndarray) -> float:
-    """c·x + offset of the allocation ``values`` as it is read (:func:`as_read`): the objective every path reports."""
+    """c·x + offset of the allocation ``values`` as it is read (:func:`as_read`, slacks at their least,
+    :func:`least_slack`): the objective every path reports."""
     lb, ub = prob.bounds()
-    return float(prob.objective() @ as_read(values, np.asarray(prob.integrality(), bool), lb, ub) + prob.offset)
+    x = least_slack(prob, as_read(values, np.asarray(prob.integrality(), bool), lb, ub), only_lower=True)
+    return float(prob.objective() @ x + prob.offset)
+
+
+def slack_columns(prob) -> np.ndarray:
+    """The columns of the slack groups (a floor's shortfall, a balance row's slack)."""
+    cols = [np.arange(g.start, g.start + g.size) for name, g in prob.groups.items()
+            if not g.integer and (name == SLACK_GROUPS[0] or name.startswith(SLACK_GROUPS[1]))]
+    return np.concatenate(cols) if cols else np.empty(0, np.int64)
+
+
+def slack_loss(prob) -> np.ndarray:
+    """What a unit of each column costs in the objective that decides between slacks (lower is cheaper): the
+    problem's own cost in its sense, or a view's ``slack_loss`` (the instance's objective while a direction is
+    optimised)."""
+    own = getattr(prob, "slack_loss", None)
+    if own is not None:
+        return np.asarray(own, float)
+    cost = np.asarray(prob.objective(), float)
+    return cost if getattr(prob, "sense", "min") == "min" else -cost
+
+
+def least_slack(prob, values: np.ndarray, skip: frozenset = frozenset(), only_lower: bool = False) -> np.ndarray:
+    """``values`` (one per column of ``prob``) with every slack column at the least value its rows need, the other
+    columns held. A new array.
+
+    ``only_lower``: never raise a slack above its given value (a solver's slack within its feasibility tolerance
+    below the exact need stays as it is, so the objective moves only where a slack was loose).
+
+    A row relieved by one slack column (a floor, a balance row) needs ``(bound − rest) / coefficient`` of it; a row
+    relieved by several (a compensation row with ``additional: true``, each of its floors' shortfalls) has its
+    remaining need covered cheapest first (:func:`slack_loss` per unit of relief): the least-cost cover of one
+    covering row. A slack column in two such rows, or in a row it relieves on both sides, is left as given.
+    """
+    x = np.asarray(values, float).copy()
+    if not hasattr(prob, "groups"):
+        return x
+    slacks = slack_columns(prob)
+    if not len(slacks):
+        return x
+    lb, ub = prob.bounds(skip)
+    is_slack = np.zeros(prob.n_cols, bool)
+    is_slack[slacks] = True
+    need = lb.copy()
+    shared: list[tuple] = []
+    for block in prob.blocks:
+        if block.family in skip or not block.size:
+            continue
+        entry = is_slack[block.cols]
+        if not entry.any():
+            continue
+        rest = np.bincount(block.rows[~entry], weights=block.vals[~entry] * x[block.cols[~entry]], minlength=block.size)
+        rows, cols, coef = block.rows[entry], block.cols[entry], block.vals[entry]
+        count = np.bincount(rows, minlength=block.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            side = np.where(coef > 0, block.lower[rows], -block.upper[rows])  # Σ |a|·s ≥ side − (±rest)
+            required = (side - np.where(coef > 0, rest[rows], -rest[rows])) / np.abs(coef)
+        required = np.where(np.isfinite(required), required, -np.inf)
+        alone = count[rows] == 1
+        np.maximum.at(need, cols[alone], required[alone])
+        if (~alone).any():
+            shared.append((rows[~alone], cols[~alone], np.abs(coef[~alone]), np.where(coef > 0, 1, -1)[~alone],
+                           (side - np.where(coef > 0, rest[rows], -rest[rows]))[~alone]))
+    out = x.copy()
+    out[slacks] = np.clip(need[slacks], lb[slacks], ub[slacks])
+    if only_lower:
+        out[slacks] = np.minimum(out[slacks], x[slacks])
+    if shared:
+        _cover(out, x, shared, slack_loss(prob), ub, only_lower)
+    return out
+
+
+def _cover(out: np.ndarray, given: np.ndarray, shared: list[tuple], loss: np.ndarray, ub: np.ndarray,
+           only_lower: bool) -> None:
+    """Raise the slacks of the rows several slacks relieve (``shared``: rows, cols, |a|, sign, what the row needs of
+    its slacks) until each row's need is met, cheapest relief first; columns of more than one such row keep ``given``,
+    and so do a row's columns when ``only_lower`` and the cover is not cheaper than ``given``."""
+    rows = np.concatenate([np.asarray(r, np.int64) + 10 ** 12 * i for i, (r, *_) in enumerate(shared)])
+    cols, size, sign, want = (np.concatenate([s[k] for s in shared]) for k in range(1, 5))
+    tangled = np.zeros(len(out), bool)
+    for c in np.unique(cols):
+        at = cols == c
+        tangled[c] = len(np.unique(rows[at])) > 1 or len(np.unique(sign[at])) > 1
+    for row in np.unique(rows):
+        at = np.flatnonzero(rows == row)
+        if tangled[cols[at]].any():
+            out[cols[at]] = given[cols[at]]
+            continue
+        short = want[at[0]] - float(size[at] @ out[cols[at]])
+        for i in at[np.argsort(loss[cols[at]] / size[at], kind="stable")]:
+            if short <= 0:
+                break
+            c = cols[i]
+            add = min(short / size[i], ub[c] - out[c])
+            out[c] += add
+            short -= add * size[i]
+        c = cols[at]
+        if only_lower and loss[c] @ out[c] >= loss[c] @ given[c] - 1e-9 * max(1.0, float(np.abs(loss[c]) @ np.abs(given[c]))):
+            out[c] = given[c]
 
 
 def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
@@ -110,7 +213,7 @@ def verdict(prob, values: np.ndarray, skip: frozenset = frozenset()) -> Verdict:
         worst, where = float(np.nanmax(col_miss)), "column bounds"
     # the allocation as it is read: values within tolerance of a bound on it, and continuous values below
     # SHARE_TOLERANCE at 0 (extraction drops such shares), so the objective is the extracted allocation's value
-    x = as_read(x, integer, lb, ub)
+    x = least_slack(prob, as_read(x, integer, lb, ub), skip, only_lower=True)
     shift = np.abs(x - np.asarray(values, float))  # what snapping moved: a row may move by Σ|a|·shift
     cost = prob.objective()
     objective = float(cost @ x + prob.offset)

@@ -27,17 +27,7 @@ from typing import Optional
 
 import numpy as np
 
-from ruimtepuzzel.solvers.answer import verdict
-
-SLACK_GROUPS = ("shortfall", "balance_slack[")  # continuous columns that only relieve their rows
-
-
-def slack_columns(prob) -> np.ndarray:
-    """The columns of the slack groups (a floor's shortfall, a balance row's slack)."""
-    cols = [np.arange(g.start, g.start + g.size) for name, g in prob.groups.items()
-            if not g.integer and (name == SLACK_GROUPS[0] or name.startswith(SLACK_GROUPS[1]))]
-    return np.concatenate(cols) if cols else np.empty(0, np.int64)
-
+from ruimtepuzzel.solvers.answer import least_slack, slack_columns, verdict
 
 def repaired(prob, values: Optional[np.ndarray]) -> tuple[Optional[np.ndarray], str]:
     """(a full start for ``prob`` or None, a note saying what was repaired or why there is none).
@@ -55,35 +45,13 @@ def repaired(prob, values: Optional[np.ndarray]) -> tuple[Optional[np.ndarray], 
     x[integer] = np.round(x[integer])
     clipped = int(np.count_nonzero((x < lb) | (x > ub)))
     x = np.clip(x, lb, ub)
-    slacks = slack_columns(prob)
-    if len(slacks):
-        x[slacks] = _least_slack(prob, x, slacks, lb, ub)
+    if len(slack_columns(prob)):
+        x = least_slack(prob, x)
     v = verdict(prob, x)
     cut = f"{clipped:,} values clipped into new bounds, " if clipped else ""
     if not v.feasible:
         return None, f"no start: the repaired start ({cut}slacks recomputed) breaks {v.where}"
     return v.values, f"full start ({cut}slacks recomputed)"
-
-
-def _least_slack(prob, x: np.ndarray, slacks: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """Per slack column, the least value within its bounds that its rows need, the other columns held."""
-    is_slack = np.zeros(prob.n_cols, bool)
-    is_slack[slacks] = True
-    need = lb[slacks].copy()
-    where = np.full(prob.n_cols, -1, np.int64)
-    where[slacks] = np.arange(len(slacks))
-    for block in prob.blocks:
-        entry = is_slack[block.cols]
-        if not entry.any():
-            continue
-        held = np.bincount(block.rows[~entry], weights=block.vals[~entry] * x[block.cols[~entry]], minlength=block.size)
-        rows, cols, coef = block.rows[entry], block.cols[entry], block.vals[entry]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            bound = np.where(coef > 0, block.lower[rows], block.upper[rows])  # the side the slack relieves
-            required = (bound - held[rows]) / coef
-        required = np.where(np.isfinite(required), required, -np.inf)
-        np.maximum.at(need, where[cols], required)
-    return np.clip(need, lb[slacks], ub[slacks])
 
 
 def offer(h, values: np.ndarray) -> None:

@@ -3,7 +3,7 @@ independent checker, and lies inside the ranges (hypothesis over small random in
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ruimtepuzzel.model.analysis.alternatives import alternatives_instance, budget
@@ -38,8 +38,24 @@ def instances(draw):
     return config, units, draw(st.sampled_from([0.0, 0.1, 0.3]))
 
 
+def _loose_shortfall_case():
+    """Found by this property: at slack 0.3 a plan carried a floor's shortfall of 0.002 ha that its allocation did not
+    leave (the budget row allowed it), so its objective was 0.2 below its allocation's value."""
+    config = {"claims": {"housing": {"value_per_ha": 1, "sensitive": True}, "business": {"value_per_ha": 1, "env_category": "3.1"}},
+              "demand": [{"level": "province", "region": "A", "claim": "housing", "min_ha": 2},
+                         {"level": "national", "claim": "business", "min_ha": 0}],
+              "rules": [{"name": "deep", "layer": "substrate", "claims": ["housing"], "attr": "deep", "op": "==",
+                         "value": True, "effect": "penalty", "per_ha": 2}],
+              "env_zoning": {"distance_m": {"3.1": 50}}, "budget": {"cost_attr": "cost"},
+              "objective": {"sense": "max_value", "shortfall_penalty_per_ha": 100}}
+    units = [{"unit_id": f"u{i + 1}", "area_ha": 1.0, "province": p, "x": 50 + 100 * i, "y": 50, "cell_m": 100,
+              "cost": 1.0, "deep": deep} for i, (p, deep) in enumerate(zip("AAAABB", [False, True, False, False, False, True]))]
+    return config, units, 0.3
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(drawn=instances())
+@example(drawn=_loose_shortfall_case())
 def test_every_plan_satisfies_every_row_and_the_budget_row(tmp_path_factory, drawn):
     config, units, slack = drawn
     tmp = tmp_path_factory.mktemp("prop")

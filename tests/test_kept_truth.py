@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ruimtepuzzel.model.analysis.sweep.patch import patched
@@ -216,8 +216,16 @@ def kept_and_fresh(folder: str, total: float, changes: list) -> list:
     return out
 
 
+TOLERANCE_CASE = (9, dict(areas=[0.5] * 5 + [1.5, 2.0, 2.0, 2.0], values=[1, 1, 1], grid=[0] * 9, cost=[1.0] * 8 + [2.0],
+                          budget=120000.0, floors={("A", "housing"): 0.5, ("B", "housing"): 0.5, ("A", "business"): 1.0,
+                                                   ("B", "solar"): 0.5},
+                          ceilings={("A", "solar"): 3.0}, cap=1.0, penalty=2),
+                  120000.0, [{"floor": (("A", "housing"), 0.5), "ceiling": 1.0, "cap": 0, "budget": 0.25, "penalty": 5}])
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
+@example(TOLERANCE_CASE)  # a shortfall within HiGHS's feasibility tolerance below its need: not raised when read
 def test_kept_re_solves_equal_fresh_solves_and_report_their_allocations_value(case):
     n, base, total, changes = case
     with tempfile.TemporaryDirectory() as tmp:

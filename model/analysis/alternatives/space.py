@@ -51,11 +51,13 @@ class _View:
     """The problem as the kept model holds it for one solve (bounds, row bounds and objective of base + delta), for the
     answer check (:func:`solvers.answer.checked`): every row, the budget row included, and c·x + offset."""
 
-    def __init__(self, problem: Problem, lower, upper, row_lower, row_upper, cost):
+    def __init__(self, problem: Problem, lower, upper, row_lower, row_upper, cost, slack_loss):
         self.blocks = [dataclasses.replace(b, lower=row_lower[b.start:b.start + b.size], upper=row_upper[b.start:b.start + b.size])
                        for b in problem.blocks]
         self.offset, self.sense, self.n_cols, self.n_rows = problem.offset, problem.sense, problem.n_cols, problem.n_rows
         self._bounds, self._cost, self._integer = (lower, upper), cost, problem.integrality()
+        self.groups = problem.groups
+        self.slack_loss = slack_loss  # slacks are read at their least in the instance's objective, not the direction's
 
     def integrality(self) -> np.ndarray:
         return self._integer
@@ -227,7 +229,8 @@ class NearOptimal:
         d = Delta(cols, lower[cols], upper[cols], rows, row_lower[rows], row_upper[rows], cost_cols, cost[cost_cols])
         if complete and start is not None:  # a start changed by hand (a group taken out): its other columns made to fit
             start = self._complete(d, start)
-        view = _View(self.problem, lower, upper, row_lower, row_upper, cost)
+        loss = self.objective.cost if self.objective.sense == "min" else -self.objective.cost
+        view = _View(self.problem, lower, upper, row_lower, row_upper, cost, loss)
         raw = solve_on(k, self.problem, d, self.opts, start, view)
         answer = Answer(raw["status"], raw["values"], gap=raw["gap"], solve_s=raw["times"].get("solve", 0.0), message=raw["message"])
         if answer.found:
