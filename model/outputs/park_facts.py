@@ -61,12 +61,6 @@ def _changed(t: RunTables, level: str, region: str) -> pd.DataFrame:
     return a[(a["use"] == comp.business_use) & ~a["claim"].isin(comp.work_claims)]
 
 
-def _new_work(t: RunTables, level: str, region: str) -> float:
-    comp = t.config.compensation
-    a = _inside(t, level, region)
-    return float(a.loc[(a["use"] != comp.business_use) & a["claim"].isin(comp.work_claims), "used_ha"].sum())
-
-
 def _when(t: RunTables) -> tuple[str, list[Fact]]:
     periods = t.manifest.get("periods")
     if not periods:
@@ -130,15 +124,15 @@ def _compensation_regions(t: RunTables, level: str, region: str) -> Optional[lis
     return t.regions_within(level, region)[at]
 
 
-def _met_floors(t: RunTables, at: str, code: str) -> float:
-    """The met part of the hectare floors of work claims of region ``code`` of level ``at`` (the last period's)."""
+def _met_floors(t: RunTables, at: str) -> pd.Series:
+    """Per region of level ``at``: the met part of its hectare floors of work claims (the last period's)."""
     comp = t.config.compensation
-    rows = t.floors[(t.floors["level"] == at) & (t.floors["region"].astype(str) == code)
-                    & t.floors["claim"].isin(comp.work_claims) & (t.floors["measure"] == fmt.HA)]
+    rows = t.floors[(t.floors["level"] == at) & t.floors["claim"].isin(comp.work_claims) & (t.floors["measure"] == fmt.HA)]
     periods = t.manifest.get("periods")
     if periods and "period" in rows.columns:
         rows = rows[rows["period"].astype(float) == float(periods[-1])]
-    return float((rows["demand_min"].astype(float) - rows["shortfall"].astype(float).fillna(0.0)).sum())
+    met = rows["demand_min"].astype(float) - rows["shortfall"].astype(float).fillna(0.0)
+    return met.groupby(rows["region"].astype(str)).sum()
 
 
 def parks_replaced(t: RunTables, level: str, region: str) -> Optional[Statement]:
@@ -149,28 +143,30 @@ def parks_replaced(t: RunTables, level: str, region: str) -> Optional[Statement]
     comp = t.config.compensation
     at = comp.level
     where = {"level": level, "region": str(region)}
-    new = _new_work(t, level, region)
-    beyond, short = 0.0, 0
-    for code in regions:
-        own_new = _new_work(t, at, code)
-        own_beyond = own_new - _met_floors(t, at, code) if comp.additional else own_new
-        beyond += own_beyond
-        short += int(float(_changed(t, at, code)["used_ha"].sum()) > own_beyond + TOLERANCE)
+    a = _inside(t, level, region)
+    on_park, work = (a["use"] == comp.business_use).to_numpy(), a["claim"].isin(comp.work_claims).to_numpy()
+    codes = a[at].astype(str) if at != NATIONAL else pd.Series("NL", index=a.index)
+    new_by = a.loc[~on_park & work, "used_ha"].groupby(codes[~on_park & work]).sum().reindex(regions, fill_value=0.0)
+    lost_by = a.loc[on_park & ~work, "used_ha"].groupby(codes[on_park & ~work]).sum().reindex(regions, fill_value=0.0)
+    beyond_by = new_by - (_met_floors(t, at).reindex(regions, fill_value=0.0) if comp.additional else 0.0)
+    new, beyond = float(new_by.sum()), float(beyond_by.sum())
+    short = int((lost_by > beyond_by + TOLERANCE).sum())
     when, when_facts = _when(t)
     names = ", ".join(t.config.claim_name(k) for k in comp.work_claims)
     facts = [Fact("new_work", where, new), Fact("beyond_floors", {**where, "of": at}, beyond),
              Fact("net_loss_regions", {**where, "of": at}, short)] + when_facts
     facts += [t.claim(k)[1] for k in comp.work_claims]
     noun = plural(level_name(at), len(regions))
-    changed = float(_changed(t, level, region)["used_ha"].sum()) > TOLERANCE
+    changed = float(lost_by.sum()) > TOLERANCE
     text = f"New land for firms ({names}) outside existing business parks{when}: {fmt.amount(new)}"
     if comp.additional:
-        whose = "its own" if level == at else f"the {noun} in it,"
-        text += f", {fmt.amount(beyond)} of it beyond {whose} growth floors for firms"
+        whose = "its own growth floors for firms" if level == at else f"the growth floors for firms of the {noun} in it"
+        text += f", {fmt.amount(beyond)} of it beyond {whose}"
     if short == 0:
         text += f"; the no-net-loss rule holds in {'it' if len(regions) == 1 else 'each of them'}"
         if changed:
-            text += ": every hectare of business park that changes use is replaced there" + (", on top of the growth" if comp.additional else "")
+            text += ": every hectare of business park that changes use is replaced there"
+            text += ", on top of the growth" if comp.additional else ""
         text += "."
     else:
         text += f"; the no-net-loss rule is not met in {_count(short, level_name(at))}."
