@@ -39,6 +39,16 @@ M2_PARK_PER_FTE = 250.0  # 2023 programme §3.4: a business park takes on averag
 RELOCATION_EUR_PER_M2_MAX = 1_400.0  # 2025 letter: efficiency test, EUR 1,300–1,400 per m² of plot (upper end)
 ELECTROLYSER_HA_PER_GW = 10.0  # PEH: 4 GW by 2030 ≈ 40 ha
 ELECTROLYSER_GW = {"CR02": 1.0, "CR29": 1.5, "CR32": 0.8, "CR20": 0.7}  # split over landing points: estimate
+# Energy space at the industrial clusters: the 2023 programme §2.1 (the PEH's maps per cluster show that "de ruimtevraag kan
+# oplopen tot honderden hectares"): a figure that can rise to hundreds of hectares, not a figure per cluster. Reserved: 100 ha
+# of energy within CLUSTER_ENERGY_KM of each geographic cluster's outline (an estimate: the low end of "up to hundreds"), as
+# a floor in the unit column ``near_cluster_ha`` (hectares within that distance, 0 elsewhere; instances/specs/nl-common.yaml)
+# in the COROP region of the cluster's landing point (the electrolysers' regions above, and Chemelot's). It holds the
+# electrolysers there. The sixth cluster (industry spread over the country) has no site: no reservation.
+CLUSTER_ENERGY_HA = 100.0
+CLUSTER_ENERGY_KM = 3.0  # the same distance as the rule industry-cluster (recorded in nl-common.yaml's derive step)
+CLUSTER_ENERGY = {"CR29": "Rotterdam-Moerdijk", "CR20": "Noordzeekanaalgebied", "CR32": "North Sea Port (Zeeland/West-Brabant)",
+                  "CR02": "Groningen (Eemshaven-Delfzijl)", "CR39": "Chemelot"}
 BATTERY_GW = {"PV20": 3.0, "PV24": 2.0, "PV30": 2.0}  # TenneT 2023: 9 GW, most in Groningen, ~2 GW in FL and NB
 BATTERY_GW_ELSEWHERE = 2.0
 BATTERY_HA_PER_100MW = 1.0  # estimate
@@ -70,6 +80,13 @@ MW_PER_HA = {"industry": 1.5, "circular": 0.5, "campus": 0.5, "logistics": 0.2, 
 VALUE_PER_HA = 4.0  # every claim's value per ha (value units): below the land-take penalty, so no claim grows past its floor
 LAND_TAKE_PER_HA = 10.0  # open (agricultural) land lost, per ha, in the same units: an estimate
 REDEVELOPMENT_PER_HA = 6.0  # redeveloping built-up land or a business park: above the value, below open land (estimate)
+# Housing on an urban park under transformation pressure (``transformation_pressure``): the 2023 programme §2.4, "Vanwege de
+# hogere rendementen op het ontwikkelen van woningen" municipalities transform urban parks into housing; 4,600 ha of urban
+# parks were lost 2016-2021, "met name in de Randstadprovincies, Noord-Brabant, Limburg, de vijf grote steden" (§3.4). The
+# higher return of dwellings on serviced inner-city land, per ha in value units: the size of the land-take penalty (an
+# estimate). Housing there is then worth 4 - 6 + 10 = 8 per ha: more than the 6 a converted hectare's additional compensation
+# costs on open land (4 - 10), so transformation pays where compensation land (and grid capacity for it) exists nearby.
+URBAN_PARK_HOUSING_RETURN_PER_HA = 10.0
 # Shortfall priorities per ha: the 2023 programme's "clusters van nationaal belang. Dat zijn: industriële clusters,
 # campussen en grootschalige bedrijfsvestigingen" (industry, campus, XXL logistics) and energy first, then housing and
 # circular hubs, regular (SME) business parks last; the amounts are estimates. Per MW of grid (penalty / MW_PER_HA):
@@ -232,7 +249,7 @@ def national_demand(growth: str | None = None, housing: dict | None = None) -> l
     rows += [_row("corop", c, "logistics", brabant_logistics * w / sum(ours.values())) for c, w in ours.items()]
     rows += [_row("corop", c, "logistics", (logistics_total() - brabant_logistics) * w / sum(others.values()))
              for c, w in others.items()]
-    rows += [_row("corop", c, "energy", gw * ELECTROLYSER_HA_PER_GW) for c, gw in ELECTROLYSER_GW.items()]
+    rows += cluster_energy_rows()
     rows += [_row("province", p, "energy", gw * 10 * BATTERY_HA_PER_100MW) for p, gw in BATTERY_GW.items()]
     rows += [_row("province", p, "campus", ha) for p, ha in CAMPUS_HA.items()]
     rows += [_row("province", p, "circular", ha) for p, ha in CIRCULAR_HA.items()]
@@ -246,6 +263,17 @@ def plan_capacity_rows(provinces) -> list[dict]:
     their own: a floor above the capacity is then a shortfall (the province is sold out), not an input error."""
     return [{"level": "province", "region": p, "claim": "business", "max_ha": ha, "name": f"plan capacity {p} (hard + soft plans)"}
             for p, ha in PLAN_CAPACITY_HA.items() if p in provinces]
+
+
+def cluster_energy_rows() -> list[dict]:
+    """The energy space reserved at the five geographic industrial clusters: per cluster ``CLUSTER_ENERGY_HA`` of energy
+    within ``CLUSTER_ENERGY_KM`` of its outline (measure ``near_cluster_ha``), in the COROP region of its landing point; it
+    holds that region's electrolysers (``ELECTROLYSER_GW``), which never exceed it."""
+    for region, gw in ELECTROLYSER_GW.items():
+        assert region in CLUSTER_ENERGY and gw * ELECTROLYSER_HA_PER_GW <= CLUSTER_ENERGY_HA, region
+    return [{"level": "corop", "region": c, "claim": "energy", "measure": "near_cluster_ha", "min": CLUSTER_ENERGY_HA,
+             "shortfall_penalty": PRIORITY["energy"], "name": f"energy space at the {cluster} cluster"}
+            for c, cluster in CLUSTER_ENERGY.items()]
 
 
 def national_energy_ha() -> float:
@@ -381,6 +409,10 @@ def rules(profile: str = "base", cell_m: float = 1000.0) -> list[dict]:
          "per_ha": REDEVELOPMENT_PER_HA, "description": "redeveloping built-up land (cheaper than open land: use what exists first)"},
         {"name": "redevelop-park", "layer": "occupation", "attr": "current_use", "op": "==", "value": "business_park", "effect": "penalty",
          "per_ha": REDEVELOPMENT_PER_HA, "description": "transforming a business park (cheaper than open land, but it must be compensated)"},
+        {"name": "urban-park-housing", "layer": "occupation", "claims": ["housing"], "attr": "transformation_pressure", "op": "==",
+         "value": True, "effect": "penalty", "per_ha": -URBAN_PARK_HOUSING_RETURN_PER_HA,
+         "description": "housing on an urban business park under transformation pressure: the higher return of dwellings on "
+                        "serviced inner-city land (a negative penalty: value added)"},
     ]
     return r
 

@@ -74,6 +74,7 @@ class Tables:
         self.allocation = pd.read_csv(run_dir / "allocation.csv", dtype=text)
         self.duals = pd.read_csv(run_dir / "duals.csv", dtype=text) if self.manifest.get("shadow_prices", True) else None
         self.units = _units(Path(instance_folder), config, self.levels)
+        self.uses = self.units.set_index("unit_id")["current_use"] if "current_use" in self.units.columns else None
         self.stacking = {k for k, c in config["claims"].items() if (c or {}).get("stacks_on")}
         self.floors = self.summary[self.summary["demand_min"].notna()]
         extra = {c: str for c in ["level", "region", "claim", "group"]}
@@ -119,7 +120,7 @@ def _units(folder: Path, config: dict, levels: list[str]) -> pd.DataFrame:
     names = [config["units"]] if config.get("units") else ["units.gpkg", "units.csv", "units.csv.gz"]
     path = next(folder / n for n in names if (folder / n).exists())
     zones = [r["zone_attr"] for r in (config.get("resources") or {}).values() if r.get("zone_attr")]  # none: one national zone
-    columns = list(dict.fromkeys(levels + zones))
+    columns = list(dict.fromkeys(levels + zones + (["unit_id", "current_use"] if config.get("compensation") else [])))
     if path.suffix == ".gpkg":
         import pyogrio
 
@@ -192,9 +193,64 @@ def recompute(t: Tables, fact: dict):
         rows = r[(r["group"] == w["group"]) & (r["claim"] == w["claim"])]
         assert len(rows) == 1, f"importance.csv has {len(rows)} rows for {w}"
         return rows.iloc[0][w["column"]]
+    if kind.startswith("park_use") or kind in ("new_work", "beyond_floors", "net_loss_regions"):
+        return _parks(t, kind, w)
     if kind == "name":
         return t.region_name(w["level"], w["region"]) if w["of"] == "region" else t.claim_name(w["claim"])
     raise AssertionError(f"unknown fact kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- business parks that change use (no net loss)
+
+
+def _park_rows(t: Tables, level, region) -> pd.DataFrame:
+    """Allocation rows (stacking claims aside) in the region, with the unit's current use and whether the pair converts
+    a business park (to a claim outside the work claims) or is new land for firms (a work claim on another use)."""
+    comp = t.config["compensation"]
+    a = t.allocation[~t.allocation["claim"].isin(t.stacking)]
+    if level != "national":
+        a = a[a[level] == region]
+    use = a["unit_id"].map(t.uses)
+    work = a["claim"].isin(comp["work_claims"])
+    on_park = use == comp["business_use"]
+    return a.assign(ha=a["used_ha"].astype(float), converts=on_park & ~work, new_work=~on_park & work)
+
+
+def _beyond(t: Tables, level, code) -> float:
+    """New land for firms of one region of the compensation level beyond the met part of its hectare floors of work claims
+    (all of it without ``additional``), the last period's in a phased run."""
+    comp = t.config["compensation"]
+    rows = _park_rows(t, level, code)
+    new = float(rows.loc[rows["new_work"], "ha"].sum())
+    if not comp.get("additional"):
+        return new
+    f = t.floors
+    f = f[(f["level"] == level) & (f["region"] == code) & f["claim"].isin(comp["work_claims"]) & (f["measure"] == "ha")]
+    if t.manifest.get("periods"):
+        f = f[f["period"].astype(float) == float(t.manifest["periods"][-1])]
+    return new - float((f["demand_min"].astype(float) - f["shortfall"].astype(float).fillna(0.0)).sum())
+
+
+def _parks(t: Tables, kind: str, w: dict):
+    rows = _park_rows(t, w["level"], w["region"])
+    if kind == "park_use":
+        changed = rows[rows["converts"]]
+        return float(changed.loc[changed["claim"] == w["claim"], "ha"].sum() if "claim" in w else changed["ha"].sum())
+    if kind in ("park_use_regions", "park_use_rank"):
+        per = rows[rows["converts"]].groupby(w["of"])["ha"].sum()
+        per = per[per > 1e-6]
+        if kind == "park_use_regions":
+            return len(per)
+        ranked = sorted(per.index, key=lambda code: (-per[code], code))
+        return ranked[w["rank"] - 1]
+    if kind == "new_work":
+        return float(rows.loc[rows["new_work"], "ha"].sum())
+    at = w["of"]
+    codes = sorted(t.units.loc[t.in_region(w["level"], w["region"]), at].unique())
+    if kind == "beyond_floors":
+        return sum(_beyond(t, at, code) for code in codes)
+    converted = {code: float(_park_rows(t, at, code).query("converts")["ha"].sum()) for code in codes}
+    return sum(converted[code] > _beyond(t, at, code) + 1e-6 for code in codes)
 
 
 def _same(stated, actual) -> bool:

@@ -82,6 +82,24 @@ def test_a_quota_counts_what_holds_its_value_and_ranks_the_rest(tmp_path):
     assert units["kind"].tolist() == ["7", "7", "7", None]
 
 
+def test_a_quota_not_counting_what_holds_its_value_places_its_own_share_within_the_whole_target(tmp_path):
+    units = pd.DataFrame({"unit_id": list("abcdef"), "area_ha": [10.0] * 6, "province": ["P"] * 3 + ["Q"] * 3,
+                          "kind": pd.Series(["7", None, None, "7", "7", None], dtype=object),  # P holds 10 ha, Q 20 ha
+                          "rank": [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]})
+    (tmp_path / "t.csv").write_text("province,ha\nP,50\nQ,25\n")
+    targets = {"file": "t.csv", "region_col": "province", "value_col": "ha"}
+    step = Quota(column="kind", value="7", level="province", targets=targets, share=0.2, rank_by=[{"attr": "rank"}],
+                 count_existing=False)
+    apply_quota(units, step, tmp_path, [])
+    # P: its own 20 % of 50 = 10 ha (b), although a already holds 10 ha; Q: 20 % of 25 = 5 ha, but only 25 - 20 = 5 ha
+    # remain under its whole target, so f (10 ha, the last unit may overshoot) is taken
+    assert units["kind"].tolist() == ["7", "7", None, "7", "7", "7"]
+    counted = Quota(column="kind", value="7", level="province", targets=targets, share=0.2, rank_by=[{"attr": "rank"}])
+    units["kind"] = pd.Series(["7", None, None, "7", "7", None], dtype=object)
+    apply_quota(units, counted, tmp_path, [])
+    assert units["kind"].tolist() == ["7", None, None, "7", "7", None]  # counting the held area: P and Q already hold 20 %
+
+
 def test_an_attribute_filter_compares_an_integer_column_as_numbers(tmp_path):
     layer = gpd.GeoDataFrame({"kv": np.array([150, 380, 220], dtype="int64"), "kind": ["a", "b", "a"]},
                              geometry=[shapely.Point(i, 0) for i in range(3)], crs=28992)

@@ -143,3 +143,56 @@ def test_the_checker_catches_a_false_sentence(tmp_path):
         check_statement(t, "p", "Asked: 60,500.0 ha over 2 floors.", [fact], "hand")
     with pytest.raises(AssertionError, match="carries no data-facts"):
         check_statement(t, "p", "Every floor is met.", None, "hand")
+
+
+# --------------------------------------------------------------------------- business parks that change use
+
+
+def parks(tmp_path):
+    """Province P (Utrecht) with municipalities G1 (Nieuwegein: u1 a 2 ha park, u3 3 ha of farmland) and G2 (Houten: u2 a
+    1 ha park, u4 1 ha of farmland). Housing (10/ha) may take the parks, business (1/ha) the farmland; a business floor of
+    1 ha, compensation additional. Converting both parks (30) needs 3 ha of business beyond the floor: u3 and u4 give 4 ha,
+    1 of it the floor's, so the optimum takes all four units (34)."""
+    config = {"regions": ["province", "gemeente"],
+              "region_names": {"province": {"P": "Utrecht"}, "gemeente": {"G1": "Nieuwegein", "G2": "Houten"}},
+              "claims": {"housing": {"value_per_ha": 10, "label": "Woningbouw"},
+                         "business": {"value_per_ha": 1, "label": "Bedrijventerreinen"}},
+              "rules": [{"name": "no-housing", "claims": ["housing"], "attr": "current_use", "op": "==", "value": "farm"},
+                        {"name": "no-business", "claims": ["business"], "attr": "current_use", "op": "==", "value": "business_park"}],
+              "demand": [{"level": "province", "region": "P", "claim": "business", "min_ha": 1}],
+              "compensation": {"level": "province", "business_use": "business_park", "work_claims": ["business"], "additional": True}}
+    units = row_units(4, province="P", gemeente=["G1", "G2", "G1", "G2"], area_ha=[2, 1, 3, 1],
+                      current_use=["business_park", "business_park", "farm", "farm"])
+    folder = write_instance(tmp_path / "inst", config, units)
+    return folder, solve_instance(folder, out=tmp_path / "run", gap=0.0, with_report=True)
+
+
+def test_the_sheets_say_which_parks_change_use_where_and_what_replaces_them(tmp_path):
+    folder, run = parks(tmp_path)
+    assert run.result.objective == pytest.approx(34)
+    text = sheet_text(run)
+    assert "In Utrecht (P), 3.0 ha of existing business park changes use: Woningbouw 3.0 ha." in text
+    assert "It lies in 2 municipalities: Nieuwegein (G1) 2.0 ha; Houten (G2) 1.0 ha." in text
+    assert ("New land for firms (Bedrijventerreinen) outside existing business parks: 4.0 ha, 3.0 ha of it beyond its own "
+            "growth floors for firms; the no-net-loss rule holds in it: every hectare of business park that changes use is "
+            "replaced there, on top of the growth.") in text
+    report = " | ".join(text for _, text, _ in statements(run.out / "report.html"))
+    assert "In the Netherlands, 3.0 ha of existing business park changes use: Woningbouw 3.0 ha." in report
+    assert check_report(run.out, folder) > 10
+
+
+def test_the_checker_recomputes_the_park_figures(tmp_path):
+    folder, run = parks(tmp_path)
+    t = Tables(run.out, folder)
+    where = {"level": "province", "region": "P"}
+    with pytest.raises(AssertionError, match="the tables say 3.0"):
+        check_statement(t, "p", "2.0 ha of park changes use.", [{"kind": "park_use", "where": where, "value": 2.0}], "hand")
+    with pytest.raises(AssertionError, match="the tables say 'G1'"):
+        check_statement(t, "p", "Most in Houten.", [{"kind": "park_use_rank", "where": {**where, "of": "gemeente", "rank": 1},
+                                                     "value": "G2"}], "hand")
+    with pytest.raises(AssertionError, match="the tables say 3.0"):
+        check_statement(t, "p", "4.0 ha beyond the floors.", [{"kind": "beyond_floors", "where": {**where, "of": "province"},
+                                                                "value": 4.0}], "hand")
+    with pytest.raises(AssertionError, match="the tables say 0"):
+        check_statement(t, "p", "Not met in 1 province.", [{"kind": "net_loss_regions", "where": {**where, "of": "province"},
+                                                            "value": 1}], "hand")

@@ -16,7 +16,10 @@ attribute's ``where``) goes through :func:`matches`.
   ``among`` are ranked by a score, lowest first, ``Σ weight · |attr − target|`` over
   ``rank_by`` (ties by ``unit_id``), and the first ones get ``column = value`` (and
   the constant columns of ``set``) until the region holds ``share · target`` hectares
-  with that value; area that already has the value counts. Targets come from a CSV
+  with that value; area that already has the value counts. With ``count_existing: false``
+  the step places its own ``share · target`` hectares whatever already holds the value, but
+  never takes a region beyond its whole target (there the held area counts): e.g. 15 % of the
+  stock as urban parks, also in a province whose port land already holds most of it. Targets come from a CSV
   table (``region_col``, ``value_col``, in ha). The last unit taken may overshoot the
   target by less than its own area; a region whose candidates run out stays below its
   target, with a warning that names it.
@@ -87,6 +90,7 @@ class Quota(Strict):
     among: list[Condition] = Field(default_factory=list)
     rank_by: list[RankTerm] = Field(min_length=1)
     set: dict[str, Scalar] = Field(default_factory=dict)
+    count_existing: bool = True
 
 
 class Scale(Strict):
@@ -221,7 +225,9 @@ def apply_quota(units: pd.DataFrame, step: Quota, base: Path, warnings: list[str
     order = np.lexsort((units["unit_id"].to_numpy(dtype=object).astype(str), score))
     for code, target in targets.items():
         in_region = region == code
-        need = step.share * target - area[in_region & held].sum()
+        holding_ha = area[in_region & held].sum()
+        need = (min(step.share * target, target - holding_ha) if not step.count_existing
+                else step.share * target - holding_ha)
         if need <= 0:
             continue
         ranked = order[(in_region & candidate)[order]]

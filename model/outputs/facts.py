@@ -88,6 +88,7 @@ class RunTables:
     duals: Optional[pd.DataFrame]
     config: InstanceConfig
     units: pd.DataFrame  # region level columns and resource zone columns, one row per unit
+    uses: Optional[pd.Series] = None  # unit_id (as text) → current_use, for the sentences on business parks (park_facts)
 
     def __post_init__(self):
         self.floors = self.summary[self.summary["demand_min"].notna()]

@@ -29,6 +29,7 @@ from ruimtepuzzel.model.inputs.instance import Instance
 from ruimtepuzzel.model.inputs.schema import NATIONAL
 from ruimtepuzzel.model.outputs import facts as F
 from ruimtepuzzel.model.outputs import numbers as fmt
+from ruimtepuzzel.model.outputs import park_facts as P
 from ruimtepuzzel.model.outputs.maps import allocation_map, period_state, shortfall_map, unit_raster
 from ruimtepuzzel.model.outputs.names import capital, level_name, measure_name, plural, region_label, rule_name
 
@@ -66,8 +67,11 @@ def read_run(run_dir: Path, instance: Instance) -> tuple[F.RunTables, dict]:
         duals = None
     columns = list(dict.fromkeys(list(levels) + [r.zone_attr for r in instance.config.resources.values()
                                                  if r.zone_attr in instance.units.columns]))
+    uses = None
+    if "current_use" in instance.units.columns:
+        uses = pd.Series(instance.units["current_use"].to_numpy(), index=instance.units["unit_id"].astype(str))
     tables = F.RunTables(manifest, summary, alloc if alloc is not None else pd.DataFrame(columns=["unit_id", "claim", "used_ha"]),
-                         duals, instance.config, instance.units[columns])
+                         duals, instance.config, instance.units[columns], uses)
     extras = {"rules": _read(run_dir, "rules.csv"), "rule_costs": _read(run_dir, "rule_costs.csv"),
               "pareto": (run_dir / "pareto.png").exists()}
     return tables, extras
@@ -148,6 +152,14 @@ def _section_national(t: F.RunTables, extras: dict) -> str:
     return "\n".join([_static("What is allocated"), F.land_overview(t).html(), _demand_table(t, national, with_region=False)])
 
 
+def _section_parks(t: F.RunTables, extras: dict) -> str:
+    """Existing business parks that change use, and the land for firms that replaces them (with a no-net-loss rule)."""
+    statements = P.park_statements(t, NATIONAL, "NL")
+    if not statements:
+        return ""
+    return "\n".join([_static("Business parks that change use")] + [s.html() for s in statements])
+
+
 def _section_per_region(t: F.RunTables, extras: dict) -> str:
     """Allocated hectares per region of the first level and claim; one table per period in a phased run."""
     level = t.config.regions[0]
@@ -214,7 +226,7 @@ def _section_pareto(t: F.RunTables, extras: dict) -> str:
 
 
 REPORT_SECTIONS: list[Callable[[F.RunTables, dict], str]] = [
-    _section_shortfall, _section_national, _section_per_region, _section_prices, _section_rules, _section_rule_costs,
+    _section_shortfall, _section_national, _section_parks, _section_per_region, _section_prices, _section_rules, _section_rule_costs,
     _section_pareto,
 ]
 
@@ -226,6 +238,7 @@ def fact_sheet(t: F.RunTables, level: str, region: str) -> str:
     parts = [F.sheet_heading(t, level, region).html("h2")]
     parts += [s.html() for s in F.sheet_asked(t, level, region)]
     parts.append(F.sheet_gets(t, level, region).html())
+    parts += [s.html() for s in P.park_statements(t, level, region)]
     head, lines = F.sheet_shortfall(t, level, region)
     parts += [head.html(css="short" if lines else None), _list(lines)]
     own = t.summary[(t.summary["level"] == level) & (t.summary["region"].astype(str) == str(region))]
