@@ -158,3 +158,71 @@ def test_completed_flow_carries_the_shares():
     cuts.complete(values)
     assert values[9:12].sum() == pytest.approx(2.5)  # one root supplies the site's used area
     assert values[6:9].sum() == 1.0
+
+
+# --- against an independent model: every presence pattern of logistics enumerated, each an LP in the shares
+
+
+def brute_force(areas, edges, suit, hsuit, minimum, floor, penalty):
+    """The optimum over every set P of cells with logistics present: shares s ∈ [ε, 1] on P and 0 elsewhere, housing
+    shares h ∈ [0, 1], s + h ≤ 1, every component C of P with Σ_C a·s ≥ minimum, floor Σ a·s + short ≥ floor;
+    maximise Σ a·(suit·s + hsuit·h) − penalty·short. A different model from the site flow: sites are fixed per P."""
+    import networkx as nx
+    from scipy.optimize import linprog
+
+    n = len(areas)
+    a = np.asarray(areas, float)
+    cost = -np.concatenate([a * suit, a * hsuit, [-penalty]])
+    best = -np.inf
+    for mask in range(2 ** n):
+        present = [i for i in range(n) if mask >> i & 1]
+        g = nx.Graph()
+        g.add_nodes_from(present)
+        g.add_edges_from((u, v) for u, v in edges if u in g and v in g)
+        rows, rhs = [], []
+        for i in range(n):  # single use
+            row = np.zeros(2 * n + 1)
+            row[i] = row[n + i] = 1.0
+            rows.append(row), rhs.append(1.0)
+        for comp in nx.connected_components(g):  # each site at least the minimum
+            row = np.zeros(2 * n + 1)
+            row[list(comp)] = -a[list(comp)]
+            rows.append(row), rhs.append(-minimum)
+        row = np.zeros(2 * n + 1)
+        row[:n], row[-1] = -a, -1.0
+        rows.append(row), rhs.append(-floor)
+        bounds = [(presence.PRESENT_SHARE, 1.0) if i in g else (0.0, 0.0) for i in range(n)] + [(0.0, 1.0)] * n + [(0.0, None)]
+        res = linprog(cost, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs")
+        if res.status == 0:
+            best = max(best, -res.fun)
+    return best
+
+
+def grid_case(seed):
+    rng = np.random.default_rng(seed)
+    nx_, ny = int(rng.integers(2, 4)), int(rng.integers(1, 3))
+    cells = [(i, j) for i in range(nx_) for j in range(ny)]
+    areas = rng.choice([0.5, 1.0, 2.0], len(cells))
+    suit = rng.choice([-2.0, -1.0, 1.0, 3.0, 5.0], len(cells))
+    hsuit = rng.choice([0.0, 1.0, 2.0, 4.0], len(cells))
+    minimum = float(rng.choice([1.5, 2.5, 4.0]))
+    floor = float(rng.choice([0.0, 0.5, 2.0, 3.0]))
+    penalty = float(rng.choice([2.0, 20.0]))
+    pos = {c: k for k, c in enumerate(cells)}
+    edges = [(pos[(i, j)], pos[(i + di, j + dj)]) for (i, j) in cells for di, dj in ((1, 0), (0, 1)) if (i + di, j + dj) in pos]
+    units = [{"unit_id": f"c{i}_{j}", "area_ha": float(ar), "province": "A", "x": 50 + 100 * i, "y": 50 + 100 * j, "cell_m": 100,
+              "suit": float(s), "hsuit": float(h)} for (i, j), ar, s, h in zip(cells, areas, suit, hsuit)]
+    config = {"claims": {"logistics": {"value_per_ha": 1, "divisible": True, "min_site_ha": minimum, "suitability_attr": "suit"},
+                         "housing": {"value_per_ha": 1, "divisible": True, "suitability_attr": "hsuit"}},
+              "objective": {"shortfall_penalty_per_ha": penalty}}
+    if floor > 0:
+        config["demand"] = [{"level": "national", "claim": "logistics", "min_ha": floor}]
+    return config, units, brute_force(areas, edges, suit, hsuit, minimum, floor, penalty)
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("path", ["direct", "lp_first"])
+def test_random_grids_match_an_enumeration_of_sites(tmp_path, seed, path):
+    config, units, best = grid_case(seed)
+    run = run_on(tmp_path, path, config, units)
+    assert run.result.objective == pytest.approx(best, abs=1e-6)
