@@ -225,4 +225,4 @@ def grid_case(seed):
 def test_random_grids_match_an_enumeration_of_sites(tmp_path, seed, path):
     config, units, best = grid_case(seed)
     run = run_on(tmp_path, path, config, units)
-    assert run.result.objective == pytest.approx(best, abs=1e-6)
+    assert run.result.objective == pytest.approx(best, abs=1e-5)  # HiGHS meets rows within 1e-6: shares may be so far off
