@@ -226,3 +226,21 @@ def test_random_grids_match_an_enumeration_of_sites(tmp_path, seed, path):
     config, units, best = grid_case(seed)
     run = run_on(tmp_path, path, config, units)
     assert run.result.objective == pytest.approx(best, abs=1e-5)  # HiGHS meets rows within 1e-6: shares may be so far off
+
+
+def test_a_site_that_cannot_be_whole_is_diagnosed(tmp_path):
+    # logistics locked on u1 (share 1) needs a 2.5 ha site, but a ceiling allows 2 ha: infeasible, and the
+    # diagnosis names the minimum site size and the ceiling.
+    from ruimtepuzzel.model.errors import InfeasibleError
+    from ruimtepuzzel.model.pipeline import solve_instance
+
+    from .helpers import write_instance
+
+    config = {"claims": {"logistics": logistics()},
+              "demand": [{"level": "national", "claim": "logistics", "max_ha": 2}],
+              "locked": [{"unit_id": "u1", "claim": "logistics"}]}
+    folder = write_instance(tmp_path / "inst", config, row_units(3))
+    with pytest.raises(InfeasibleError):
+        solve_instance(folder, out=tmp_path / "run", time_limit=30)
+    written = (tmp_path / "run" / "infeasibility.txt").read_text()
+    assert "min_site" in written and "demand_ceiling" in written
