@@ -39,13 +39,16 @@ def test_three_cells_with_shares_one_one_half(tmp_path, path):
     # 3 cells of 1 ha; logistics (divisible, 10/ha, minimum 2.5 ha) capped at 2.5 ha nationally, housing
     # (divisible) worth 1, 2, 3 per ha. A site needs 2.5 ha, so all three cells with shares summing to 2.5
     # (the cap allows no more): 25, and the 0.5 ha left goes to housing where it is worth most (u3): 1.5. 26.5.
-    # No logistics: housing 6.
+    # No logistics: housing 6. Shadow price of the ceiling (presence fixed, shares free): one more ha of logistics on
+    # u3 in place of housing, 10 − 3 = 7.
     config = {"claims": {"logistics": logistics(), "housing": {"value_per_ha": 1, "divisible": True, "suitability_attr": "suit"}},
               "demand": [{"level": "national", "claim": "logistics", "max_ha": 2.5}]}
     run = run_on(tmp_path, path, config, row_units(3, suit=[1, 2, 3]))
     assert run.result.objective == pytest.approx(26.5)
     assert shares(run, "logistics") == {"u1": 1.0, "u2": 1.0, "u3": 0.5}
     assert shares(run, "housing") == {"u3": 0.5}
+    prices = run.duals.set_index("family")["shadow_price"]
+    assert prices["demand_ceiling"] == pytest.approx(7)
 
 
 @pytest.mark.parametrize("path", list(PATHS))
