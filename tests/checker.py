@@ -242,11 +242,13 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
                     _fail(problems, f"zoning: {what} on {uid} (transformed {transformed[uid]:.3f}) is {d:.1f} m from new "
                                     f"{r.claim} on {r.unit_id} (share {r.share:.3f}, < {distance(r)} m)")
 
-    # --- minimum site size: connected components of allocated units
+    # --- minimum site size: connected components of allocated units (a divisible claim's: the units with a share
+    # above TOL), each with its used area, area · share (· area_factor for a stacking claim)
     for k, c in claims.items():
         if c.min_site_ha is None:
             continue
-        mine = [r.unit_id for r in rows if r.claim == k]
+        share_of = {r.unit_id: r.share for r in rows if r.claim == k and r.share > TOL}
+        mine = list(share_of)
         g = nx.Graph()
         g.add_nodes_from(mine)
         for i, a in enumerate(mine):
@@ -255,8 +257,8 @@ def _check_state(instance, units, geom, rows, demands, budget_limit, summary, pr
                 if shared.length > 1e-6:
                     g.add_edge(a, b)
         for comp in nx.connected_components(g):
-            area = sum(used(u, k) for u in comp)
-            if area < c.min_site_ha - 1e-6:
+            area = sum(used(u, k, share_of[u]) for u in comp)
+            if area < c.min_site_ha - 1e-4:  # as the other area rows: shares meet a row within the solver's tolerance
                 _fail(problems, f"min site: {k} site {sorted(comp)} has {area:.3f} ha < {c.min_site_ha}")
 
     # --- demand accounting, ceilings

@@ -161,8 +161,10 @@ def test_category_written_as_float_means_the_category(tmp_path):
     assert list(inst.units["cat"]) == ["5", "4.1", None]
 
 
-def test_divisible_claim_with_min_site(tmp_path):
-    expect(tmp_path, "claims.housing", "divisible", config={"claims": {"housing": {"divisible": True, "min_site_ha": 2}}})
+def test_divisible_claim_with_min_site_is_allowed(tmp_path):
+    # sites of a divisible claim are its units with a share (tests/test_min_site_divisible.py)
+    inst = load(tmp_path, config={"claims": {"housing": {"divisible": True, "min_site_ha": 2}}})
+    assert inst.config.claims["housing"].divisible and inst.config.claims["housing"].min_site_ha == 2
 
 
 def test_stacking_on_unknown_host(tmp_path):

@@ -202,5 +202,5 @@ def test_a_conflict_that_needs_presence_is_diagnosed(tmp_path):
     with pytest.raises(InfeasibleError):
         solve_instance(folder, out=tmp_path / "run", time_limit=30)
     written = (tmp_path / "run" / "infeasibility.txt").read_text()
-    assert "env_zoning_presence: a divisible claim counts in the zoning by its presence" in written
+    assert "presence: a divisible claim counts by its presence in the zoning" in written
     assert "env_zoning_existing" in written and "demand_ceiling" in written and "balance" in written

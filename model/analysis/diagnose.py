@@ -24,7 +24,7 @@ PLAIN = {
     "demand_ceiling": "demand ceilings (maximum allocation per region and claim)",
     "env_zoning": "environmental zoning distances between heavy and sensitive claims",
     "env_zoning_existing": "environmental zoning against existing uses, which stay until their unit is transformed",
-    "env_zoning_presence": "a divisible claim counts in the zoning by its presence: any share of it is there",
+    "presence": "a divisible claim counts by its presence in the zoning and in minimum sites: any share of it is there",
     "min_site": "minimum site sizes (contiguous sites of at least min_site_ha)",
     "balance": "woon-werk balance (work area keeps pace with housing)",
     "compensation": "no net loss of business-park area",
@@ -156,8 +156,10 @@ def _describe(block, lab: dict, local: int) -> str:
     if family == "env_zoning":
         return (f"{lab['heavy_claim']} on unit {lab['heavy_unit']} is closer to {lab['sensitive_claim']} on unit "
                 f"{lab['sensitive_unit']} than the guideline distance")
-    if family == "env_zoning_presence":
-        return f"any share of {lab['claim']} on unit {lab['unit_id']} counts as present in the environmental zoning"
+    if family == "presence":
+        if block.name == "presence_share":
+            return f"{lab['claim']} on unit {lab['unit_id']}, when present in a site, holds a share of it"
+        return f"any share of {lab['claim']} on unit {lab['unit_id']} counts as present (zoning, minimum sites)"
     if family == "env_zoning_existing":
         what = f"existing category {lab['existing']}" if lab["side"] == "existing heavy" else f"existing {lab['existing']}"
         near = f"on unit {lab['unit_id']}" if lab["unit_id"] else f"on {lab['links']} units nearby"

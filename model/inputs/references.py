@@ -144,8 +144,6 @@ def validate_references(config: InstanceConfig, units: pd.DataFrame, units_path:
             claim_ok(host, f"claims.{name}.stacks_on")
             if config.claims[host].stacking:
                 raise InputError(f"{where}.stacks_on: host {host!r} is itself a stacking claim")
-        if claim.divisible and claim.min_site_ha is not None:
-            raise InputError(f"{where}: a divisible claim cannot have min_site_ha (sites are made of whole units)")
         for attr in (claim.suitability_attr, claim.cost_attr):
             if attr:
                 _need_column(units, attr, where, units_path)

@@ -210,10 +210,11 @@ def _build(prep, prob, a, units, claims, unit_class, local_rows, n_pairs) -> Agg
 
 
 def _mapped_separators(separators: list, new_index: np.ndarray, scale: np.ndarray) -> list:
-    """The separators whose every column is its own class (units in site rows are), over the class columns."""
+    """The separators whose every column is its own class (units in site rows are), over the class columns (a
+    divisible claim's shares too)."""
     out = []
     for separator in separators:
-        cols = new_index[separator.cols]
+        cols = new_index[separator.cols if separator.shares is None else np.concatenate([separator.cols, separator.shares])]
         if (cols >= 0).all() and (scale[cols] == 1).all():
             out.append(separator.remapped(lambda c: new_index[c]))
     return out
