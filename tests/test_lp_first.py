@@ -10,6 +10,7 @@ from ruimtepuzzel.model.errors import InfeasibleError
 from ruimtepuzzel.model.inputs.instance import load_instance
 from ruimtepuzzel.model.pipeline import compute, solve_instance
 from ruimtepuzzel.model.solve.stages import solve_options
+from ruimtepuzzel.solvers import lp_first as strategy_lp_first
 
 from .checker import check
 from .helpers import row_units, solve, write_instance
@@ -213,3 +214,24 @@ def test_a_sub_mip_frees_the_idle_columns_of_a_floor(tmp_path):
     assert strategy._spare_floor_columns(m, free, value, prob.sense).tolist() == []
     value[pair["u4", "housing"]] = 0.0
     assert strategy._spare_floor_columns(m, free, value, prob.sense).tolist() == [pair["u4", "business"]]
+
+
+def test_auto_goes_lp_first_for_divisible_minimum_sites_from_their_size_on():
+    import pandas as pd
+
+    from ruimtepuzzel.model.formulation import presence
+    from ruimtepuzzel.model.problem import INF, Problem
+    from ruimtepuzzel.solvers.base import SolveOptions
+
+    def problem(n, share_sites):
+        p = Problem()
+        z = p.add_vars("presence", pd.DataFrame({"i": range(n)}), 0.0, 1.0, integer=True)
+        name = presence.SHARE_BLOCK if share_sites else presence.LINK_BLOCK
+        p.add_rows(presence.FAMILY, name, pd.DataFrame({"i": [0]}), [0], [z[0]], [1.0], -INF, 1.0)
+        return p
+
+    auto = SolveOptions()
+    assert strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_SHARE_SITE_INTEGERS, True), auto)
+    assert not strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_SHARE_SITE_INTEGERS - 1, True), auto)
+    assert not strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_SHARE_SITE_INTEGERS, False), auto)
+    assert strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_INTEGERS, False), auto)
