@@ -201,6 +201,7 @@ def create_app(folder, scenario: Optional[str], db: Path, parties: Optional[list
         Route(p + "/cells", reader("cells")),
         Route(p + "/diff", reader("diff")),
         Route(p + "/duals", reader("duals")),
+        Route(p + "/start", reader("start_plan")),
         Route(p + "/allocation.csv", reader("allocation_csv", "text/csv", "{name}-proposal-{pid}-allocation.csv")),
         Route(p + "/summary.csv", reader("summary_csv", "text/csv", "{name}-proposal-{pid}-summary.csv")),
         Route(p + "/scenario.yaml", reader("scenario_yaml", "application/yaml", "{name}-proposal-{pid}.yaml")),

@@ -47,6 +47,7 @@ class Job:
     time_limit: Optional[float] = None
     token: int = 0  # the submission's number: a newer submission stops the older ones
     keep: bool = False  # never stopped by a newer submission (revision 0), only by a cancel
+    parent_objective: Optional[float] = None  # the parent's objective: sizes the tie-break toward its plan (solvers.warm)
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Engine:
         cfg = self.instance.config
         self.keeps = self.opts.solver == "highs" and cfg.objective.sense in PATCHABLE_SENSES and not cfg.periods
         self.kept = KeptHighs(self.problem, self.opts) if self.keeps else None
+        self.pair_area = self.prep.pairs["used_ha"].to_numpy(float)  # per pair column (x), the tie-break's weights
         self.pending: Optional[tuple] = None  # the last answered plan, whose shadow prices are still to compute
 
     # ------------------------------------------------------------------ solving
@@ -179,6 +181,7 @@ class Engine:
 
     def _solve(self, job: Job, times: dict, started: float) -> dict:
         from ruimtepuzzel.model.solve.stages import solve_stages
+        from ruimtepuzzel.solvers import warm
 
         opts = self._options(job)
         t = time.perf_counter()
@@ -188,18 +191,15 @@ class Engine:
         message = None
         if d is not None:
             path = "patched"
-            self._announce_start(problem, job.start, watch)
-            h = self.kept.h
-            h.cbMipImprovingSolution.subscribe(watch.improving)
-            h.cbMipInterrupt.subscribe(watch.interrupt)
-            try:  # the start repaired into a full vector (or none), the answer checked: solvers.kept, solvers.starts
-                answer = self.kept.solve(problem, d, opts, start=job.start)
-            finally:
-                h.cbMipImprovingSolution.unsubscribe(watch.improving)
-                h.cbMipInterrupt.unsubscribe(watch.interrupt)
-            note = answer.get("start")
-            if job.start is not None and note and not str(note).startswith("full"):
-                message = f"the parent's plan was not a start: {note}"
+            self._announce_start(prep, problem, job.start, watch)
+            if warm.applies(problem, opts):  # a MIP: relaxation and sub-MIP first, tie-break toward the parent
+                times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
+                answer = self._warm(problem, opts, job, watch)
+            else:
+                answer = self._kept(problem, d, opts, job, watch)
+                note = answer.get("start")
+                if job.start is not None and note and not str(note).startswith("full"):
+                    message = f"the parent's plan was not a start: {note}"
             result = _verified(answer, problem, opts)
             if result is None and not watch.cancelled:  # a last check: the allocation's value against the bound
                 path, message = "fresh", "the kept model's answer did not verify; solved again from scratch"
@@ -212,16 +212,63 @@ class Engine:
             return {"status": "cancelled", "message": "cancelled", "times": times, "path": path}
         return self._answer(job, instance, prep, problem, result, d, opts, times, path, message, started)
 
-    def _announce_start(self, problem, x: Optional[np.ndarray], watch) -> None:
-        """The parent's plan repaired for the proposal is its first allocation: its value goes out as progress."""
+    def _kept(self, problem, d, opts, job: Job, watch) -> dict:
+        """Branch and bound on the kept model from the parent's plan repaired into a full start (or none); checked."""
+        h = self.kept.h
+        h.cbMipImprovingSolution.subscribe(watch.improving)
+        h.cbMipInterrupt.subscribe(watch.interrupt)
+        try:  # the start repaired into a full vector (or none), the answer checked: solvers.kept, solvers.starts
+            return self.kept.solve(problem, d, opts, start=job.start)
+        finally:
+            h.cbMipImprovingSolution.unsubscribe(watch.improving)
+            h.cbMipInterrupt.unsubscribe(watch.interrupt)
+
+    def _warm(self, problem, opts, job: Job, watch) -> dict:
+        """The LP-first re-solve of :mod:`solvers.warm` (tie-break toward the parent's plan when it has one and the gap
+        is above 0); every stage's allocation and bound go out as progress, a cancel interrupts its MIPs."""
+        from ruimtepuzzel.solvers import warm
+        from ruimtepuzzel.solvers.highs import _new_highs, _run
+
+        tie = warm.bonus(problem, self.pair_area, job.start, opts.mip_rel_gap, job.parent_objective)
+
+        def run(h, o, columns, bound, whole):
+            h.setOptionValue("time_limit", h.getRunTime() + o.time_limit_s)
+            h.setOptionValue("mip_rel_gap", o.mip_rel_gap)
+            watched = columns is whole  # a sub-MIP's columns are not the problem's: its incumbents are not shown
+            h.cbMipInterrupt.subscribe(watch.interrupt)
+            if watched:
+                h.cbMipImprovingSolution.subscribe(watch.improving)
+            try:
+                return _run(h, columns, o, None, None, bound)
+            finally:
+                h.cbMipInterrupt.unsubscribe(watch.interrupt)
+                if watched:
+                    h.cbMipImprovingSolution.unsubscribe(watch.improving)
+
+        def publish(values, objective, bound):
+            if values is not None:
+                watch.objective = objective_of(problem, values)
+            if bound is not None:
+                watch.bound = _finite(bound)
+            watch.send()
+
+        return warm.solve(problem, opts, _new_highs, run, tie, publish)
+
+    def _announce_start(self, prep, problem, x: Optional[np.ndarray], watch) -> None:
+        """The parent's plan repaired for the proposal is its first allocation: its value goes out as progress, and
+        the allocation itself (the main claim per unit, as :func:`cells`) as a ``_start`` message, before the solve."""
+        from ruimtepuzzel.model.outputs import extract
         from ruimtepuzzel.solvers import starts
 
         if x is None or len(x) != problem.n_cols:
             return
         full, _ = starts.repaired(problem, x)
-        if full is not None:
-            watch.objective = objective_of(problem, full)
-            watch.send()
+        if full is None:
+            return
+        watch.objective = objective_of(problem, full)
+        watch.send()
+        self.emit({"type": "_start", "id": watch.pid, "objective": watch.objective,
+                   "elapsed_s": round(time.perf_counter() - watch.start, 3), "cells": cells(prep, extract.allocation(prep, full))})
 
     def _duals(self, prep, problem, values, d) -> tuple:
         from ruimtepuzzel.model.analysis import duals

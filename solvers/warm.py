@@ -1,0 +1,87 @@
+"""A re-solve after a small change: the LP-first strategy with a tie-break toward the parent's plan.
+
+The negotiation table re-solves a proposal that moved a few bounds of its parent's problem. Measured
+on ``nl-provinces`` (8,463 binaries, gap 1 %), HiGHS's branch and bound from the parent's repaired
+start needs 5–7 s: the start falls short of the new floor (its penalty makes it 4× worse than the
+optimum), and HiGHS's root heuristics find an allocation within the gap only after its cuts. The
+LP-first strategy (:mod:`solvers.lp_first`: relaxation, a sub-MIP around it, the full MIP only if
+the gap is not reached) solves the same change in about 1 s with a proven gap, so a re-solve of a
+MIP uses it (:func:`solve`), unless the instance asks for ``solver.strategy: direct``.
+
+**Tie-break toward the parent.** Equal-valued allocations differ only in which cells hold which
+claim; an LP vertex picks one of them arbitrarily, so a 300 ha change showed 1,700 ha "changed".
+With a parent plan and a gap ``g > 0``, every pair column the parent allocated (share ≥ 0.5) gets a
+bonus in the objective's direction, ``ε·used_ha`` per unit of the column, where
+``ε·Σ used_ha = BONUS_SHARE·g·|z_parent|`` (the whole bonus is a tenth of the gap's room at the
+parent's objective), and the solve runs at the gap ``(1 − BONUS_SHARE)·g``. Then:
+
+- the bonus only adds value in the objective's direction, so the perturbed problem's bound is a
+  bound of the instance's problem too (max: ``z(x) ≤ z(x) + bonus(x) ≤ bound`` for every x; min
+  alike): the bound reported stays valid;
+- the objective reported is the instance's ``c·x + offset`` of the allocation (recomputed by the
+  caller, :func:`solvers.answer.objective_of`), never the perturbed one, and the gap is recomputed
+  from it: at most ``(1 − BONUS_SHARE)·g + BONUS_SHARE·g·|z_parent|/|z|``, within ``g`` unless the
+  objective fell to under half the parent's (then the caller's check fails and solves again without);
+- where two allocations differ in value by more than the whole bonus, the better one still wins: at
+  gap 0 there is no bonus (the optimum could move by it).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional
+
+import numpy as np
+
+from ruimtepuzzel.solvers import lp_first
+from ruimtepuzzel.solvers.answer import checked
+from ruimtepuzzel.solvers.base import SolveOptions
+
+BONUS_SHARE = 0.1  # of the gap's room at the parent's objective, spent on the tie-break toward the parent
+KEPT_SHARE = 0.5  # a parent's pair column at or above this share is one it allocated
+
+
+def bonus(prob, pair_area: np.ndarray, parent: Optional[np.ndarray], gap: float, parent_objective: Optional[float]
+          ) -> Optional[np.ndarray]:
+    """Per column the tie-break bonus (in the objective's units, ≥ 0: add it for max, subtract it for min), or None.
+
+    ``pair_area``: used ha of each pair column (the first ``len(pair_area)`` columns are the pairs' ``x``);
+    ``parent``: the parent's allocation (one value per column); ``gap``: the requested relative gap. None without a
+    parent, at gap 0, with a zero or unknown parent objective, or when the parent allocated nothing.
+    """
+    if parent is None or gap <= 0 or not parent_objective or not np.isfinite(parent_objective):
+        return None
+    n = len(pair_area)
+    kept = np.asarray(parent[:n], float) >= KEPT_SHARE
+    total = float(pair_area[kept].sum())
+    if total <= 0:
+        return None
+    out = np.zeros(prob.n_cols)
+    out[:n][kept] = pair_area[kept] * (BONUS_SHARE * gap * abs(parent_objective) / total)
+    return out
+
+
+def perturbed(prob, extra: np.ndarray):
+    """``prob`` with ``extra`` added to its objective in its own direction (a new Problem; matrix and bounds shared)."""
+    sign = 1.0 if prob.sense == "max" else -1.0
+    return dataclasses.replace(prob, cost=prob.objective() + sign * extra)
+
+
+def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Optional[np.ndarray] = None,
+          publish=lambda values, objective, bound: None) -> dict:
+    """The LP-first solve of ``prob`` (with the tie-break ``tie`` from :func:`bonus`, or None), checked against the
+    problem solved (:func:`solvers.answer.checked`); the caller recomputes the objective with the instance's own.
+
+    ``new_highs(opts)`` and ``run(h, opts, columns, bound)`` as :func:`solvers.lp_first.solve` takes them; ``columns
+    is`` the returned problem's object when a run solves the whole problem (the caller may watch its incumbents).
+    """
+    target = prob if tie is None else perturbed(prob, tie)
+    stage = opts if tie is None else dataclasses.replace(opts, mip_rel_gap=(1.0 - BONUS_SHARE) * opts.mip_rel_gap)
+    answer = checked(target, lp_first.solve(target, stage, new_highs, lambda h, o, cols, b=None: run(h, o, cols, b, target),
+                                            publish=publish))
+    answer["tie_break"] = tie is not None
+    return answer
+
+
+def applies(prob, opts: SolveOptions) -> bool:
+    """The warm LP-first path: a MIP of one period, unless the instance asks for the direct strategy."""
+    return getattr(opts, "strategy", "auto") != "direct" and bool(np.asarray(prob.integrality()).any()) and prob.periods is None
