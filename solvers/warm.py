@@ -67,7 +67,7 @@ def perturbed(prob, extra: np.ndarray):
 
 
 def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Optional[np.ndarray] = None,
-          publish=lambda values, objective, bound: None) -> dict:
+          publish=lambda values, objective, bound: None, log=lambda message: None) -> dict:
     """The LP-first solve of ``prob`` (with the tie-break ``tie`` from :func:`bonus`, or None), checked against the
     problem solved (:func:`solvers.answer.checked`); the caller recomputes the objective with the instance's own.
 
@@ -77,7 +77,7 @@ def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Opt
     target = prob if tie is None else perturbed(prob, tie)
     stage = opts if tie is None else dataclasses.replace(opts, mip_rel_gap=(1.0 - BONUS_SHARE) * opts.mip_rel_gap)
     answer = checked(target, lp_first.solve(target, stage, new_highs, lambda h, o, cols, b=None: run(h, o, cols, b, target),
-                                            publish=publish))
+                                            log=log, publish=publish))
     answer["tie_break"] = tie is not None
     return answer
 

@@ -151,24 +151,27 @@ class Engine:
         except Exception as exc:  # a failed proposal must not take the table down; its record says why
             return {"status": "error", "message": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}", "times": times}
 
-    def _options(self, job: Job):
+    def _options(self, job: Job, instance=None):
+        """The solve options of the job's instance (``instance``: that instance when it is built already)."""
         from ruimtepuzzel.model.solve.stages import solve_options
 
-        return dataclasses.replace(solve_options(self._instance_of(job.data), time_limit=job.time_limit, gap=job.gap), log_path=None)
+        instance = instance if instance is not None else self._instance_of(job.data)
+        return dataclasses.replace(solve_options(instance, time_limit=job.time_limit, gap=job.gap), log_path=None)
 
     def _instance_of(self, data: dict):
         from ruimtepuzzel.model.inputs.instance import with_config
 
         return with_config(self.instance, data, "proposal")
 
-    def _built(self, data: dict):
-        """(instance, prep, problem, path): patched onto the base when only bounds and costs move."""
+    def _built(self, data: dict, instance=None):
+        """(instance, prep, problem, delta or None): patched onto the base when only bounds and costs move
+        (``instance``: the configuration's instance when it is built already)."""
         from ruimtepuzzel.model.analysis.sweep.patch import patched
         from ruimtepuzzel.model.formulation import formulate
         from ruimtepuzzel.model.prepare.pairs import prepare
         from ruimtepuzzel.solvers.kept import delta
 
-        instance = self._instance_of(data)
+        instance = instance if instance is not None else self._instance_of(data)
         if self.keeps:
             got = patched(self.prep, self.problem, instance.config)
             if got is not None:
@@ -183,9 +186,10 @@ class Engine:
         from ruimtepuzzel.model.solve.stages import solve_stages
         from ruimtepuzzel.solvers import warm
 
-        opts = self._options(job)
         t = time.perf_counter()
-        instance, prep, problem, d = self._built(job.data)
+        instance = self._instance_of(job.data)  # checked once: the options and the problem read the same instance
+        opts = self._options(job, instance)
+        instance, prep, problem, d = self._built(job.data, instance)
         times["setup"] = time.perf_counter() - t
         watch = _Watch(self.emit, lambda: stopped(self.cancel, job), job.id, problem)
         message = None

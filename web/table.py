@@ -41,6 +41,7 @@ EXPORT_WAIT_S = 600.0
 DEFAULT_SLACK = 0.05
 DEFAULT_COUNT = 3
 MAX_COUNT = 20
+RECENT = 8  # solved proposals whose summary and cells stay in memory (the parents of the next proposals)
 
 
 class ApiError(Exception):
@@ -84,6 +85,7 @@ class Table:
         self.table_id = store.open_table(self.instance.name, scenario, self.instance.content_hash())
         self.tokens: dict[int, int] = {}  # proposal id -> the token of its running submission
         self.starts: dict[int, dict] = {}  # proposal id -> its first allocation (the parent's plan repaired) while solving
+        self.recent: dict[int, tuple] = {}  # the last solved proposals: id -> (summary rows, main claim per unit)
         self.lock = threading.RLock()
         self.exports: dict[str, dict] = {}
         self._geometry: Optional[dict] = None
@@ -601,7 +603,9 @@ class Table:
             fields["bound"] = result["bound"]
         if pid == 0 or fields["status"] not in SOLVED:
             fields.pop("affected", None)
-        self.store.update(self.table_id, pid, only_if=UNFINISHED, **fields)
+        if self.store.update(self.table_id, pid, only_if=UNFINISHED, **fields) and result.get("x") is not None \
+                and fields["status"] in SOLVED:
+            self._remember(pid, result)
         self.tokens.pop(pid, None)
         self.starts.pop(pid, None)
         self.broadcast({"type": "proposal", "id": pid, "status": fields["status"], "party": p["party"], "parent": p["parent"],
@@ -611,20 +615,34 @@ class Table:
         """changed_ha, changed_units and the parties affected (their demand rows or their regions' allocation)."""
         if p["parent"] is None:
             return {"changed_ha": 0.0, "changed_units": []}
-        parent = self.store.proposal(self.table_id, p["parent"])
-        parent_cells = self.store.field(self.table_id, p["parent"], "cells")
-        if parent_cells is None or parent["status"] not in SOLVED:
+        if self.store.field(self.table_id, p["parent"], "status") not in SOLVED:
+            return {}
+        summary, theirs = self._solved_plan(p["parent"])
+        if theirs is None:
             return {}
         mine = np.asarray(result["cells"]["claim"])
-        theirs = np.asarray(parent_cells["claim"])
         changed = np.flatnonzero(mine != theirs) if len(mine) == len(theirs) else np.arange(len(mine))
         area = self.instance.units["area_ha"].to_numpy(dtype=float)
-        rows = region_changes(parent["summary"] or [], result["summary"] or [])
+        rows = region_changes(summary or [], result["summary"] or [])
         codes = {str(r["region"]) for r in rows if r["level"] != NATIONAL}
         parties = self.parties or [LOCAL_CHAIR]
         affected = set(p["affected"] or []) | {q.name for q in parties if q.regions == "all" or any(q.holds(c) for c in codes)}
         return {"changed_ha": float(area[changed].sum()), "changed_units": changed.tolist(),
                 "affected": [q.name for q in parties if q.name in affected]}
+
+    def _solved_plan(self, pid: int) -> tuple:
+        """(summary rows, main claim per unit or None) of a solved proposal: kept in memory for the last few solved
+        (a proposal is most often made on one just solved), read from the store otherwise."""
+        if pid in self.recent:
+            return self.recent[pid]
+        cells = self.store.field(self.table_id, pid, "cells")
+        summary = self.store.field(self.table_id, pid, "summary")
+        return summary, None if cells is None else np.asarray(cells["claim"])
+
+    def _remember(self, pid: int, result: dict) -> None:
+        self.recent[pid] = (result["summary"], np.asarray(result["cells"]["claim"]))
+        while len(self.recent) > RECENT:
+            self.recent.pop(next(iter(self.recent)))
 
     # ------------------------------------------------------------------ exports
 
