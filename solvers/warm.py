@@ -1,12 +1,16 @@
-"""A re-solve after a small change: the LP-first strategy with a tie-break toward the parent's plan.
+"""A re-solve after a small change: a quick LP-first stage with a tie-break toward the parent's plan.
 
 The negotiation table re-solves a proposal that moved a few bounds of its parent's problem. Measured
 on ``nl-provinces`` (8,463 binaries, gap 1 %), HiGHS's branch and bound from the parent's repaired
-start needs 5–7 s: the start falls short of the new floor (its penalty makes it 4× worse than the
+start needs 4–7 s: the start falls short of the new floor (its penalty makes it 4× worse than the
 optimum), and HiGHS's root heuristics find an allocation within the gap only after its cuts. The
-LP-first strategy (:mod:`solvers.lp_first`: relaxation, a sub-MIP around it, the full MIP only if
-the gap is not reached) solves the same change in about 1 s with a proven gap, so a re-solve of a
-MIP uses it (:func:`solve`), unless the instance asks for ``solver.strategy: direct``.
+first stage of the LP-first strategy (:mod:`solvers.lp_first`: the relaxation, then **one** sub-MIP
+with the relaxation's integral columns fixed) solves the same change in 0.5–1 s with the gap proven
+against the relaxation's bound. :func:`solve` runs only that stage (no widening, no full MIP): where
+the relaxation is too weak to prove the gap (``zuid-holland``: 1.5 % at revision 0, above its 1 %),
+it comes back ``time_limit`` with its best allocation, and the caller goes on with the kept model's
+branch and bound from it (:mod:`web.engine`), as before this stage: a second or less lost there.
+A MIP of one period uses it unless the instance asks for ``solver.strategy: direct`` (:func:`applies`).
 
 **Tie-break toward the parent.** Equal-valued allocations differ only in which cells hold which
 claim; an LP vertex picks one of them arbitrarily, so a 300 ha change showed 1,700 ha "changed".
@@ -77,7 +81,7 @@ def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Opt
     target = prob if tie is None else perturbed(prob, tie)
     stage = opts if tie is None else dataclasses.replace(opts, mip_rel_gap=(1.0 - BONUS_SHARE) * opts.mip_rel_gap)
     answer = checked(target, lp_first.solve(target, stage, new_highs, lambda h, o, cols, b=None: run(h, o, cols, b, target),
-                                            log=log, publish=publish))
+                                            log=log, publish=publish, widenings=0, full=False))
     answer["tie_break"] = tie is not None
     return answer
 

@@ -32,6 +32,7 @@ SOLVE_STATUS = {"optimal": "optimal", "time_limit": "time_limit", "no_solution":
                 "infeasible": "infeasible", "unbounded": "error", "error": "error"}
 DUALS_TIME_LIMIT_S = 60.0
 PROGRESS_EVERY_S = 0.5
+FIRST_STAGE_SKIPS = 4  # re-solves straight to branch and bound after the first stage fell short of the gap
 DUALS_PENDING = "the shadow prices are being computed"
 CSV = {"index": False, "float_format": "%.6f", "lineterminator": "\n"}  # as the run folder's tables (run_folder.write_csv)
 
@@ -133,6 +134,7 @@ class Engine:
         self.kept = KeptHighs(self.problem, self.opts) if self.keeps else None
         self.pair_area = self.prep.pairs["used_ha"].to_numpy(float)  # per pair column (x), the tie-break's weights
         self.pending: Optional[tuple] = None  # the last answered plan, whose shadow prices are still to compute
+        self.skips = 0  # re-solves left that go straight to branch and bound: the first stage fell short of the gap
 
     # ------------------------------------------------------------------ solving
 
@@ -196,13 +198,21 @@ class Engine:
         if d is not None:
             path = "patched"
             self._announce_start(prep, problem, job.start, watch)
-            if warm.applies(problem, opts):  # a MIP: relaxation and sub-MIP first, tie-break toward the parent
+            answer, start = None, job.start
+            if warm.applies(problem, opts) and self._first_stage():  # relaxation and one sub-MIP first, tie-break
                 times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
                 answer = self._warm(problem, opts, job, watch)
-            else:
-                answer = self._kept(problem, d, opts, job, watch)
+                times["first_stage"] = answer.get("times", {}).get("solve", 0.0)
+                if answer["status"] != "optimal" and not watch.cancelled:  # short of the gap: branch and bound from the better
+                    self.skips = FIRST_STAGE_SKIPS
+                    start = _better(problem, answer.get("values"), job.start)
+                    answer = None
+            if answer is None and not watch.cancelled:
+                answer = self._kept(problem, d, opts, start, watch, self._tie(problem, opts, job) if warm.applies(problem, opts) else None)
+                if "first_stage" in times:
+                    answer.setdefault("times", {})["solve"] = answer.get("times", {}).get("solve", 0.0) + times["first_stage"]
                 note = answer.get("start")
-                if job.start is not None and note and not str(note).startswith("full"):
+                if start is job.start and job.start is not None and note and not str(note).startswith("full"):
                     message = f"the parent's plan was not a start: {note}"
             result = _verified(answer, problem, opts)
             if result is None and not watch.cancelled:  # a last check: the allocation's value against the bound
@@ -216,16 +226,42 @@ class Engine:
             return {"status": "cancelled", "message": "cancelled", "times": times, "path": path}
         return self._answer(job, instance, prep, problem, result, d, opts, times, path, message, started)
 
-    def _kept(self, problem, d, opts, job: Job, watch) -> dict:
-        """Branch and bound on the kept model from the parent's plan repaired into a full start (or none); checked."""
+    def _first_stage(self) -> bool:
+        """Whether this re-solve tries the first stage: not for ``FIRST_STAGE_SKIPS`` re-solves after one that fell
+        short of the gap (an instance whose relaxation is too weak for it: it would only add its second), then again."""
+        if self.skips > 0:
+            self.skips -= 1
+            return False
+        return True
+
+    def _kept(self, problem, d, opts, start: Optional[np.ndarray], watch, tie: Optional[np.ndarray] = None) -> dict:
+        """Branch and bound on the kept model from ``start`` (the parent's plan or the first stage's allocation)
+        repaired into a full start (or none); checked. ``tie``: the tie-break toward the parent (:mod:`solvers.warm`):
+        the kept model solves the perturbed costs at the narrower gap, and gets the proposal's own costs back after
+        (the shadow prices read it); the caller recomputes the objective with ``problem``'s."""
+        from ruimtepuzzel.solvers import warm
+        from ruimtepuzzel.solvers.kept import delta
+
+        target, o = problem, opts
+        if tie is not None:
+            target = warm.perturbed(problem, tie)
+            o = dataclasses.replace(opts, mip_rel_gap=(1.0 - warm.BONUS_SHARE) * opts.mip_rel_gap)
         h = self.kept.h
         h.cbMipImprovingSolution.subscribe(watch.improving)
         h.cbMipInterrupt.subscribe(watch.interrupt)
         try:  # the start repaired into a full vector (or none), the answer checked: solvers.kept, solvers.starts
-            return self.kept.solve(problem, d, opts, start=job.start)
+            return self.kept.solve(target, d if tie is None else delta(self.problem, target), o, start=start)
         finally:
             h.cbMipImprovingSolution.unsubscribe(watch.improving)
             h.cbMipInterrupt.unsubscribe(watch.interrupt)
+            if tie is not None:
+                self.kept.apply(d)
+
+    def _tie(self, problem, opts, job: Job) -> Optional[np.ndarray]:
+        """The tie-break toward the parent's plan (:func:`solvers.warm.bonus`), or None."""
+        from ruimtepuzzel.solvers import warm
+
+        return warm.bonus(problem, self.pair_area, job.start, opts.mip_rel_gap, job.parent_objective)
 
     def _warm(self, problem, opts, job: Job, watch) -> dict:
         """The LP-first re-solve of :mod:`solvers.warm` (tie-break toward the parent's plan when it has one and the gap
@@ -233,7 +269,7 @@ class Engine:
         from ruimtepuzzel.solvers import warm
         from ruimtepuzzel.solvers.highs import _new_highs, _run
 
-        tie = warm.bonus(problem, self.pair_area, job.start, opts.mip_rel_gap, job.parent_objective)
+        tie = self._tie(problem, opts, job)
 
         def run(h, o, columns, bound, whole):
             h.setOptionValue("time_limit", h.getRunTime() + o.time_limit_s)
@@ -471,6 +507,19 @@ def _result(answer: dict):
     for key, value in answer.items():
         setattr(result, key, value)
     return result
+
+
+def _better(problem, a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """Of two allocations (either may be None), the one of better value c·x + offset in ``problem`` (the parent's
+    plan ``b`` is valued as repaired for it; one that does not repair is not a start)."""
+    from ruimtepuzzel.solvers import starts
+
+    if b is not None:
+        b, _ = starts.repaired(problem, b)
+    if a is None or b is None:
+        return a if b is None else b
+    va, vb = objective_of(problem, a), objective_of(problem, b)
+    return a if (va >= vb if problem.sense == "max" else va <= vb) else b
 
 
 def _verified(answer: dict, problem, opts):
