@@ -11,6 +11,9 @@ the relaxation is too weak to prove the gap (``zuid-holland``: 1.5 % at revision
 it comes back ``time_limit`` with its best allocation, and the caller goes on with the kept model's
 branch and bound from it (:mod:`web.engine`), as before this stage: a second or less lost there.
 A MIP of one period uses it unless the instance asks for ``solver.strategy: direct`` (:func:`applies`).
+An instance whose own solve is LP-first (50,000 integer columns or more, or ``strategy: lp_first``)
+is re-solved by the whole of it (``whole``), as a cold solve would be: its branch and bound alone
+can take minutes to find an allocation (``zuid-holland-100m``).
 
 **Tie-break toward the parent.** Equal-valued allocations differ only in which cells hold which
 claim; an LP vertex picks one of them arbitrarily, so a 300 ha change showed 1,700 ha "changed".
@@ -71,9 +74,11 @@ def perturbed(prob, extra: np.ndarray):
 
 
 def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Optional[np.ndarray] = None,
-          publish=lambda values, objective, bound: None, log=lambda message: None) -> dict:
-    """The LP-first solve of ``prob`` (with the tie-break ``tie`` from :func:`bonus`, or None), checked against the
-    problem solved (:func:`solvers.answer.checked`); the caller recomputes the objective with the instance's own.
+          publish=lambda values, objective, bound: None, log=lambda message: None, whole: bool = False) -> dict:
+    """The first stage of LP-first on ``prob`` (``whole``: all of it, widenings and the full MIP included — for an
+    instance whose own solve is LP-first, :func:`solvers.lp_first.wanted`), with the tie-break ``tie`` from
+    :func:`bonus` or None; checked against the problem solved (:func:`solvers.answer.checked`); the caller recomputes
+    the objective with the instance's own.
 
     ``new_highs(opts)`` and ``run(h, opts, columns, bound)`` as :func:`solvers.lp_first.solve` takes them; ``columns
     is`` the returned problem's object when a run solves the whole problem (the caller may watch its incumbents).
@@ -81,7 +86,8 @@ def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Opt
     target = prob if tie is None else perturbed(prob, tie)
     stage = opts if tie is None else dataclasses.replace(opts, mip_rel_gap=(1.0 - BONUS_SHARE) * opts.mip_rel_gap)
     answer = checked(target, lp_first.solve(target, stage, new_highs, lambda h, o, cols, b=None: run(h, o, cols, b, target),
-                                            log=log, publish=publish, widenings=0, full=False))
+                                            log=log, publish=publish, widenings=lp_first.WIDENINGS if whole else 0,
+                                            full=whole))
     answer["tie_break"] = tie is not None
     return answer
 

@@ -6,10 +6,15 @@ into HiGHS once (:class:`solvers.kept.KeptHighs`). A proposal arrives as the mer
 of its instance (the base with every change of its ancestors and its own):
 
 - when only bounds, right-hand sides and costs differ from the base (:func:`sweep.patch.patched`),
-  the kept model gets the new bounds and costs and is re-solved from the parent's allocation,
-  repaired into a **full** start by :meth:`KeptHighs.solve <solvers.kept.KeptHighs.solve>`
-  (values clipped into the new bounds, shortfalls and slacks recomputed: a shortfall rises to a
-  new floor); when the repaired plan breaks a hard row, the solve starts without a start;
+  the parent's allocation repaired for the change (values clipped into the new bounds, shortfalls
+  and slacks recomputed: a shortfall rises to a new floor) goes out first as the proposal's first
+  allocation (a ``_start`` message with its cells and value). A MIP is then solved by the first
+  stage of :mod:`solvers.warm` (the relaxation and one sub-MIP, ties broken toward the parent's
+  plan); when that stage does not prove the gap, the kept model gets the new bounds and costs and
+  is re-solved by branch and bound from the better of its allocation and the repaired parent, a
+  **full** start (:meth:`KeptHighs.solve <solvers.kept.KeptHighs.solve>`), with the same
+  tie-break. An LP goes to the kept model directly. When the repaired plan breaks a hard row,
+  there is no first allocation and the solve starts without a start;
 - otherwise the proposal is prepared, formulated and solved afresh.
 
 Every objective reported is recomputed from the allocation (c·x + offset) and the gap from it
@@ -186,7 +191,7 @@ class Engine:
 
     def _solve(self, job: Job, times: dict, started: float) -> dict:
         from ruimtepuzzel.model.solve.stages import solve_stages
-        from ruimtepuzzel.solvers import warm
+        from ruimtepuzzel.solvers import lp_first, warm
 
         t = time.perf_counter()
         instance = self._instance_of(job.data)  # checked once: the options and the problem read the same instance
@@ -199,11 +204,12 @@ class Engine:
             path = "patched"
             self._announce_start(prep, problem, job.start, watch)
             answer, start = None, job.start
-            if warm.applies(problem, opts) and self._first_stage():  # relaxation and one sub-MIP first, tie-break
+            whole = warm.applies(problem, opts) and lp_first.wanted(problem, opts)  # as a cold solve: LP-first throughout
+            if whole or (warm.applies(problem, opts) and self._first_stage()):  # relaxation and sub-MIP first, tie-break
                 times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
-                answer = self._warm(problem, opts, job, watch)
+                answer = self._warm(problem, opts, job, watch, whole)
                 times["first_stage"] = answer.get("times", {}).get("solve", 0.0)
-                if answer["status"] != "optimal" and not watch.cancelled:  # short of the gap: branch and bound from the better
+                if not whole and answer["status"] != "optimal" and not watch.cancelled:  # short: branch and bound from the better
                     self.skips = FIRST_STAGE_SKIPS
                     start = _better(problem, answer.get("values"), job.start)
                     answer = None
@@ -263,18 +269,19 @@ class Engine:
 
         return warm.bonus(problem, self.pair_area, job.start, opts.mip_rel_gap, job.parent_objective)
 
-    def _warm(self, problem, opts, job: Job, watch) -> dict:
-        """The LP-first re-solve of :mod:`solvers.warm` (tie-break toward the parent's plan when it has one and the gap
-        is above 0); every stage's allocation and bound go out as progress, a cancel interrupts its MIPs."""
+    def _warm(self, problem, opts, job: Job, watch, whole: bool = False) -> dict:
+        """The first stage of LP-first (:mod:`solvers.warm`; ``whole``: all of LP-first, widenings and the full MIP
+        included, as the instance's own solve runs it), with the tie-break toward the parent's plan when it has one and
+        the gap is above 0; every stage's allocation and bound go out as progress, a cancel interrupts its MIPs."""
         from ruimtepuzzel.solvers import warm
         from ruimtepuzzel.solvers.highs import _new_highs, _run
 
         tie = self._tie(problem, opts, job)
 
-        def run(h, o, columns, bound, whole):
+        def run(h, o, columns, bound, solved):
             h.setOptionValue("time_limit", h.getRunTime() + o.time_limit_s)
             h.setOptionValue("mip_rel_gap", o.mip_rel_gap)
-            watched = columns is whole  # a sub-MIP's columns are not the problem's: its incumbents are not shown
+            watched = columns is solved  # a sub-MIP's columns are not the problem's: its incumbents are not shown
             h.cbMipInterrupt.subscribe(watch.interrupt)
             if watched:
                 h.cbMipImprovingSolution.subscribe(watch.improving)
@@ -292,7 +299,7 @@ class Engine:
                 watch.bound = _finite(bound)
             watch.send()
 
-        return warm.solve(problem, opts, _new_highs, run, tie, publish)
+        return warm.solve(problem, opts, _new_highs, run, tie, publish, whole=whole)
 
     def _announce_start(self, prep, problem, x: Optional[np.ndarray], watch) -> None:
         """The parent's plan repaired for the proposal is its first allocation: its value goes out as progress, and
