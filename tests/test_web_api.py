@@ -719,3 +719,30 @@ def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
         assert again["cells"]["claim"] == p1_cells and again["cells"]["claim"] != p0["cells"]["claim"]
         assert again["objective"] == pytest.approx(120, abs=1e-9)
         assert np.array_equal(np.asarray(e.kept.h.getLp().col_cost_), e.problem.objective())  # the kept model has the instance's costs back
+
+
+def test_shadow_prices_wait_for_the_next_proposal_and_stay_their_plans_own(tiny):
+    """The solver process computes shadow prices when no job waits, the newest plan's first; a plan's prices computed
+    after another proposal was solved on the kept model are those computed right after its own solve (the kept model
+    gets the plan's own bounds back first)."""
+    from ruimtepuzzel.model.inputs.changes import apply_changes
+    from ruimtepuzzel.model.inputs.config import merged_data
+    from ruimtepuzzel.web import engine
+
+    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
+    base, _, _ = merged_data(tiny, None)
+    one = apply_changes(base, [{"path": "demand[0].min_ha", "value": 2}], "proposal")
+    two = apply_changes(base, [{"path": "demand[0].min_ha", "value": 4}, {"path": "demand[1].min_ha", "value": 3}], "proposal")
+
+    def floors(prices):
+        return {(r["region"], r["claim"]): r for r in prices["duals"] if r["family"] == "demand_floor"}
+
+    alone = engine.Engine(str(tiny), None, lambda m: None, cancel)
+    alone.solve(engine.Job(1, one))
+    right_after = alone.pending_duals()
+    busy = engine.Engine(str(tiny), None, lambda m: None, cancel)
+    busy.solve(engine.Job(1, one))
+    busy.solve(engine.Job(2, two))
+    later = [busy.pending_duals(), busy.pending_duals()]
+    assert [p["id"] for p in later] == [2, 1] and busy.pending_duals() is None
+    assert floors(later[1]) == floors(right_after) and floors(later[0]) != floors(right_after)

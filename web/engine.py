@@ -138,7 +138,7 @@ class Engine:
         self.keeps = self.opts.solver == "highs" and cfg.objective.sense in PATCHABLE_SENSES and not cfg.periods
         self.kept = KeptHighs(self.problem, self.opts) if self.keeps else None
         self.pair_area = self.prep.pairs["used_ha"].to_numpy(float)  # per pair column (x), the tie-break's weights
-        self.pending: Optional[tuple] = None  # the last answered plan, whose shadow prices are still to compute
+        self.pending: list[tuple] = []  # the answered plans whose shadow prices are still to compute, oldest first
         self.skips = 0  # re-solves left that go straight to branch and bound: the first stage fell short of the gap
 
     # ------------------------------------------------------------------ solving
@@ -323,8 +323,11 @@ class Engine:
         from ruimtepuzzel.solvers.highs import duals_here
 
         try:
-            lp = (self.kept.fixed_integer_duals(problem, values, DUALS_TIME_LIMIT_S) if d is not None
-                  else duals_here(problem, values, DUALS_TIME_LIMIT_S))
+            if d is not None:
+                self.kept.apply(d)  # the plan's own bounds: another proposal may have been solved since
+                lp = self.kept.fixed_integer_duals(problem, values, DUALS_TIME_LIMIT_S)
+            else:
+                lp = duals_here(problem, values, DUALS_TIME_LIMIT_S)
         except Exception as exc:
             return None, f"no shadow prices: {exc}"
         if lp is None or lp.get("duals") is None:
@@ -351,7 +354,7 @@ class Engine:
         summary = extract.summary(prep, alloc)
         times["extract"] = time.perf_counter() - t
         config = instance.config
-        self.pending = (job.id, prep, problem, values, d, config)  # shadow prices next, after the plan is out
+        self.pending.append((job.id, prep, problem, values, d, config))  # shadow prices after the plan is out
         times["total"] = time.perf_counter() - started
         out.update({
             "objective": objective, "bound": bound, "gap": relative_gap(objective, bound) if status == "optimal" or bound is not None else None,
@@ -368,13 +371,14 @@ class Engine:
         return out
 
     def pending_duals(self) -> Optional[dict]:
-        """The shadow prices of the plan just answered (the fixed-integer LP), or None when there is none."""
+        """The shadow prices (the fixed-integer LP) of the plan answered last of those still without, or None when
+        there is none. The worker computes them when no job waits (:func:`main`): a proposal made meanwhile is
+        solved first (on ``zuid-holland-100m`` the LP takes seconds)."""
         from ruimtepuzzel.model.outputs.names import with_names
 
-        if self.pending is None:
+        if not self.pending:
             return None
-        pid, prep, problem, values, d, config = self.pending
-        self.pending = None
+        pid, prep, problem, values, d, config = self.pending.pop()
         t = time.perf_counter()
         try:
             prices, message = self._duals(prep, problem, values, d)
@@ -628,6 +632,9 @@ def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
         return
     events.put({"type": "_ready", "keeps": engine.keeps})
     while True:
+        if engine.pending and not jobs.poll():  # idle: the shadow prices of the plans answered, the newest first
+            events.put(engine.pending_duals())
+            continue
         job = jobs.recv()
         if job is None:
             return
@@ -647,6 +654,3 @@ def main(folder: str, scenario: Optional[str], jobs, events, cancel) -> None:
             continue
         events.put({"type": "_started", "id": job.id})
         events.put({"type": "_done", "id": job.id, "result": engine.solve(job)})
-        prices = engine.pending_duals()
-        if prices is not None:
-            events.put(prices)
