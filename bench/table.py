@@ -5,16 +5,17 @@ instance, waits for revision 0, then for each repeat proposes one floor change o
 (`demand[claim=C,region=R].min_ha` times a factor; each repeat a different factor, so no answer
 is reused) and measures on the WebSocket, from the POST:
 
-- first: the first progress event carrying an incumbent (the repaired start or the solver's
-  first allocation), as a page would show it;
-- final: the proposal event with its final status (allocation, summary and shadow prices stored);
+- first: the first allocation on the page: the `start` event (the parent's plan repaired for the
+  change, with its c·x objective) and the fetch of its cells (`GET /api/proposals/{id}/start`);
+- final: the proposal event with its final status (plan stored; the shadow prices follow) and the
+  fetch of its cells (`GET /api/proposals/{id}/cells`), as the page draws it;
 
 then solves the same change cold with `solve --scenario` (the proposal's `scenario.yaml`; load,
 preprocess, build, solve, extract, write) and reports its total and its solve time. Medians of
 the repeats, with the objectives (which must agree within the gap).
 
-    python bench/table.py                                   # nl-provinces, housing in PV26, 3 repeats
-    python bench/table.py --repeats 1 --claim housing --region PV27
+    python bench/table.py                                   # nl-provinces, housing in CR17 (Utrecht), 3 repeats
+    python bench/table.py --repeats 1 --claim housing --region CR13
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instance", default="nl-provinces")
     ap.add_argument("--claim", default="housing")
-    ap.add_argument("--region", default="PV26")
+    ap.add_argument("--region", default="CR17")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--factors", default="1.05,1.10,1.15,1.20,1.25")
     args = ap.parse_args()
@@ -65,9 +66,11 @@ def main() -> None:
                     m = ws.receive_json()
                     if m.get("id") != pid:
                         continue
-                    if first is None and m["type"] == "progress" and m.get("objective") is not None:
-                        first = time.perf_counter() - start
+                    if first is None and m["type"] == "start":  # the first allocation: the parent's plan repaired
+                        r = client.get(f"/api/proposals/{pid}/start")
+                        first = time.perf_counter() - start if r.status_code == 200 else None
                     if m["type"] == "proposal" and m["status"] not in ("queued", "solving"):
+                        client.get(f"/api/proposals/{pid}/cells")  # the page's fetch of the plan for the map
                         final = time.perf_counter() - start
                         break
                 p = client.get(f"/api/proposals/{pid}").json()
@@ -80,13 +83,13 @@ def main() -> None:
                              "objective": p["objective"], "gap": p["gap"], "cold": cold,
                              "cold_solve": run.manifest["times_s"]["solve"], "cold_objective": run.result.objective,
                              "cold_gap": run.result.gap})
-                print(f"  ×{factor:.2f}: first incumbent {_s(first)}, final {final:.2f} s ({p['status']}, {p['path']}, "
-                      f"objective {p['objective']:,.2f}, gap {_pct(p['gap'])}); cold solve {cold:.2f} s "
+                print(f"  ×{factor:.2f}: first allocation {_s(first)}, final {final:.2f} s ({p['status']}, {p['path']}, "
+                      f"objective {p['objective']:,.2f}, gap {_pct(p['gap'])}, {p['changed_ha']:,.0f} ha changed); cold solve {cold:.2f} s "
                       f"(of which solve {run.manifest['times_s']['solve']:.2f} s, objective {run.result.objective:,.2f}, "
                       f"gap {_pct(run.result.gap)})")
     med = lambda key: statistics.median([r[key] for r in rows if r[key] is not None]) if any(r[key] is not None for r in rows) else None  # noqa: E731
     load = os.getloadavg()
-    print(f"median of {len(rows)}: first incumbent {_s(med('first'))}, final {med('final'):.2f} s; "
+    print(f"median of {len(rows)}: first allocation {_s(med('first'))}, final {med('final'):.2f} s; "
           f"cold {med('cold'):.2f} s (solve {med('cold_solve'):.2f} s); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 

@@ -163,8 +163,13 @@ class Model:
 
 
 def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable, skip: frozenset = frozenset(),
-          log=lambda msg: None, publish=lambda values, objective, bound: None) -> dict:
+          log=lambda msg: None, publish=lambda values, objective, bound: None, widenings: int = WIDENINGS,
+          full: bool = True) -> dict:
     """The LP-first solve of ``prob``.
+
+    ``widenings``: how often a sub-MIP short of the gap is widened (``WIDENINGS``; 0: one sub-MIP only); ``full``:
+    False stops before the full MIP: the best sub-MIP allocation (or none) comes back as ``time_limit`` with the
+    relaxation's bound (a caller with a faster way to the gap, such as a kept model, goes on from it).
 
     ``new_highs(opts)`` returns a configured, empty Highs; ``run(h, opts, columns, bound)`` runs a loaded MIP
     under ``opts.time_limit_s`` and returns the answer dict of :func:`ruimtepuzzel.solvers.highs.solve`
@@ -188,6 +193,8 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         if relaxed["status"] == "Memory limit reached":  # the full MIP would need more still
             log("LP relaxation: memory limit reached; the MIP is not tried")
             return _answer(ERROR, None, None, None, start, "out of memory in the LP relaxation")
+        if not full:
+            return _answer(TIME_LIMIT, None, None, None, start, f"LP relaxation {relaxed['status']}; the full MIP not tried")
         log(f"LP relaxation {relaxed['status']}; solving the MIP directly")
         return _timed(_full(prob, m, opts, new_highs, run, remaining(), None), start)
     lp, bound = relaxed["x"], relaxed["objective"]
@@ -202,12 +209,16 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         if not len(m.violated(values, np.arange(len(m.row_lo)))):  # with the site flow left out: sites whole?
             return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
 
-    best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish)
+    best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings)
     if best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap:
         return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
                           f"optimal within the gap (against the LP bound; {best.get('free_integers', len(free)):,} integer "
                           f"columns free in the sub-MIP)"),
                 "gap": gap_of(best["objective"], bound)}
+    if not full:
+        if best is None:
+            return _answer(TIME_LIMIT, None, None, bound, start, "no allocation from the sub-MIP; the full MIP not tried")
+        return _answer(TIME_LIMIT, best["values"], best["objective"], bound, start, "gap not reached by the sub-MIP")
     if m.a.nnz > FULL_MIP_MAX_NONZEROS:
         log(f"the full MIP ({m.a.nnz:,} non-zeros) is not tried: above {FULL_MIP_MAX_NONZEROS:,}, its relaxation alone "
             f"would not fit in memory; the best allocation stands against the relaxation's bound")
@@ -225,15 +236,15 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     return _timed(full, start)
 
 
-def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaining, log, publish):
+def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings=WIDENINGS):
     """Sub-MIPs around the relaxation, widened while they are infeasible or short of the gap; (best, free columns).
 
     Each round frees, besides the integer columns free before, every integer column that shares a local row with
-    one of them, and starts from the best allocation so far. It stops at the gap, after ``WIDENINGS`` widenings, or
+    one of them, and starts from the best allocation so far. It stops at the gap, after ``widenings`` widenings, or
     when a round ends at its time limit (more freedom would not help within the time)."""
     better = (lambda a, b: a > b) if prob.sense == "max" else (lambda a, b: a < b)
     best, free = None, fractional
-    for attempt in range(1 + WIDENINGS):
+    for attempt in range(1 + widenings):
         answer = _neighbourhood(prob, m, lp, free, opts, new_highs, run, SUB_MIP_SHARE * remaining(),
                                 None if best is None else best["values"])
         found = answer is not None and answer["values"] is not None
@@ -250,7 +261,7 @@ def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaini
                 f"{'infeasible' if answer is not None and answer['status'] == INFEASIBLE else 'no allocation'}")
         done = best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap
         ran_out = answer is None or answer["status"] not in (INFEASIBLE, OPTIMAL)
-        if done or ran_out or attempt == WIDENINGS:
+        if done or ran_out or attempt == widenings:
             break
         wider = _widen(m, free, None if best is None else best["values"])
         if len(wider) == len(free):  # nothing more to free: the full MIP takes over

@@ -19,9 +19,11 @@ import subprocess
 import sys
 import time
 import zipfile
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -599,3 +601,148 @@ def test_events_need_the_token(parties):
             ws.receive_json()
     with parties.websocket_connect("/api/events?token=token-of-B") as ws:
         assert ws.receive_json()["type"] == "table"
+
+
+# ---------------------------------------------------------------------------- the first allocation and the tie-break
+
+
+def test_the_first_allocation_is_the_parents_plan_repaired(local, tiny):
+    """Before the solve, a `start` event carries the parent's plan repaired for the change, valued as c·x + offset:
+    revision 0 puts business on cell 1 of each province (25 each); with A's business floor at 2 it keeps that plan,
+    1 ha short at 100 per ha: −75 + 25 = −50. The solve then reaches 22 + 25 = 47."""
+    with local.websocket_connect("/api/events") as ws:
+        ws.receive_json()
+        pid = propose(local, [{"path": "demand[0].min_ha", "value": 2}], parent=0)
+        seen = []
+        while not (seen and seen[-1]["type"] == "proposal" and seen[-1]["id"] == pid and seen[-1]["status"] in FINAL):
+            seen.append(ws.receive_json())
+    mine = [m for m in seen if m.get("id") == pid]
+    starts = [m for m in mine if m["type"] == "start"]
+    assert len(starts) == 1 and starts[0]["objective"] == pytest.approx(-50) and math.isfinite(starts[0]["elapsed_s"])
+    assert mine.index(starts[0]) < len(mine) - 1 and mine[-1]["objective"] == pytest.approx(47)
+    gone = local.get(f"/api/proposals/{pid}/start")  # the solve has ended: its cells are the plan now
+    assert gone.status_code == 404 and "read its cells" in gone.json()["detail"]
+
+
+def test_the_engine_announces_the_start_with_its_cells(tiny):
+    """The solver process's `_start` message: the parent's cells (business on cell 1 of each province) and the start's
+    value, −50, sent before the solve's answer (47)."""
+    from ruimtepuzzel.model.inputs.changes import apply_changes
+    from ruimtepuzzel.model.inputs.config import merged_data
+    from ruimtepuzzel.web import engine
+
+    sent = []
+    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
+    e = engine.Engine(str(tiny), None, sent.append, cancel)
+    base, _, _ = merged_data(tiny, None)
+    rev0 = e.solve(engine.Job(0, base))
+    assert rev0["objective"] == pytest.approx(50) and rev0["cells"]["claim"] == [1, 0, 0, 1, 0, 0]
+    sent.clear()
+    data = apply_changes(base, [{"path": "demand[0].min_ha", "value": 2}], "proposal")
+    answer = e.solve(engine.Job(1, data, start=rev0["x"], parent_objective=rev0["objective"]))
+    start = [m for m in sent if m["type"] == "_start"]
+    assert len(start) == 1 and start[0]["id"] == 1 and start[0]["objective"] == pytest.approx(-50)
+    assert start[0]["cells"]["claim"] == [1, 0, 0, 1, 0, 0] and start[0]["cells"]["share"] == [1.0] * 6
+    assert answer["objective"] == pytest.approx(47) and answer["cells"]["claim"] == [1, 1, 0, 1, 0, 0]
+
+
+TIES = {  # twelve 1-ha cells where housing and business are worth the same: every full allocation is worth 120
+    "claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 10}},
+    "demand": [{"level": "province", "region": "A", "claim": "business", "min_ha": 1}],
+    "objective": {"sense": "max_value", "shortfall_penalty_per_ha": 100},
+    "solver": {"mip_rel_gap": 0.05, "time_limit_s": 60},
+}
+
+
+def test_the_tie_break_keeps_the_parents_plan_and_not_its_objective(tmp_path):
+    """Every allocation of all twelve cells is worth 120 (one left empty: 110, beyond the 5 % gap), so only the
+    tie-break decides which cells change: raising the business floor from b (revision 0's business area) to 6 and
+    then to 9 changes exactly max(0, 6 − b) and then 3 ha, the least any optimum can; the objective reported stays the
+    instance's own, 120 (the bonus is not in it), the gap within 5 %, and the independent checker accepts each plan."""
+    from ruimtepuzzel.model.inputs.instance import load_instance
+
+    from .checker import check
+
+    folder = write_instance(tmp_path / "ties", TIES, row_units(12))
+
+    def business_ha(p: dict) -> float:
+        return sum(r["allocated_ha"] for r in p["summary"] if r["claim"] == "business" and r["level"] == "province")
+
+    with TestClient(create_app(folder, None, tmp_path / "ties.sqlite", None)) as c:
+        rev0 = wait(c, 0)
+        assert rev0["status"] == "optimal" and rev0["objective"] == pytest.approx(120)
+        parent = rev0
+        for floor in (6, 9):
+            pid = propose(c, [{"path": "demand[0].min_ha", "value": floor}], parent=parent["id"])
+            p = wait(c, pid)
+            assert p["status"] == "optimal" and p["path"] == "patched", p
+            assert p["objective"] == pytest.approx(120, abs=1e-9) and p["gap"] <= 0.05
+            least = max(0.0, floor - business_ha(parent))
+            assert business_ha(p) == pytest.approx(max(floor, business_ha(parent)))
+            assert p["changed_ha"] == pytest.approx(least), (floor, business_ha(parent), p["changed_ha"])
+            scenario = tmp_path / f"proposal-{pid}.yaml"
+            scenario.write_text(c.get(f"/api/proposals/{pid}/scenario.yaml").text)
+            alloc = pd.read_csv(StringIO(c.get(f"/api/proposals/{pid}/allocation.csv").text))
+            check(load_instance(folder, str(scenario)), alloc, objective=p["objective"])
+            parent = p
+
+
+def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
+    """On the tie instance, the plan solved without a parent (P0) mirrored — every cell's housing and business
+    swapped — is another optimum (P1, worth 120 too) that the solver does not pick by itself. Re-solved with P1 as the
+    parent, the plan is P1 cell for cell (without the tie-break it would be P0, which differs in every cell), by the
+    first stage and by the kept model's branch and bound alike; its objective is the instance's 120, not 120 plus the
+    bonus."""
+    from ruimtepuzzel.model.inputs.config import merged_data
+    from ruimtepuzzel.web import engine
+
+    folder = write_instance(tmp_path / "ties", TIES, row_units(12))
+    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
+    e = engine.Engine(str(folder), None, lambda m: None, cancel)
+    base, _, _ = merged_data(folder, None)
+    p0 = e.solve(engine.Job(0, base))
+    assert p0["status"] == "optimal" and p0["objective"] == pytest.approx(120)
+    pairs = e.prep.pairs
+    swap = {(u, k): i for i, (u, k) in enumerate(zip(pairs["unit"], pairs["claim"].astype(str)))}
+    other = {"housing": "business", "business": "housing"}
+    mirrored = p0["x"].copy()
+    for (u, k), i in swap.items():
+        mirrored[i] = p0["x"][swap[u, other[k]]]
+    claims = p0["cells"]["claims"]
+    p1_cells = [claims.index(other[claims[k]]) for k in p0["cells"]["claim"]]
+    assert sum(k == claims.index("business") for k in p1_cells) >= 1  # P1 meets the floor: an optimum too
+    for branch_and_bound in (False, True):  # the first stage (relaxation and sub-MIP), or the kept model's search
+        e.skips = int(branch_and_bound)
+        again = e.solve(engine.Job(1, base, start=mirrored, parent_objective=120.0))
+        assert again["status"] == "optimal" and again["path"] == "patched"
+        assert ("first_stage" in again["times"]) != branch_and_bound
+        assert again["cells"]["claim"] == p1_cells and again["cells"]["claim"] != p0["cells"]["claim"]
+        assert again["objective"] == pytest.approx(120, abs=1e-9)
+        assert np.array_equal(np.asarray(e.kept.h.getLp().col_cost_), e.problem.objective())  # the kept model has the instance's costs back
+
+
+def test_shadow_prices_wait_for_the_next_proposal_and_stay_their_plans_own(tiny):
+    """The solver process computes shadow prices when no job waits, the newest plan's first; a plan's prices computed
+    after another proposal was solved on the kept model are those computed right after its own solve (the kept model
+    gets the plan's own bounds back first)."""
+    from ruimtepuzzel.model.inputs.changes import apply_changes
+    from ruimtepuzzel.model.inputs.config import merged_data
+    from ruimtepuzzel.web import engine
+
+    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
+    base, _, _ = merged_data(tiny, None)
+    one = apply_changes(base, [{"path": "demand[0].min_ha", "value": 2}], "proposal")
+    two = apply_changes(base, [{"path": "demand[0].min_ha", "value": 4}, {"path": "demand[1].min_ha", "value": 3}], "proposal")
+
+    def floors(prices):
+        return {(r["region"], r["claim"]): r for r in prices["duals"] if r["family"] == "demand_floor"}
+
+    alone = engine.Engine(str(tiny), None, lambda m: None, cancel)
+    alone.solve(engine.Job(1, one))
+    right_after = alone.pending_duals()
+    busy = engine.Engine(str(tiny), None, lambda m: None, cancel)
+    busy.solve(engine.Job(1, one))
+    busy.solve(engine.Job(2, two))
+    later = [busy.pending_duals(), busy.pending_duals()]
+    assert [p["id"] for p in later] == [2, 1] and busy.pending_duals() is None
+    assert floors(later[1]) == floors(right_after) and floors(later[0]) != floors(right_after)

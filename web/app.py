@@ -79,7 +79,12 @@ async def _body(request: Request):
 
 
 def _json(data, status: int = 200) -> JSONResponse:
-    return JSONResponse(_clean(data), status_code=status)
+    """The answer as JSON; NaN and infinities as null (rendered as is first: walking every value of a plan's cells
+    and summary, 36,846 units and 3,122 rows on ``nl-provinces``, only when one is not finite)."""
+    try:
+        return JSONResponse(data, status_code=status)
+    except ValueError:  # a NaN or an infinity (JSONResponse renders with allow_nan=False)
+        return JSONResponse(_clean(data), status_code=status)
 
 
 def _clean(value):
@@ -201,6 +206,7 @@ def create_app(folder, scenario: Optional[str], db: Path, parties: Optional[list
         Route(p + "/cells", reader("cells")),
         Route(p + "/diff", reader("diff")),
         Route(p + "/duals", reader("duals")),
+        Route(p + "/start", reader("start_plan")),
         Route(p + "/allocation.csv", reader("allocation_csv", "text/csv", "{name}-proposal-{pid}-allocation.csv")),
         Route(p + "/summary.csv", reader("summary_csv", "text/csv", "{name}-proposal-{pid}-summary.csv")),
         Route(p + "/scenario.yaml", reader("scenario_yaml", "application/yaml", "{name}-proposal-{pid}.yaml")),

@@ -41,6 +41,7 @@ EXPORT_WAIT_S = 600.0
 DEFAULT_SLACK = 0.05
 DEFAULT_COUNT = 3
 MAX_COUNT = 20
+RECENT = 8  # solved proposals whose summary and cells stay in memory (the parents of the next proposals)
 
 
 class ApiError(Exception):
@@ -83,6 +84,8 @@ class Table:
         self.config = self.instance.config
         self.table_id = store.open_table(self.instance.name, scenario, self.instance.content_hash())
         self.tokens: dict[int, int] = {}  # proposal id -> the token of its running submission
+        self.starts: dict[int, dict] = {}  # proposal id -> its first allocation (the parent's plan repaired) while solving
+        self.recent: dict[int, tuple] = {}  # the last solved proposals: id -> (summary rows, main claim per unit)
         self.lock = threading.RLock()
         self.exports: dict[str, dict] = {}
         self._geometry: Optional[dict] = None
@@ -198,6 +201,16 @@ class Table:
     def cells(self, pid: int) -> dict:
         self._solved(pid, "allocation")
         return self.store.field(self.table_id, pid, "cells")
+
+    def start_plan(self, pid: int) -> dict:
+        """The first allocation of a proposal being solved: its parent's plan repaired for its changes (the start the
+        solve begins from), with its objective (c·x + offset); 404 when the proposal is not solving or has none."""
+        p = self._get(pid)
+        found = self.starts.get(pid)
+        if found is None or p["status"] not in UNFINISHED:
+            raise ApiError(404, f"proposal {pid} is {p['status']}: it has no start plan"
+                           + (" (its solve has ended: read its cells)" if p["status"] in SOLVED else ""))
+        return {"id": pid, "start": True, "objective": found["objective"], "elapsed_s": found["elapsed_s"], **found["cells"]}
 
     def duals(self, pid: int) -> dict:
         self._solved(pid, "shadow prices")
@@ -358,17 +371,19 @@ class Table:
                                      message=f"stopped by a newer proposal ({pid})", finished_at=now()):
                     self.broadcast({"type": "proposal", "id": other, "status": "cancelled"})
                 self.tokens.pop(other, None)
+                self.starts.pop(other, None)
 
     def _submit(self, pid: int, keep: bool = False, data: Optional[dict] = None) -> None:
         """Send the proposal to the solver, with its parent's plan as the start when it is one of the kept model."""
         p = self._get(pid)
-        start = None
+        start, parent_objective = None, None
         if p["parent"] is not None:
             parent = self._get(p["parent"])
             if parent["status"] in SOLVED and parent["x_base"]:
-                start = self.store.field(self.table_id, p["parent"], "x")
+                start, parent_objective = self.store.field(self.table_id, p["parent"], "x"), parent["objective"]
         data = data if data is not None else self.data_of(pid)
-        job = engine.Job(pid, data, start=start, gap=p["gap"], time_limit=p["time_limit"], keep=keep)
+        job = engine.Job(pid, data, start=start, gap=p["gap"], time_limit=p["time_limit"], keep=keep,
+                         parent_objective=parent_objective)
         token = self.solver.submit(job)
         self.tokens[pid] = token
         if not keep:
@@ -383,6 +398,7 @@ class Table:
                                      message=f"cancelled by {me.name}", finished_at=now()):
                 raise ApiError(409, f"proposal {pid} is {p['status']}: only a queued or solving proposal can be cancelled")
             token = self.tokens.pop(pid, None)
+            self.starts.pop(pid, None)
             if token is not None:
                 self.solver.cancel(token)
         self.broadcast({"type": "proposal", "id": pid, "status": "cancelled", "party": p["party"], "parent": p["parent"],
@@ -528,6 +544,11 @@ class Table:
                 self.broadcast({"type": "proposal", "id": pid, "status": "solving"})
         elif kind == "_done":
             self._finished(message["id"], message["result"])
+        elif kind == "_start":
+            pid = message["id"]
+            if self.store.field(self.table_id, pid, "status") in UNFINISHED:
+                self.starts[pid] = message
+                self.broadcast({"type": "start", "id": pid, "objective": message["objective"], "elapsed_s": message["elapsed_s"]})
         elif kind == "_duals":
             pid = message["id"]
             if self.store.update(self.table_id, pid, only_if=SOLVED, duals=message["duals"], duals_message=message["duals_message"]):
@@ -558,6 +579,7 @@ class Table:
                         self.store.finish(what, self.table_id, r["proposal"], r["key"], r["slack"], "error",
                                           message=f"{message['message']}; ask again")
                 self.tokens.clear()
+                self.starts.clear()
                 if self.solver is not None and not self.solver.stopping:
                     self._start_solver()
             self.broadcast({"type": "table", "id": None})
@@ -581,8 +603,11 @@ class Table:
             fields["bound"] = result["bound"]
         if pid == 0 or fields["status"] not in SOLVED:
             fields.pop("affected", None)
-        self.store.update(self.table_id, pid, only_if=UNFINISHED, **fields)
+        if self.store.update(self.table_id, pid, only_if=UNFINISHED, **fields) and result.get("x") is not None \
+                and fields["status"] in SOLVED:
+            self._remember(pid, result)
         self.tokens.pop(pid, None)
+        self.starts.pop(pid, None)
         self.broadcast({"type": "proposal", "id": pid, "status": fields["status"], "party": p["party"], "parent": p["parent"],
                         "objective": fields.get("objective"), "gap": fields.get("gap_reached")})
 
@@ -590,20 +615,34 @@ class Table:
         """changed_ha, changed_units and the parties affected (their demand rows or their regions' allocation)."""
         if p["parent"] is None:
             return {"changed_ha": 0.0, "changed_units": []}
-        parent = self.store.proposal(self.table_id, p["parent"])
-        parent_cells = self.store.field(self.table_id, p["parent"], "cells")
-        if parent_cells is None or parent["status"] not in SOLVED:
+        if self.store.field(self.table_id, p["parent"], "status") not in SOLVED:
+            return {}
+        summary, theirs = self._solved_plan(p["parent"])
+        if theirs is None:
             return {}
         mine = np.asarray(result["cells"]["claim"])
-        theirs = np.asarray(parent_cells["claim"])
         changed = np.flatnonzero(mine != theirs) if len(mine) == len(theirs) else np.arange(len(mine))
         area = self.instance.units["area_ha"].to_numpy(dtype=float)
-        rows = region_changes(parent["summary"] or [], result["summary"] or [])
+        rows = region_changes(summary or [], result["summary"] or [])
         codes = {str(r["region"]) for r in rows if r["level"] != NATIONAL}
         parties = self.parties or [LOCAL_CHAIR]
         affected = set(p["affected"] or []) | {q.name for q in parties if q.regions == "all" or any(q.holds(c) for c in codes)}
         return {"changed_ha": float(area[changed].sum()), "changed_units": changed.tolist(),
                 "affected": [q.name for q in parties if q.name in affected]}
+
+    def _solved_plan(self, pid: int) -> tuple:
+        """(summary rows, main claim per unit or None) of a solved proposal: kept in memory for the last few solved
+        (a proposal is most often made on one just solved), read from the store otherwise."""
+        if pid in self.recent:
+            return self.recent[pid]
+        cells = self.store.field(self.table_id, pid, "cells")
+        summary = self.store.field(self.table_id, pid, "summary")
+        return summary, None if cells is None else np.asarray(cells["claim"])
+
+    def _remember(self, pid: int, result: dict) -> None:
+        self.recent[pid] = (result["summary"], np.asarray(result["cells"]["claim"]))
+        while len(self.recent) > RECENT:
+            self.recent.pop(next(iter(self.recent)))
 
     # ------------------------------------------------------------------ exports
 

@@ -1,13 +1,15 @@
 """The server's handle on the solver process (:mod:`web.engine`).
 
 One process per table, started with ``spawn`` (a clean interpreter: no server threads or event
-loop are copied into it). Jobs go down a pipe; progress and results come back on a queue read by
+loop are copied into it). Jobs go down a pipe, sent by a thread of the server in the order they
+were submitted (a submit never waits for the solver); progress and results come back on a queue read by
 a thread of the server, which hands every message to ``on_event``. Each submission gets a number
 (token); ``supersede()`` stops every earlier submission except revision 0, ``cancel(token)`` one.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 import threading
 from typing import Callable, Optional
 
@@ -30,14 +32,27 @@ class SolverProcess:
         self.next_token = 1
         self.stopping = False
         self.reader = threading.Thread(target=self._read, name="table-solver-events", daemon=True)
+        # jobs go down the pipe from a thread of their own: a large job (a plan's vector) fills the pipe until the
+        # solver reads it, and a request must not wait for the shadow prices the solver is computing meanwhile
+        self.outbox: queue.Queue = queue.Queue()
+        self.sender = threading.Thread(target=self._send, name="table-solver-jobs", daemon=True)
 
     def start(self) -> None:
         self.proc.start()
         self.reader.start()
+        self.sender.start()
+
+    def _send(self) -> None:
+        while True:
+            job = self.outbox.get()
+            try:
+                self.jobs_in.send(job)
+            except (OSError, ValueError):  # the solver process is gone: the reader reports it
+                return
+            if job is None:
+                return
 
     def _read(self) -> None:
-        import queue
-
         while True:
             try:
                 message = self.events.get(timeout=1.0)
@@ -66,7 +81,7 @@ class SolverProcess:
             if isinstance(job, engine.Job):
                 job.token = self.next_token
                 self.next_token += 1
-            self.jobs_in.send(job)
+            self.outbox.put(job)
             return getattr(job, "token", 0)
 
     def supersede(self, token: int) -> None:
@@ -78,11 +93,7 @@ class SolverProcess:
 
     def stop(self) -> None:
         self.stopping = True
-        try:
-            with self.lock:
-                self.jobs_in.send(None)
-        except (OSError, ValueError):
-            pass
+        self.outbox.put(None)
         self.below.value = 1 << 62  # stop a running solve
         self.proc.join(timeout=5)
         if self.proc.is_alive():

@@ -62,6 +62,7 @@ export const api = {
   cells: (id) => call("GET", `api/proposals/${id}/cells`),
   diff: (id) => call("GET", `api/proposals/${id}/diff`),
   duals: (id) => call("GET", `api/proposals/${id}/duals`),
+  start: (id) => call("GET", `api/proposals/${id}/start`),
   propose: (body) => call("POST", "api/proposals", body),
   cancel: (id) => call("POST", `api/proposals/${id}/cancel`, {}),
   solveAgain: (id) => call("POST", `api/proposals/${id}/solve`, {}),

@@ -4,7 +4,7 @@ import "./style.css";
 import { api, ApiError, download, eventsUrl, getToken, setToken } from "./api.js";
 import { connectEvents } from "./events.js";
 import { TableMap } from "./map.js";
-import { h, fill } from "./dom.js";
+import { h, fill, num } from "./dom.js";
 import { renderPlan } from "./panels/plan.js";
 import { renderProgress } from "./panels/progress.js";
 import { renderPropose } from "./panels/propose.js";
@@ -29,6 +29,8 @@ const state = {
   alternatives: null, // its Hop-Skip-Jump plans (GET /api/proposals/{id}/alternatives), or null
   diffOn: false,
   progress: new Map(), // proposal id -> latest progress event
+  starts: new Set(), // proposals being solved whose first allocation (the parent's plan repaired) is announced
+  startShown: null, // {id, objective} while the map shows a proposal's start rather than its plan
 };
 
 let map = null;
@@ -160,6 +162,11 @@ function mapCaption() {
     const text = !viewed ? "Loading the plan…" : SOLVED.has(viewed.status) ? "Drawing the plan…" : `Proposal ${viewed.id} is ${viewed.status.replace("_", " ")}: no plan to show yet.`;
     return h("div", { id: "map-caption" }, text);
   }
+  const start = state.startShown && state.startShown.id === shown && viewed && viewed.id === shown && !SOLVED.has(viewed.status);
+  if (start)
+    return h("div", { id: "map-caption", class: "stale", dataset: { start: "1" } },
+      `Start of proposal ${shown}: its parent's plan repaired for the change (objective ${num(state.startShown.objective, 2)}); ` +
+        (viewed.status === "solving" || viewed.status === "queued" ? "solving…" : `the proposal is ${viewed.status.replace("_", " ")}.`));
   const text =
     viewed && viewed.id !== shown
       ? `Plan of proposal ${shown}; proposal ${viewed.id} is ${viewed.status.replace("_", " ")}.`
@@ -228,7 +235,8 @@ async function refreshViewed(withResults = true) {
       ]);
       if (!marks.results) mark("results");
       if (seq !== loadSeq) return;
-      Object.assign(state, { cells, diff, duals, ranges, alternatives, cellsFor: id });
+      Object.assign(state, { cells, diff, duals, ranges, alternatives, cellsFor: id, startShown: null });
+      state.starts.delete(id);
       if (ranges && !rangesFinal(ranges)) setTimeout(() => refreshRanges(id), 1000);
       if (alternatives && !rangesFinal(alternatives)) setTimeout(() => refreshAlternatives(id), 1000);
       if (dualsPending(duals)) setTimeout(() => refreshDuals(id), 1500);
@@ -236,9 +244,21 @@ async function refreshViewed(withResults = true) {
       if (!marks.painted) mark("painted");
     } else {
       Object.assign(state, { diff: null, duals: null, ranges: null, alternatives: null });
+      if (state.starts.has(id) && state.cellsFor !== id) loadStart(id);
     }
   }
   renderPanels();
+  renderLegend();
+}
+
+/** Show a proposal's first allocation while it is solved: its parent's plan repaired for its changes (GET .../start). */
+async function loadStart(id) {
+  const start = await api.start(id).catch(() => null); // 404 once the solve has ended: its plan follows
+  if (!start || !state.viewed || state.viewed.id !== id || SOLVED.has(state.viewed.status)) return;
+  state.cells = { claims: start.claims, claim: start.claim, share: start.share };
+  state.cellsFor = id;
+  state.startShown = { id, objective: start.objective };
+  paintCells();
   renderLegend();
 }
 
@@ -316,13 +336,21 @@ function onEvent(message) {
           renderProgress($("progress"), ctx);
         }, 150);
       break;
+    case "start":
+      // the proposal's first allocation is ready: the map shows it while the solve runs
+      state.starts.add(message.id);
+      if (message.id === viewedId) loadStart(message.id);
+      break;
     case "proposal":
       if (message.duals) {
         // the shadow prices of a solved proposal are stored
         if (message.id === viewedId) refreshDuals(message.id, 1);
         break;
       }
-      if (!(message.status === "solving" || message.status === "queued")) state.progress.delete(message.id);
+      if (!(message.status === "solving" || message.status === "queued")) {
+        state.progress.delete(message.id);
+        if (!SOLVED.has(message.status)) state.starts.delete(message.id);
+      }
       if (SOLVED.has(message.status)) state.heardAt = { id: message.id, t: performance.now() };
       scheduleTableRefresh(message.id === viewedId);
       break;

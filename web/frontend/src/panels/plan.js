@@ -7,7 +7,12 @@ const FINISHED = new Set(["optimal", "time_limit"]);
 const RESOLVABLE = new Set(["interrupted", "cancelled", "error"]);
 
 function howSolved(p) {
-  if (p.path === "patched") return p.parent === null ? " (kept model)" : " (kept model, started from the parent's plan)";
+  if (p.path === "patched") {
+    const t = p.times || {};
+    const firstStage = t.first_stage !== undefined && t.solve !== undefined && Math.abs(t.solve - t.first_stage) < 1e-9;
+    if (firstStage) return p.parent === null ? " (kept model: relaxation and a sub-MIP)" : " (kept model: relaxation and a sub-MIP, ties kept as in the parent's plan)";
+    return p.parent === null ? " (kept model)" : " (kept model, started from the parent's plan)";
+  }
   if (p.path === "fresh") return " (prepared anew)";
   return "";
 }
