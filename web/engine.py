@@ -272,12 +272,16 @@ class Engine:
     def _warm(self, problem, opts, job: Job, watch, whole: bool = False) -> dict:
         """The first stage of LP-first (:mod:`solvers.warm`), with the tie-break toward the parent's plan when it has
         one and the gap is above 0; ``whole``: all of LP-first, widenings and the full MIP included, as the instance's
-        own solve runs it, without the tie-break (on ``zuid-holland-100m`` it doubled the solve: 86 s against 41 s).
+        own solve runs it; the tie-break is left out on the largest models (``lp_first.AUTO_MIN_INTEGERS`` integer
+        columns or more: on ``zuid-holland-100m`` it doubled the solve, 86 s against 41 s), kept on the others.
         Every stage's allocation and bound go out as progress, a cancel interrupts its MIPs."""
         from ruimtepuzzel.solvers import warm
         from ruimtepuzzel.solvers.highs import _new_highs, _run
 
-        tie = None if whole else self._tie(problem, opts, job)  # all of LP-first at 0.9·g: measured twice as slow
+        from ruimtepuzzel.solvers import lp_first
+
+        large = int(np.asarray(problem.integrality()).sum()) >= lp_first.AUTO_MIN_INTEGERS
+        tie = None if whole and large else self._tie(problem, opts, job)  # all of LP-first at 0.9·g: twice as slow there
 
         def run(h, o, columns, bound, solved):
             h.setOptionValue("time_limit", h.getRunTime() + o.time_limit_s)
