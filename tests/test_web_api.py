@@ -624,6 +624,31 @@ def test_the_first_allocation_is_the_parents_plan_repaired(local, tiny):
     assert gone.status_code == 404 and "read its cells" in gone.json()["detail"]
 
 
+
+def in_own_process(test):
+    """Run ``test`` in a forked worker: HiGHS must not run in the test process, whose later tests fork solver workers
+    (HiGHS's thread pool does not survive a fork: a forked solve then stalls to its time limit)."""
+    import functools
+    import traceback
+
+    from ruimtepuzzel.solvers.base import run_in_worker
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        def run(conn):
+            try:
+                test(*args, **kwargs)
+                conn.send({"passed": True})
+            except BaseException:  # noqa: BLE001 - the failure travels back to the test process
+                conn.send({"failure": traceback.format_exc()})
+
+        message, killed = run_in_worker(run, (), 600)
+        assert message is not None and not killed, "the test's worker died or ran out of time"
+        assert message.get("passed"), message.get("failure") or message
+    return wrapper
+
+
+@in_own_process
 def test_the_engine_announces_the_start_with_its_cells(tiny):
     """The solver process's `_start` message: the parent's cells (business on cell 1 of each province) and the start's
     value, −50, sent before the solve's answer (47)."""
@@ -687,6 +712,7 @@ def test_the_tie_break_keeps_the_parents_plan_and_not_its_objective(tmp_path):
             parent = p
 
 
+@in_own_process
 def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
     """On the tie instance, the plan solved without a parent (P0) mirrored — every cell's housing and business
     swapped — is another optimum (P1, worth 120 too) that the solver does not pick by itself. Re-solved with P1 as the
@@ -721,6 +747,7 @@ def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
         assert np.array_equal(np.asarray(e.kept.h.getLp().col_cost_), e.problem.objective())  # the kept model has the instance's costs back
 
 
+@in_own_process
 def test_shadow_prices_wait_for_the_next_proposal_and_stay_their_plans_own(tiny):
     """The solver process computes shadow prices when no job waits, the newest plan's first; a plan's prices computed
     after another proposal was solved on the kept model are those computed right after its own solve (the kept model
