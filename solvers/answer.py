@@ -172,11 +172,10 @@ def _cover(out: np.ndarray, given: np.ndarray, shared: list[tuple], loss: np.nda
     and so do a row's columns when ``only_lower`` and the cover is not cheaper than ``given``."""
     rows = np.concatenate([np.asarray(r, np.int64) + 10 ** 12 * i for i, (r, *_) in enumerate(shared)])
     cols, size, sign, want = (np.concatenate([s[k] for s in shared]) for k in range(1, 5))
-    tangled = np.zeros(len(out), bool)
-    for c in np.unique(cols):
-        at = cols == c
-        tangled[c] = len(np.unique(rows[at])) > 1 or len(np.unique(sign[at])) > 1
-    for row in np.unique(rows):
+    in_rows = np.bincount(np.unique(np.stack([cols, rows]), axis=1)[0], minlength=len(out))
+    on_sides = np.bincount(np.unique(np.stack([cols, sign]), axis=1)[0], minlength=len(out))
+    tangled = (in_rows > 1) | (on_sides > 1)
+    for row in np.unique(rows):  # one covering row per region of the compensation level: few, each a short greedy
         at = np.flatnonzero(rows == row)
         if tangled[cols[at]].any():
             out[cols[at]] = given[cols[at]]
