@@ -23,8 +23,9 @@ from ruimtepuzzel.model.formulation import objectives
 from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
 from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
-from ruimtepuzzel.solvers.answer import solve_checked
-from ruimtepuzzel.solvers.highs import _run, highs_options
+from ruimtepuzzel.solvers import lp_first
+from ruimtepuzzel.solvers.answer import checked, solve_checked
+from ruimtepuzzel.solvers.highs import _run, highs_options, solve_here
 from ruimtepuzzel.solvers.kept import Delta, KeptHighs
 
 
@@ -47,30 +48,26 @@ class Answer:
         return self.values is not None and self.status in (OPTIMAL, TIME_LIMIT)
 
 
-class _View:
-    """The problem as the kept model holds it for one solve (bounds, row bounds and objective of base + delta), for the
-    answer check (:func:`solvers.answer.checked`): every row, the budget row included, and c·x + offset."""
-
-    def __init__(self, problem: Problem, lower, upper, row_lower, row_upper, cost, slack_loss):
-        self.blocks = [dataclasses.replace(b, lower=row_lower[b.start:b.start + b.size], upper=row_upper[b.start:b.start + b.size])
-                       for b in problem.blocks]
-        self.offset, self.sense, self.n_cols, self.n_rows = problem.offset, problem.sense, problem.n_cols, problem.n_rows
-        self._bounds, self._cost, self._integer = (lower, upper), cost, problem.integrality()
-        self.groups = problem.groups
-        self.slack_loss = slack_loss  # slacks are read at their least in the instance's objective, not the direction's
-
-    def integrality(self) -> np.ndarray:
-        return self._integer
-
-    def objective(self) -> np.ndarray:
-        return self._cost
-
-    def bounds(self, skip: frozenset = frozenset()) -> tuple[np.ndarray, np.ndarray]:
-        return self._bounds
+def view_of(problem: Problem, lower, upper, row_lower, row_upper, cost, slack_loss) -> Problem:
+    """The problem as the kept model holds it for one solve (bounds, row bounds and objective of base + delta), as a
+    problem of its own (the matrix shared): for the answer check (:func:`solvers.answer.checked`: every row, the budget
+    row included, and c·x + offset) and for LP-first. ``slack_loss``: slacks are read at their least in the instance's
+    objective, not the direction's (:func:`solvers.answer.slack_loss`)."""
+    blocks = [dataclasses.replace(b, lower=row_lower[b.start:b.start + b.size], upper=row_upper[b.start:b.start + b.size])
+              for b in problem.blocks]
+    view = dataclasses.replace(problem, blocks=blocks, cost=np.asarray(cost, float), _lb=[np.asarray(lower, float)],
+                               _ub=[np.asarray(upper, float)], _int=[problem.integrality()], fixings=[])
+    view.slack_loss = slack_loss
+    return view
 
 
-def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray], view: _View) -> dict:
+def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray], view: Problem) -> dict:
     """Solve base + d on the kept model with a full start (every column, never only the integer columns), checked.
+
+    ``view`` is base + d as a problem (:func:`view_of`). When it wants LP-first (:func:`solvers.lp_first.wanted`:
+    divisible claims with minimum sites, 50,000 integer columns or more) it is solved by LP-first, without the start,
+    as the instance's own solve is: HiGHS's branch and bound on the kept model can stand at a 99 % gap for minutes
+    there. The kept model is left at base + d either way.
 
     The answer goes through :func:`solvers.answer.solve_checked` against ``view`` (base + d): the objective is c·x +
     offset of the allocation returned, which must satisfy every row (the budget row included); when HiGHS's objective
@@ -93,6 +90,11 @@ def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, st
         answer["times"]["transfer"] = transfer
         return answer
 
+    if lp_first.wanted(view, opts):
+        transfer = kept.apply(d)
+        answer = checked(view, solve_here(view, opts))
+        answer["times"]["transfer"] = transfer
+        return answer
     return solve_checked(view, lambda: run(True), (lambda: run(False)) if start is not None else None)
 
 
@@ -230,7 +232,7 @@ class NearOptimal:
         if complete and start is not None:  # a start changed by hand (a group taken out): its other columns made to fit
             start = self._complete(d, start)
         loss = self.objective.cost if self.objective.sense == "min" else -self.objective.cost
-        view = _View(self.problem, lower, upper, row_lower, row_upper, cost, loss)
+        view = view_of(self.problem, lower, upper, row_lower, row_upper, cost, loss)
         raw = solve_on(k, self.problem, d, self.opts, start, view)
         answer = Answer(raw["status"], raw["values"], gap=raw["gap"], solve_s=raw["times"].get("solve", 0.0), message=raw["message"])
         if answer.found:
