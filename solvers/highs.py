@@ -193,7 +193,12 @@ def solve_here(prob: Problem, opts: SolveOptions, skip: frozenset = frozenset(),
             if state[2] == 1.0 and np.isfinite(state[1]):
                 state[3] = lp_first.gap_of(state[0], state[1])
 
-        return checked(prob, lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts), publish), skip)
+        full, note = starts.repaired(prob, opts.start) if opts.start is not None and not skip else (None, "no start")
+        if opts.start is not None:
+            _logger(opts)(f"MIP start: {note}")
+        answer = checked(prob, lp_first.solve(prob, opts, _new_highs, run, skip, _logger(opts), publish, start=full), skip)
+        answer["start"] = note
+        return answer
     start = time.perf_counter()
     h = _new_highs(opts)
     pass_model(h, prob, skip)

@@ -14,7 +14,8 @@ by LP-first too, as a cold solve would be: HiGHS's branch and bound alone, start
 can stand at a 99 % gap for minutes on such a model (measured: ``nl-provinces`` with 5 ha
 minimum sites of its divisible logistics, 22,593 binaries, 99.7 % after 635 s, against
 1.4 s LP-first). The kept model then still holds base + delta for what follows (the
-fixed-integer shadow prices).
+fixed-integer shadow prices). The start is LP-first's too: its first sub-MIP frees where
+the start and the relaxation disagree.
 
 HiGHS runs in this process: use it only in worker processes that never fork a
 HiGHS solve afterwards (see :mod:`solvers.base`).
@@ -141,13 +142,13 @@ class KeptHighs:
         :func:`ruimtepuzzel.solvers.highs.solve_here`, plus ``start`` (what was offered) and ``trusted``.
         When HiGHS's objective disagrees with its allocation, ``new`` is solved once more on a fresh model
         without a start; if that disagrees too, the recomputed objective is reported as ``time_limit`` with no
-        bound. A problem that wants LP-first (:func:`solvers.lp_first.wanted`) is solved by it, without a start.
+        bound. A problem that wants LP-first (:func:`solvers.lp_first.wanted`) is solved by it, from the same start (:func:`solvers.lp_first.solve`).
         """
         transfer = self.apply(d)
         if lp_first.wanted(new, opts):
-            answer = solve_here(new, opts)
+            answer = solve_here(new, replace(opts, start=start))  # the start repaired there, as below
             answer["times"]["transfer"] = transfer
-            answer["start"] = "none (LP-first)"
+            answer["start"] = f"LP-first: {answer['start']}"
             return answer
         for key, value in highs_options(opts).items():
             self.h.setOptionValue(key, value)

@@ -18,7 +18,11 @@ heuristics can take minutes to find a first allocation. So, in the solver's work
    proven against the full problem. Rounding can make the sub-MIP infeasible (a minimum site
    whose cells are fractional), or leave it short of the gap: then the integer columns that
    share a local row with a free one are freed too and the sub-MIP solved again from the best
-   allocation so far, at most ``WIDENINGS`` times;
+   allocation so far, at most ``WIDENINGS`` times. Given a start (an allocation of the problem: a
+   re-solve's repaired parent, a near-optimal plan's nearest plan), the first sub-MIP also frees
+   the integer columns where the relaxation and the start disagree (RINS, "relaxation induced
+   neighbourhood search", Danna, Rothberg and Le Pape 2005): the start is then an allocation of
+   it, so the sub-MIP never comes back empty, and it is the best so far from the outset;
 4. else solve the full MIP with that allocation as a MIP start; the bound reported is the
    better of HiGHS's and the relaxation's (not above ``FULL_MIP_MAX_NONZEROS``: then the best
    sub-MIP allocation stands with the relaxation's bound).
@@ -60,6 +64,8 @@ DEFERRED = frozenset({"min_site"})
 # the full MIP is handed to HiGHS only up to this size: the LP of nl-100m-full (43 M) passed 17 GB before it was stopped
 FULL_MIP_MAX_NONZEROS = 20_000_000
 SITE_REPAIRS = 8  # a sub-MIP whose allocation has a site too small is re-solved with that site cut off, so often
+ABS_GAP = 1e-6  # HiGHS's default mip_abs_gap
+FINAL_SITE_REPAIRS = 1_000  # the MIP without the site flow (minimum sites of shares) repairs its sites until its time is up
 SUB_MIP_SHARE = 0.6  # of the time left, per sub-MIP: on large models the full MIP rarely beats a wider neighbourhood
 WIDENINGS = 3  # a sub-MIP infeasible or short of the gap is retried with its neighbourhood widened, at most so often
 LOCAL_ROW_NNZ = 64
@@ -95,6 +101,12 @@ def tighter(sense: str, bound: float, other: float | None) -> float:
     if other is None or not np.isfinite(other):
         return bound
     return min(bound, other) if sense == "max" else max(bound, other)
+
+
+def within(objective: float, bound: float, opts: SolveOptions) -> bool:
+    """The objective is proven within the requested gap by the bound: relative, or absolute within ``ABS_GAP`` (HiGHS's
+    own ``mip_abs_gap``: at gap 0 an objective 1e-15 from its bound is optimal, as HiGHS says of its own)."""
+    return gap_of(objective, bound) <= opts.mip_rel_gap or abs(bound - objective) <= ABS_GAP
 
 
 def gap_of(objective: float, bound: float) -> float:
@@ -164,8 +176,12 @@ class Model:
 
 def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable, skip: frozenset = frozenset(),
           log=lambda msg: None, publish=lambda values, objective, bound: None, widenings: int = WIDENINGS,
-          full: bool = True) -> dict:
+          full: bool = True, start: np.ndarray | None = None) -> dict:
     """The LP-first solve of ``prob``.
+
+    ``start``: an allocation of ``prob`` (every column; it must satisfy every row and bound, as
+    :func:`solvers.starts.repaired` makes it) or None: the best allocation from the outset, and the centre of the
+    first sub-MIP together with the relaxation (RINS).
 
     ``widenings``: how often a sub-MIP short of the gap is widened (``WIDENINGS``; 0: one sub-MIP only); ``full``:
     False stops before the full MIP: the best sub-MIP allocation (or none) comes back as ``time_limit`` with the
@@ -177,8 +193,9 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     ``publish(values, objective, bound)`` is told each proven bound and each allocation of the full problem as
     soon as a stage finds it (``values`` None: a bound only).
     """
-    start = time.monotonic()
-    deadline = start + opts.time_limit_s
+    given = None if start is None else {"values": np.asarray(start, float), "objective": float(prob.offset + prob.objective() @ start)}
+    began = time.monotonic()
+    deadline = began + opts.time_limit_s
 
     def remaining() -> float:
         return max(deadline - time.monotonic(), 1.0)
@@ -189,14 +206,15 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
     relaxed = _relaxation(prob, m, opts, new_highs, remaining, log)
     if relaxed["status"] != "optimal":
         if relaxed["status"] == "infeasible":
-            return _answer(INFEASIBLE, None, None, None, start, "infeasible (LP relaxation)")
+            return _answer(INFEASIBLE, None, None, None, began, "infeasible (LP relaxation)")
         if relaxed["status"] == "Memory limit reached":  # the full MIP would need more still
             log("LP relaxation: memory limit reached; the MIP is not tried")
-            return _answer(ERROR, None, None, None, start, "out of memory in the LP relaxation")
+            return _answer(ERROR, None, None, None, began, "out of memory in the LP relaxation")
         if not full:
-            return _answer(TIME_LIMIT, None, None, None, start, f"LP relaxation {relaxed['status']}; the full MIP not tried")
+            values, objective = (None, None) if given is None else (given["values"], given["objective"])
+            return _answer(TIME_LIMIT, values, objective, None, began, f"LP relaxation {relaxed['status']}; the full MIP not tried")
         log(f"LP relaxation {relaxed['status']}; solving the MIP directly")
-        return _timed(_full(prob, m, opts, new_highs, run, remaining(), None), start)
+        return _timed(_full(prob, m, opts, new_highs, run, remaining(), None if given is None else given["values"]), began)
     lp, bound = relaxed["x"], relaxed["objective"]
     publish(None, None, bound)
     fractional = idx[np.abs(lp[idx] - np.round(lp[idx])) > INTEGRAL]
@@ -207,43 +225,55 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         for separator in m.separators:
             separator.complete(values)
         if not len(m.violated(values, np.arange(len(m.row_lo)))):  # with the site flow left out: sites whole?
-            return _answer(OPTIMAL, values, bound, bound, start, "optimal (LP relaxation integral)")
+            return _answer(OPTIMAL, values, bound, bound, began, "optimal (LP relaxation integral)")
 
-    best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings)
-    if best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap:
-        return {**_answer(OPTIMAL, best["values"], best["objective"], bound, start,
+    if given is not None:
+        publish(given["values"], given["objective"], bound)
+    best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings, given)
+    if best is not None and within(best["objective"], bound, opts):
+        return {**_answer(OPTIMAL, best["values"], best["objective"], bound, began,
                           f"optimal within the gap (against the LP bound; {best.get('free_integers', len(free)):,} integer "
                           f"columns free in the sub-MIP)"),
                 "gap": gap_of(best["objective"], bound)}
     if not full:
         if best is None:
-            return _answer(TIME_LIMIT, None, None, bound, start, "no allocation from the sub-MIP; the full MIP not tried")
-        return _answer(TIME_LIMIT, best["values"], best["objective"], bound, start, "gap not reached by the sub-MIP")
+            return _answer(TIME_LIMIT, None, None, bound, began, "no allocation from the sub-MIP; the full MIP not tried")
+        return _answer(TIME_LIMIT, best["values"], best["objective"], bound, began, "gap not reached by the sub-MIP")
     if m.a.nnz > FULL_MIP_MAX_NONZEROS:
         log(f"the full MIP ({m.a.nnz:,} non-zeros) is not tried: above {FULL_MIP_MAX_NONZEROS:,}, its relaxation alone "
             f"would not fit in memory; the best allocation stands against the relaxation's bound")
         if best is None:
-            return _answer(TIME_LIMIT, None, None, bound, start, "no allocation from the sub-MIPs; the full MIP is too large")
-        return _answer(TIME_LIMIT, best["values"], best["objective"], bound, start, "gap not reached by the sub-MIPs")
+            return _answer(TIME_LIMIT, None, None, bound, began, "no allocation from the sub-MIPs; the full MIP is too large")
+        return _answer(TIME_LIMIT, best["values"], best["objective"], bound, began, "gap not reached by the sub-MIPs")
+    if m.separators and has_share_sites(prob):
+        return _timed(_without_flow(prob, m, lp, bound, opts, new_highs, run, remaining(), best, log), began)
     full = _full(prob, m, opts, new_highs, run, remaining(), None if best is None else best["values"], bound)
     if full["values"] is None and best is not None:
         full = {**full, "values": best["values"], "objective": best["objective"], "status": TIME_LIMIT}
     if full["values"] is not None:
         full["bound"] = bound if full["bound"] is None else tighter(prob.sense, full["bound"], bound)
         full["gap"] = gap_of(full["objective"], full["bound"])
-        if full["gap"] <= opts.mip_rel_gap:
+        if within(full["objective"], full["bound"], opts):
             full["status"] = OPTIMAL
-    return _timed(full, start)
+    return _timed(full, began)
 
 
-def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings=WIDENINGS):
+def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings=WIDENINGS,
+            given: dict | None = None):
     """Sub-MIPs around the relaxation, widened while they are infeasible or short of the gap; (best, free columns).
 
     Each round frees, besides the integer columns free before, every integer column that shares a local row with
     one of them, and starts from the best allocation so far. It stops at the gap, after ``widenings`` widenings, or
-    when a round ends at its time limit (more freedom would not help within the time)."""
+    when a round ends at its time limit (more freedom would not help within the time). ``given``: a start (values and
+    objective): the best so far from the outset, and the first round frees where it and the relaxation disagree."""
     better = (lambda a, b: a > b) if prob.sense == "max" else (lambda a, b: a < b)
-    best, free = None, fractional
+    best, free = given, fractional
+    if given is not None:
+        idx = np.flatnonzero(m.integer)
+        free = np.union1d(fractional, idx[np.round(lp[idx]) != np.round(given["values"][idx])])
+        log(f"a start: {len(free) - len(fractional):,} integer columns where it and the relaxation disagree freed too")
+        if within(given["objective"], bound, opts):
+            return best, free
     for attempt in range(1 + widenings):
         answer = _neighbourhood(prob, m, lp, free, opts, new_highs, run, SUB_MIP_SHARE * remaining(),
                                 None if best is None else best["values"])
@@ -259,7 +289,7 @@ def _search(prob, m: Model, lp, bound, fractional, opts, new_highs, run, remaini
         else:
             log(f"sub-MIP around the relaxation ({n_free:,} integer columns free{cuts}): "
                 f"{'infeasible' if answer is not None and answer['status'] == INFEASIBLE else 'no allocation'}")
-        done = best is not None and gap_of(best["objective"], bound) <= opts.mip_rel_gap
+        done = best is not None and within(best["objective"], bound, opts)
         ran_out = answer is None or answer["status"] not in (INFEASIBLE, OPTIMAL)
         if done or ran_out or attempt == widenings:
             break
@@ -346,7 +376,8 @@ class _Columns:
         return self.integer
 
 
-def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds, start=None) -> dict | None:
+def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds, start=None, enumerate_cuts=True,
+                   repairs: int = SITE_REPAIRS) -> dict | None:
     """RENS: the integer columns integral in the relaxation fixed and substituted out; only rows a free
     column could still break are passed (the others hold whatever the sub-MIP does). ``start``: an allocation of
     the full problem to start from (its fixed columns must agree with the relaxation's, as a former round's do).
@@ -364,11 +395,11 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     value[free] = 0.0
     fixed = ~free & ~m.auxiliary
     n_free = int((free & m.integer).sum())
-    local = _cuts(m.separators, len(free), lambda s: s.neighbourhood_cuts(free, value, m.seen))
+    local = _cuts(m.separators, len(free), lambda s: s.neighbourhood_cuts(free, value, m.seen)) if enumerate_cuts else None
     if local is not None:
         m.append(local)
     deadline = time.monotonic() + seconds
-    for _ in range(1 + SITE_REPAIRS):
+    for _ in range(1 + repairs):
         answer, values = _sub_mip(prob, m, free, value, opts, new_highs, run, max(deadline - time.monotonic(), 1.0),
                                   start if start is not None and np.array_equal(np.round(start[fixed]), value[fixed]) else None)
         if values is None:
@@ -378,6 +409,8 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
             break
         m.append(cuts)
         start = None
+        if time.monotonic() >= deadline:
+            return {**answer, "values": None, "status": TIME_LIMIT, "free_integers": n_free}
     else:
         return {**answer, "values": None, "status": TIME_LIMIT, "free_integers": n_free}
     for separator in m.separators:
@@ -385,6 +418,33 @@ def _neighbourhood(prob, m: Model, lp, fractional, opts, new_highs, run, seconds
     if len(m.violated(values, np.arange(len(m.row_lo)))):  # cannot happen; never trust it
         return None
     return {**answer, "values": values, "objective": float(prob.offset + m.cost @ values), "free_integers": n_free}
+
+
+def _without_flow(prob, m: Model, lp, bound, opts, new_highs, run, seconds, best, log) -> dict:
+    """The last stage for minimum sites of divisible claims: the MIP of every integer column, the site flow left out as
+    in the sub-MIPs (its cuts in its place, a site too small cut off and solved again). The full MIP would hold the
+    flow: on ``nl-provinces`` with 5 ha sites its root alone ran 151 s past a time limit of 20 s (HiGHS checks no
+    time limit inside its root LPs), and its bound stood at 99.7 % after 635 s. Without the flow the MIP is a
+    relaxation of the full problem with valid cuts, so its dual bound is a bound of the full problem too. Its sites
+    are repaired (the sites too small cut off, solved again) until none is too small or its time is up."""
+    answer = _neighbourhood(prob, m, lp, np.flatnonzero(m.integer), opts, new_highs, run, seconds,
+                            None if best is None else best["values"], enumerate_cuts=False, repairs=FINAL_SITE_REPAIRS)
+    found = answer is not None and answer["values"] is not None
+    better = (lambda a, b: a > b) if prob.sense == "max" else (lambda a, b: a < b)
+    if found and (best is None or better(answer["objective"], best["objective"])):
+        best = answer
+    sub_bound = None if answer is None else answer.get("bound")
+    if sub_bound is not None and np.isfinite(sub_bound) and answer["status"] in (OPTIMAL, TIME_LIMIT):
+        bound = tighter(prob.sense, bound, float(sub_bound))
+    log(f"the MIP without the site flow: {'no allocation' if not found else format(answer['objective'], ',.6g')}, "
+        f"bound {bound:,.6g}")
+    if best is None:
+        return _answer(TIME_LIMIT, None, None, bound, time.monotonic(), "no allocation (the MIP without the site flow)")
+    gap = gap_of(best["objective"], bound)
+    status = OPTIMAL if within(best["objective"], bound, opts) else TIME_LIMIT
+    return {**_answer(status, best["values"], best["objective"], bound, time.monotonic(),
+                      "optimal within the gap (the MIP without the site flow)" if status == OPTIMAL else
+                      "gap not reached (the MIP without the site flow)"), "gap": gap}
 
 
 def _spare_floor_columns(m: Model, free: np.ndarray, value: np.ndarray, sense: str) -> np.ndarray:

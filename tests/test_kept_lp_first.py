@@ -74,7 +74,7 @@ def test_a_kept_resolve_follows_the_problems_strategy(tmp_path, strategy):
     assert got["base"] == pytest.approx(26.5)
     assert got["status"] == "optimal" and got["objective"] == pytest.approx(28.25)
     if strategy == "lp_first":
-        assert got["lp_first"] == 1 and got["start"] == "none (LP-first)"
+        assert got["lp_first"] == 1 and got["start"].startswith("LP-first: full start")
     else:  # branch and bound on the kept model, from the base plan repaired
         assert got["lp_first"] == 0 and got["start"].startswith("full")
 

@@ -11,6 +11,7 @@ from ruimtepuzzel.model.inputs.instance import load_instance
 from ruimtepuzzel.model.pipeline import compute, solve_instance
 from ruimtepuzzel.model.solve.stages import solve_options
 from ruimtepuzzel.solvers import lp_first as strategy_lp_first
+from ruimtepuzzel.solvers.base import run_in_worker
 
 from .checker import check
 from .helpers import row_units, solve, write_instance
@@ -235,3 +236,51 @@ def test_auto_goes_lp_first_for_divisible_minimum_sites_from_their_size_on():
     assert not strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_SHARE_SITE_INTEGERS - 1, True), auto)
     assert not strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_SHARE_SITE_INTEGERS, False), auto)
     assert strategy_lp_first.wanted(problem(strategy_lp_first.AUTO_MIN_INTEGERS, False), auto)
+
+
+def test_minimum_sites_of_shares_end_with_the_mip_without_the_site_flow(tmp_path):
+    # 5 cells; housing only on u3, worth 100; logistics (divisible, 10/ha, sites of 2.5 ha) anywhere. The relaxation
+    # says 140 (housing on u3, logistics on the two 2 ha pieces beside it); the sub-MIP around it finds 50 (logistics
+    # everywhere). Not the full MIP with the site flow (its root ignores time limits on large models) but the MIP of
+    # every integer column without the flow, its sites repaired, finds the optimum 100 (housing on u3 alone) and proves
+    # it: its bound is one of the full problem (a relaxation with valid cuts).
+    from .test_min_site_divisible import bridge_config
+
+    config = lp_first({**bridge_config(False), "solver": {"mip_rel_gap": 0.0}})
+    run = solve(tmp_path, config, row_units(5, bridge=[False, False, True, False, False]))
+    assert run.result.status == "optimal" and run.result.objective == pytest.approx(100)
+    assert run.result.bound == pytest.approx(100)
+    lines = solver_lines(run)
+    assert any(line.endswith("the MIP without the site flow: 100, bound 100") for line in lines), lines
+    assert "LP relaxation: bound 140" in lines[0]
+
+
+def test_a_start_joins_the_first_sub_mip(tmp_path):
+    # The same five cells, started from the optimum (housing on u3: 100) at gap 0: the relaxation's bound (140) does
+    # not prove it, so the first sub-MIP frees where the start and the relaxation disagree (RINS) and starts from it.
+    from .test_min_site_divisible import bridge_config
+
+    config = lp_first({**bridge_config(False), "solver": {"mip_rel_gap": 0.0}})
+    folder = write_instance(tmp_path / "inst", config, row_units(5, bridge=[False, False, True, False, False]))
+    instance = load_instance(folder)
+    log = tmp_path / "solver.log"
+
+    def run(conn):
+        import dataclasses
+
+        from ruimtepuzzel.model.formulation import formulate
+        from ruimtepuzzel.model.prepare.pairs import prepare
+        from ruimtepuzzel.solvers.highs import solve_here
+
+        problem = formulate(prepare(instance))
+        base = solve_here(problem, solve_options(instance))
+        again = solve_here(problem, dataclasses.replace(solve_options(instance), start=base["values"], log_path=log))
+        conn.send({"base": base["objective"], "objective": again["objective"], "status": again["status"],
+                   "start": again["start"]})
+
+    message, killed = run_in_worker(run, (), 120.0)
+    assert not killed and message["base"] == pytest.approx(100)
+    assert message["status"] == "optimal" and message["objective"] == pytest.approx(100)
+    assert message["start"].startswith("full start")
+    lines = [line for line in log.read_text().splitlines() if line.startswith("ruimtepuzzel:")]
+    assert any("a start: " in line and "disagree freed too" in line for line in lines), lines

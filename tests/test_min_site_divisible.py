@@ -229,6 +229,7 @@ def test_random_grids_match_an_enumeration_of_sites(tmp_path, seed, path):
     config, units, best = grid_case(seed)
     run = run_on(tmp_path, path, config, units)
     assert run.result.objective == pytest.approx(best, abs=1e-5)  # HiGHS meets rows within 1e-6: shares may be so far off
+    assert run.result.status == "optimal"  # and proven: LP-first's last stage (the MIP without the flow) gives a bound
 
 
 def test_a_site_that_cannot_be_whole_is_diagnosed(tmp_path):

@@ -65,7 +65,7 @@ def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, st
     """Solve base + d on the kept model with a full start (every column, never only the integer columns), checked.
 
     ``view`` is base + d as a problem (:func:`view_of`). When it wants LP-first (:func:`solvers.lp_first.wanted`:
-    divisible claims with minimum sites, 50,000 integer columns or more) it is solved by LP-first, without the start,
+    divisible claims with minimum sites, 50,000 integer columns or more) it is solved by LP-first from the same start,
     as the instance's own solve is: HiGHS's branch and bound on the kept model can stand at a 99 % gap for minutes
     there. The kept model is left at base + d either way.
 
@@ -92,7 +92,7 @@ def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, st
 
     if lp_first.wanted(view, opts):
         transfer = kept.apply(d)
-        answer = checked(view, solve_here(view, opts))
+        answer = checked(view, solve_here(view, dataclasses.replace(opts, start=start)))
         answer["times"]["transfer"] = transfer
         return answer
     return solve_checked(view, lambda: run(True), (lambda: run(False)) if start is not None else None)
