@@ -100,8 +100,9 @@ VNG_DISTANCE_M = {"1": 10, "2": 30, "3.1": 50, "3.2": 100, "4.1": 200, "4.2": 30
 ZONING_SCALE_M = 500  # above this cell size, SME parks (category 3.2, 100 m) leave the zoning
 # 2023 programme §3.4: "Bedrijfsvestigingen met een omvang van meer dan 5 hectare worden gekwalificeerd als grootschalig":
 # XXL distribution centres and large (circular) production plants. Stec: logistics needs "at least 5 ha, often > 10 ha".
-# Applied as minimum sites (contiguous whole cells) where a cell is smaller than a site; on coarser cells one cell is a
-# site, and the rule logistics-site-size leaves out the (coastal) cells under 5 ha instead.
+# Applied as minimum sites (contiguous whole cells) where a cell is smaller than a site; on the 500 m cells one cell is a
+# site, and the rule logistics-site-size leaves out the (coastal) cells under 5 ha instead; on the 1 km cells, where the
+# claims are divisible, the rule stays and the minimum applies to the sites of shares (a 2.8 ha share alone is no site).
 MIN_SITE_HA = {"logistics": 5.0, "industry": 5.0}
 # Densification: housing may take built-up land (a town cell), up to this share of each province's housing floor (an
 # estimate: the cabinet aims at building a large part of the new dwellings inside existing towns; no per-province figure
@@ -423,7 +424,8 @@ def claims(cell_m: float, plain: bool = False) -> dict:
     """The claims, all with the same value per ha. On cells coarser than ``ZONING_SCALE_M`` every claim is divisible (a
     unit takes a share) and business parks are not zoned (any two touching cells are 0 m apart). On cells smaller than
     a site (:func:`has_sites`) logistics and industry take ``MIN_SITE_HA`` and are whole-cell (a site is made of whole
-    cells). ``plain``: no zoning categories and no minimum sites at all."""
+    cells); on the coarse cells they keep ``MIN_SITE_HA`` as divisible claims (the cells holding a share of one form a
+    site whose used area counts). ``plain``: no zoning categories and no minimum sites at all."""
     out = {k: {"value_per_ha": VALUE_PER_HA, **v} for k, v in CLAIMS.items()}
     if has_sites(cell_m) and not plain:
         for claim, hectares in MIN_SITE_HA.items():
@@ -433,6 +435,9 @@ def claims(cell_m: float, plain: bool = False) -> dict:
         del out["business"]["env_category"]
         for claim in out.values():  # a 100 ha cell holds a share of a claim: no 100 ha blocks, no rounding shortfalls
             claim["divisible"] = True
+        if not plain:  # large-scale means over 5 ha: a site of shares (each counted with its used area) holds the minimum
+            for claim, hectares in MIN_SITE_HA.items():
+                out[claim]["min_site_ha"] = hectares
     if plain:
         for claim in out.values():
             claim.pop("env_category", None)
