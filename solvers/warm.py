@@ -74,11 +74,13 @@ def perturbed(prob, extra: np.ndarray):
 
 
 def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Optional[np.ndarray] = None,
-          publish=lambda values, objective, bound: None, log=lambda message: None, whole: bool = False) -> dict:
+          publish=lambda values, objective, bound: None, log=lambda message: None, whole: bool = False,
+          start: Optional[np.ndarray] = None) -> dict:
     """The first stage of LP-first on ``prob`` (``whole``: all of it, widenings and the full MIP included — for an
     instance whose own solve is LP-first, :func:`solvers.lp_first.wanted`), with the tie-break ``tie`` from
     :func:`bonus` or None; checked against the problem solved (:func:`solvers.answer.checked`); the caller recomputes
-    the objective with the instance's own.
+    the objective with the instance's own. ``start``: an allocation of ``prob`` (the parent's plan repaired) or None;
+    LP-first starts from it (:func:`solvers.lp_first.solve`).
 
     ``new_highs(opts)`` and ``run(h, opts, columns, bound)`` as :func:`solvers.lp_first.solve` takes them; ``columns
     is`` the returned problem's object when a run solves the whole problem (the caller may watch its incumbents).
@@ -87,7 +89,7 @@ def solve(prob, opts: SolveOptions, new_highs: Callable, run: Callable, tie: Opt
     stage = opts if tie is None else dataclasses.replace(opts, mip_rel_gap=(1.0 - BONUS_SHARE) * opts.mip_rel_gap)
     answer = checked(target, lp_first.solve(target, stage, new_highs, lambda h, o, cols, b=None: run(h, o, cols, b, target),
                                             log=log, publish=publish, widenings=lp_first.WIDENINGS if whole else 0,
-                                            full=whole))
+                                            full=whole, start=start))
     answer["tie_break"] = tie is not None
     return answer
 

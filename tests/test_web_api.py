@@ -748,6 +748,44 @@ def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
 
 
 @in_own_process
+def test_a_whole_lp_first_resolve_starts_from_the_parent_and_follows_it(tmp_path):
+    """An instance whose own solve is LP-first (here by ``solver.strategy: lp_first``) is re-solved by the whole of it,
+    from the parent's plan repaired and with the tie-break toward it: with the mirrored optimum P1 as the parent the
+    plan is P1 cell for cell, worth the instance's 120; the solve says it started from the parent."""
+    from ruimtepuzzel.model.inputs.config import merged_data
+    from ruimtepuzzel.solvers import lp_first
+    from ruimtepuzzel.web import engine
+
+    folder = write_instance(tmp_path / "ties", {**TIES, "solver": {**TIES["solver"], "strategy": "lp_first"}}, row_units(12))
+    starts = []
+    inner = lp_first.solve
+
+    def counted(*args, **kwargs):
+        starts.append(kwargs.get("start"))
+        return inner(*args, **kwargs)
+
+    lp_first.solve = counted  # this worker's own module: the test process is not touched
+    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
+    e = engine.Engine(str(folder), None, lambda m: None, cancel)
+    base, _, _ = merged_data(folder, None)
+    p0 = e.solve(engine.Job(0, base))
+    assert p0["status"] == "optimal" and p0["objective"] == pytest.approx(120)
+    pairs = e.prep.pairs
+    swap = {(u, k): i for i, (u, k) in enumerate(zip(pairs["unit"], pairs["claim"].astype(str)))}
+    other = {"housing": "business", "business": "housing"}
+    mirrored = p0["x"].copy()
+    for (u, k), i in swap.items():
+        mirrored[i] = p0["x"][swap[u, other[k]]]
+    claims = p0["cells"]["claims"]
+    p1_cells = [claims.index(other[claims[k]]) for k in p0["cells"]["claim"]]
+    starts.clear()
+    again = e.solve(engine.Job(1, base, start=mirrored, parent_objective=120.0))
+    assert again["status"] == "optimal" and again["path"] == "patched"
+    assert len(starts) == 1 and starts[0] is not None and np.allclose(starts[0][:len(pairs)], mirrored[:len(pairs)])
+    assert again["cells"]["claim"] == p1_cells and again["objective"] == pytest.approx(120, abs=1e-9)
+
+
+@in_own_process
 def test_shadow_prices_wait_for_the_next_proposal_and_stay_their_plans_own(tiny):
     """The solver process computes shadow prices when no job waits, the newest plan's first; a plan's prices computed
     after another proposal was solved on the kept model are those computed right after its own solve (the kept model

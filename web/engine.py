@@ -202,12 +202,12 @@ class Engine:
         message = None
         if d is not None:
             path = "patched"
-            self._announce_start(prep, problem, job.start, watch)
+            repaired = self._announce_start(prep, problem, job.start, watch)
             answer, start = None, job.start
             whole = warm.applies(problem, opts) and lp_first.wanted(problem, opts)  # as a cold solve: LP-first throughout
             if whole or (warm.applies(problem, opts) and self._first_stage()):  # relaxation and sub-MIP first, tie-break
                 times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
-                answer = self._warm(problem, opts, job, watch, whole)
+                answer = self._warm(problem, opts, job, watch, whole, repaired if whole else None)
                 times["first_stage"] = answer.get("times", {}).get("solve", 0.0)
                 if not whole and answer["status"] != "optimal" and not watch.cancelled:  # short: branch and bound from the better
                     self.skips = FIRST_STAGE_SKIPS
@@ -269,12 +269,13 @@ class Engine:
 
         return warm.bonus(problem, self.pair_area, job.start, opts.mip_rel_gap, job.parent_objective)
 
-    def _warm(self, problem, opts, job: Job, watch, whole: bool = False) -> dict:
+    def _warm(self, problem, opts, job: Job, watch, whole: bool = False, start: Optional[np.ndarray] = None) -> dict:
         """The first stage of LP-first (:mod:`solvers.warm`), with the tie-break toward the parent's plan when it has
         one and the gap is above 0; ``whole``: all of LP-first, widenings and the full MIP included, as the instance's
         own solve runs it; the tie-break is left out on the largest models (``lp_first.AUTO_MIN_INTEGERS`` integer
         columns or more: on ``zuid-holland-100m`` it doubled the solve, 86 s against 41 s), kept on the others.
-        Every stage's allocation and bound go out as progress, a cancel interrupts its MIPs."""
+        Every stage's allocation and bound go out as progress, a cancel interrupts its MIPs. ``start``: the parent's plan
+        repaired for the proposal, where LP-first starts (only for ``whole``: the first stage alone stays as measured)."""
         from ruimtepuzzel.solvers import warm
         from ruimtepuzzel.solvers.highs import _new_highs, _run
 
@@ -304,23 +305,25 @@ class Engine:
                 watch.bound = _finite(bound)
             watch.send()
 
-        return warm.solve(problem, opts, _new_highs, run, tie, publish, whole=whole)
+        return warm.solve(problem, opts, _new_highs, run, tie, publish, whole=whole, start=start)
 
-    def _announce_start(self, prep, problem, x: Optional[np.ndarray], watch) -> None:
+    def _announce_start(self, prep, problem, x: Optional[np.ndarray], watch) -> Optional[np.ndarray]:
         """The parent's plan repaired for the proposal is its first allocation: its value goes out as progress, and
-        the allocation itself (the main claim per unit, as :func:`cells`) as a ``_start`` message, before the solve."""
+        the allocation itself (the main claim per unit, as :func:`cells`) as a ``_start`` message, before the solve.
+        Returns that repaired plan (None without a parent or when no repair satisfies every row)."""
         from ruimtepuzzel.model.outputs import extract
         from ruimtepuzzel.solvers import starts
 
         if x is None or len(x) != problem.n_cols:
-            return
+            return None
         full, _ = starts.repaired(problem, x)
         if full is None:
-            return
+            return None
         watch.objective = objective_of(problem, full)
         watch.send()
         self.emit({"type": "_start", "id": watch.pid, "objective": watch.objective,
                    "elapsed_s": round(time.perf_counter() - watch.start, 3), "cells": cells(prep, extract.allocation(prep, full))})
+        return full
 
     def _duals(self, prep, problem, values, d) -> tuple:
         from ruimtepuzzel.model.analysis import duals
