@@ -68,6 +68,40 @@ def same_structure(a: Problem, b: Problem) -> bool:
     return True
 
 
+def only_tightens(parent: Problem, child: Problem) -> bool:
+    """True when the child's optimum can be no better than the parent's, so that a bound proven for the parent bounds
+    the child: the same columns, rows, matrix, costs and offset, every row and column bound of ``child`` at least as
+    tight as ``parent``'s (a ceiling or a cap lowered, a pair locked out), except that a floor's shortfall may grow with
+    its raised floor. Such a shortfall column s (one non-zero, +1, in a ≥ row whose other coefficients and columns are
+    non-negative, penalised in the objective, with the parent's upper bound at least its row's lower bound L) maps any
+    child allocation to a parent one worth at least as much: s → max(0, L − the rest of the row) ≤ s."""
+    if not same_structure(parent, child) or not np.array_equal(parent.objective(), child.objective()):
+        return False
+    (pl, pu), (cl, cu) = parent.bounds(), child.bounds()
+    (rl, ru), (ml, mu) = parent.row_bounds(), child.row_bounds()
+    if not (np.all(cl >= pl) and np.all(ml >= rl) and np.all(mu <= ru)):
+        return False
+    grown = np.flatnonzero(cu > pu)
+    return len(grown) == 0 or _shortfalls_of_raised_floors(parent, grown, pl, pu, rl, ru)
+
+
+def _shortfalls_of_raised_floors(parent: Problem, cols: np.ndarray, lb, ub, row_lo, row_hi) -> bool:
+    """Whether every column of ``cols`` is a floor's shortfall as :func:`only_tightens` allows it to grow."""
+    group = parent.groups.get("shortfall")
+    if group is None or np.any((cols < group.start) | (cols >= group.start + group.size)):
+        return False
+    a = parent.matrix(fmt="csc")[0]
+    sub = a[:, cols]
+    if np.any(np.diff(sub.indptr) != 1) or np.any(sub.data <= 0) or np.any(lb[cols] != 0):
+        return False
+    rows = sub.indices
+    penalised = parent.objective()[cols] <= 0 if parent.sense == "max" else parent.objective()[cols] >= 0
+    if not (np.all(penalised) and np.all(np.isinf(row_hi[rows])) and np.all(ub[cols] >= row_lo[rows])):
+        return False
+    r = a.tocsr()[rows]
+    return bool(r.data.min(initial=0.0) >= 0 and np.all(lb[r.indices] >= 0))
+
+
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ~((a == b) | (np.isnan(a) & np.isnan(b)))
 

@@ -785,6 +785,80 @@ def test_a_whole_lp_first_resolve_starts_from_the_parent_and_follows_it(tmp_path
     assert again["cells"]["claim"] == p1_cells and again["objective"] == pytest.approx(120, abs=1e-9)
 
 
+WEAK = {  # three 1-ha cells, housing worth 10, a ceiling of 1.5 ha: the relaxation says 15, the optimum is 10
+    "claims": {"housing": {"value_per_ha": 10}, "business": {"value_per_ha": 1}},
+    "demand": [{"level": "national", "claim": "housing", "max_ha": 1.5},
+               {"level": "national", "claim": "business", "min_ha": 0.5, "max_ha": 3}],
+    "objective": {"sense": "max_value", "shortfall_penalty_per_ha": 100},
+    "solver": {"mip_rel_gap": 0.01, "time_limit_s": 60},
+}
+
+
+def test_only_tightens():
+    """A floor raised or a ceiling lowered only tightens; a ceiling raised or a cost changed does not."""
+    from ruimtepuzzel.model.formulation import formulate
+    from ruimtepuzzel.model.inputs.instance import load_instance, with_config
+    from ruimtepuzzel.model.prepare.pairs import prepare
+    from ruimtepuzzel.solvers.kept import only_tightens
+
+    import tempfile
+
+    folder = write_instance(Path(tempfile.mkdtemp()) / "weak", WEAK, row_units(3))
+    instance = load_instance(folder)
+
+    def problem(**changes):
+        data = {"name": "test", "regions": ["province"], **WEAK}
+        data = {**data, "demand": [dict(data["demand"][0]), dict(data["demand"][1])],
+                "claims": {k: dict(v) for k, v in data["claims"].items()}}
+        for key, value in changes.items():
+            if key == "value":
+                data["claims"]["housing"]["value_per_ha"] = value
+            else:
+                data["demand"][1][key] = value
+        return formulate(prepare(with_config(instance, data, "test")))
+
+    parent = problem()
+    assert only_tightens(parent, parent)
+    assert only_tightens(parent, problem(min_ha=1)) and only_tightens(parent, problem(max_ha=2))
+    assert not only_tightens(parent, problem(max_ha=4)) and not only_tightens(problem(min_ha=1), parent)
+    assert not only_tightens(parent, problem(value=11))
+
+
+@in_own_process
+def test_the_parents_bound_proves_a_change_that_only_tightens(tmp_path):
+    """Revision 0 of WEAK is proven at 10 (housing on one cell, business on two: 12). A business floor of 1 ha only
+    tightens it: the first stage finds 12 again, its relaxation says 16.5 (37 % off), and the parent's proven bound, 12,
+    proves it. A business ceiling of 1 ha also tightens (optimum 11, housing 10 + business 1): the parent's bound (12)
+    does not prove 11 within 1 %, so the kept model's branch and bound does. A ceiling of housing raised to 2.5 ha
+    loosens: the parent's bound is not used (optimum 21)."""
+    from ruimtepuzzel.model.inputs.changes import apply_changes
+    from ruimtepuzzel.model.inputs.config import merged_data
+    from ruimtepuzzel.web import engine
+
+    folder = write_instance(tmp_path / "weak", WEAK, row_units(3))
+    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
+    e = engine.Engine(str(folder), None, lambda m: None, cancel)
+    base, _, _ = merged_data(folder, None)
+    p0 = e.solve(engine.Job(0, base))
+    assert p0["status"] == "optimal" and p0["objective"] == pytest.approx(12) and p0["bound"] == pytest.approx(12, abs=0.12)
+
+    def child(path, value, pid):
+        data = apply_changes(base, [{"path": path, "value": value}], "proposal")
+        return e.solve(engine.Job(pid, data, start=p0["x"], parent_objective=p0["objective"], parent_data=base,
+                                  parent_bound=p0["bound"]))
+
+    floor = child("demand[1].min_ha", 1, 1)
+    assert floor["status"] == "optimal" and floor["objective"] == pytest.approx(12)
+    assert "parent's bound" in (floor["message"] or ""), (floor["message"], floor["times"], floor["path"], floor["bound"])
+    assert floor["bound"] == pytest.approx(p0["bound"])
+    ceiling = child("demand[1].max_ha", 1, 2)
+    assert ceiling["status"] == "optimal" and ceiling["objective"] == pytest.approx(11)
+    assert "parent's bound" not in (ceiling["message"] or "")
+    looser = child("demand[0].max_ha", 2.5, 3)
+    assert looser["status"] == "optimal" and looser["objective"] == pytest.approx(21)
+    assert "parent's bound" not in (looser["message"] or "")
+
+
 @in_own_process
 def test_shadow_prices_wait_for_the_next_proposal_and_stay_their_plans_own(tiny):
     """The solver process computes shadow prices when no job waits, the newest plan's first; a plan's prices computed

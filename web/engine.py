@@ -54,6 +54,8 @@ class Job:
     token: int = 0  # the submission's number: a newer submission stops the older ones
     keep: bool = False  # never stopped by a newer submission (revision 0), only by a cancel
     parent_objective: Optional[float] = None  # the parent's objective: sizes the tie-break toward its plan (solvers.warm)
+    parent_data: Optional[dict] = None  # the parent's merged configuration and its proven bound: a bound of this
+    parent_bound: Optional[float] = None  # proposal too when the change only tightens (solvers.kept.only_tightens)
 
 
 @dataclass
@@ -205,10 +207,14 @@ class Engine:
             repaired = self._announce_start(prep, problem, job.start, watch)
             answer, start = None, job.start
             whole = warm.applies(problem, opts) and lp_first.wanted(problem, opts)  # as a cold solve: LP-first throughout
-            if whole or (warm.applies(problem, opts) and self._first_stage()):  # relaxation and sub-MIP first, tie-break
+            inherited = self._inherited_bound(job, problem) if warm.applies(problem, opts) else None
+            if whole or (warm.applies(problem, opts) and (self._first_stage() or inherited is not None)):  # relaxation and sub-MIP first
                 times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
                 answer = self._warm(problem, opts, job, watch, whole, repaired if whole else None)
                 times["first_stage"] = answer.get("times", {}).get("solve", 0.0)
+                if answer["status"] != "optimal" and inherited is not None and not watch.cancelled:
+                    answer = _with_bound(answer, problem, opts, inherited)
+                    message = answer["message"] if answer["status"] == "optimal" else None
                 if not whole and answer["status"] != "optimal" and not watch.cancelled:  # short: branch and bound from the better
                     self.skips = FIRST_STAGE_SKIPS
                     start = _better(problem, answer.get("values"), job.start)
@@ -231,6 +237,20 @@ class Engine:
         if watch.cancelled:
             return {"status": "cancelled", "message": "cancelled", "times": times, "path": path}
         return self._answer(job, instance, prep, problem, result, d, opts, times, path, message, started)
+
+    def _inherited_bound(self, job: Job, problem) -> Optional[float]:
+        """The parent's proven bound when the proposal only tightens the parent's problem
+        (:func:`solvers.kept.only_tightens`: the proposal's optimum is then no better than the parent's), else None. The
+        first stage's own bound is the relaxation's, which on ``zuid-holland`` stands 1.5 % from the optimum, while the
+        parent's branch and bound proved 0.05 %."""
+        from ruimtepuzzel.model.analysis.sweep.patch import patched
+        from ruimtepuzzel.solvers.kept import only_tightens
+
+        bound = _finite(job.parent_bound)
+        if bound is None or job.parent_data is None:
+            return None
+        got = patched(self.prep, self.problem, self._instance_of(job.parent_data).config)
+        return bound if got is not None and only_tightens(got[1], problem) else None
 
     def _first_stage(self) -> bool:
         """Whether this re-solve tries the first stage: not for ``FIRST_STAGE_SKIPS`` re-solves after one that fell
@@ -550,6 +570,22 @@ def _verified(answer: dict, problem, opts):
         if result.status == "optimal" and problem.integrality().any() and (gap is None or gap > opts.mip_rel_gap + 1e-7):
             return None
     return result
+
+
+def _with_bound(answer: dict, problem, opts, bound: float) -> dict:
+    """``answer`` proven within the gap by ``bound`` (a bound of ``problem`` proven elsewhere: the parent's), or
+    unchanged when that does not prove it."""
+    from ruimtepuzzel.solvers import lp_first
+
+    values = answer.get("values")
+    if values is None:
+        return answer
+    objective = objective_of(problem, np.asarray(values, float))
+    tighter = lp_first.tighter(problem.sense, bound, _finite(answer.get("bound")))
+    if not lp_first.within(objective, tighter, opts):
+        return answer
+    return {**answer, "status": "optimal", "objective": objective, "bound": tighter, "gap": lp_first.gap_of(objective, tighter),
+            "message": "proven within the gap by the parent's bound (the change only tightens the parent's problem)"}
 
 
 class _Watch:

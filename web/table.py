@@ -376,14 +376,15 @@ class Table:
     def _submit(self, pid: int, keep: bool = False, data: Optional[dict] = None) -> None:
         """Send the proposal to the solver, with its parent's plan as the start when it is one of the kept model."""
         p = self._get(pid)
-        start, parent_objective = None, None
+        start, parent_objective, parent_data, parent_bound = None, None, None, None
         if p["parent"] is not None:
             parent = self._get(p["parent"])
             if parent["status"] in SOLVED and parent["x_base"]:
                 start, parent_objective = self.store.field(self.table_id, p["parent"], "x"), parent["objective"]
+                parent_data, parent_bound = self.data_of(p["parent"]), parent["bound"]
         data = data if data is not None else self.data_of(pid)
         job = engine.Job(pid, data, start=start, gap=p["gap"], time_limit=p["time_limit"], keep=keep,
-                         parent_objective=parent_objective)
+                         parent_objective=parent_objective, parent_data=parent_data, parent_bound=parent_bound)
         token = self.solver.submit(job)
         self.tokens[pid] = token
         if not keep:
