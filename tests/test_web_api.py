@@ -712,17 +712,12 @@ def test_the_tie_break_keeps_the_parents_plan_and_not_its_objective(tmp_path):
             parent = p
 
 
-@in_own_process
-def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
-    """On the tie instance, the plan solved without a parent (P0) mirrored — every cell's housing and business
-    swapped — is another optimum (P1, worth 120 too) that the solver does not pick by itself. Re-solved with P1 as the
-    parent, the plan is P1 cell for cell (without the tie-break it would be P0, which differs in every cell), by the
-    first stage and by the kept model's branch and bound alike; its objective is the instance's 120, not 120 plus the
-    bonus."""
+def mirrored_optimum(folder):
+    """An engine on a tie instance, its base data, revision 0 (P0, worth 120), and P0 mirrored — every cell's housing
+    and business swapped: another optimum, P1 — as a start vector and as the cells' claim codes."""
     from ruimtepuzzel.model.inputs.config import merged_data
     from ruimtepuzzel.web import engine
 
-    folder = write_instance(tmp_path / "ties", TIES, row_units(12))
     cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
     e = engine.Engine(str(folder), None, lambda m: None, cancel)
     base, _, _ = merged_data(folder, None)
@@ -737,6 +732,19 @@ def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
     claims = p0["cells"]["claims"]
     p1_cells = [claims.index(other[claims[k]]) for k in p0["cells"]["claim"]]
     assert sum(k == claims.index("business") for k in p1_cells) >= 1  # P1 meets the floor: an optimum too
+    return e, base, p0, mirrored, p1_cells
+
+
+@in_own_process
+def test_the_tie_break_follows_a_parent_the_solver_would_not_pick(tmp_path):
+    """On the tie instance, the plan solved without a parent (P0) mirrored — every cell's housing and business
+    swapped — is another optimum (P1, worth 120 too) that the solver does not pick by itself. Re-solved with P1 as the
+    parent, the plan is P1 cell for cell (without the tie-break it would be P0, which differs in every cell), by the
+    first stage and by the kept model's branch and bound alike; its objective is the instance's 120, not 120 plus the
+    bonus."""
+    from ruimtepuzzel.web import engine
+
+    e, base, p0, mirrored, p1_cells = mirrored_optimum(write_instance(tmp_path / "ties", TIES, row_units(12)))
     for branch_and_bound in (False, True):  # the first stage (relaxation and sub-MIP), or the kept model's search
         e.skips = int(branch_and_bound)
         again = e.solve(engine.Job(1, base, start=mirrored, parent_objective=120.0))
@@ -752,11 +760,9 @@ def test_a_whole_lp_first_resolve_starts_from_the_parent_and_follows_it(tmp_path
     """An instance whose own solve is LP-first (here by ``solver.strategy: lp_first``) is re-solved by the whole of it,
     from the parent's plan repaired and with the tie-break toward it: with the mirrored optimum P1 as the parent the
     plan is P1 cell for cell, worth the instance's 120; the solve says it started from the parent."""
-    from ruimtepuzzel.model.inputs.config import merged_data
     from ruimtepuzzel.solvers import lp_first
     from ruimtepuzzel.web import engine
 
-    folder = write_instance(tmp_path / "ties", {**TIES, "solver": {**TIES["solver"], "strategy": "lp_first"}}, row_units(12))
     starts = []
     inner = lp_first.solve
 
@@ -765,19 +771,9 @@ def test_a_whole_lp_first_resolve_starts_from_the_parent_and_follows_it(tmp_path
         return inner(*args, **kwargs)
 
     lp_first.solve = counted  # this worker's own module: the test process is not touched
-    cancel = (type("V", (), {"value": 0})(), type("V", (), {"value": -1})())
-    e = engine.Engine(str(folder), None, lambda m: None, cancel)
-    base, _, _ = merged_data(folder, None)
-    p0 = e.solve(engine.Job(0, base))
-    assert p0["status"] == "optimal" and p0["objective"] == pytest.approx(120)
+    tied = {**TIES, "solver": {**TIES["solver"], "strategy": "lp_first"}}
+    e, base, p0, mirrored, p1_cells = mirrored_optimum(write_instance(tmp_path / "ties", tied, row_units(12)))
     pairs = e.prep.pairs
-    swap = {(u, k): i for i, (u, k) in enumerate(zip(pairs["unit"], pairs["claim"].astype(str)))}
-    other = {"housing": "business", "business": "housing"}
-    mirrored = p0["x"].copy()
-    for (u, k), i in swap.items():
-        mirrored[i] = p0["x"][swap[u, other[k]]]
-    claims = p0["cells"]["claims"]
-    p1_cells = [claims.index(other[claims[k]]) for k in p0["cells"]["claim"]]
     starts.clear()
     again = e.solve(engine.Job(1, base, start=mirrored, parent_objective=120.0))
     assert again["status"] == "optimal" and again["path"] == "patched"
