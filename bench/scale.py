@@ -216,12 +216,16 @@ def read_highs_log(text: str) -> dict:
     ``t`` is in seconds since the first HiGHS run started (earlier runs' times added), a gap is None while there is no
     solution. ``notes`` are ruimtepuzzel's own lines between the runs (stages, sub-MIPs).
     """
-    offset, current_end, runs = 0.0, 0.0, 0
+    offset, current_end, runs, added = 0.0, 0.0, 0, 0.0
     points, notes, first = [], [], None
     for line in text.splitlines():
         if line.startswith(("LP has", "MIP has")):  # a new HiGHS run: its clock starts again
             offset += current_end
-            current_end, runs = 0.0, runs + 1
+            added, current_end, runs = current_end, 0.0, runs + 1
+            continue
+        if line.startswith("Solving LP with useful basis"):  # a re-run of the same model (LP-first's relaxation rounds):
+            offset -= added  # its clock went on from the run before, whose time is in it
+            added = 0.0
             continue
         if line.startswith("ruimtepuzzel:"):
             notes.append(line.split(":", 1)[1].strip())

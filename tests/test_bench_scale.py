@@ -46,6 +46,28 @@ def test_highs_log_on_one_time_line():
     assert log["gap_over_time"][2][2:] == [-336835.02268, -376996.613312]
 
 
+ROUNDS = """LP has 100 rows; 50 cols; 300 nonzeros
+Solving LP without presolve or useful basis
+HiGHS run time      :          2.00
+LP has 110 rows; 50 cols; 320 nonzeros
+Solving LP with useful basis
+HiGHS run time      :          3.00
+LP has 115 rows; 50 cols; 330 nonzeros
+Solving LP with useful basis
+HiGHS run time      :          3.50
+ruimtepuzzel: LP relaxation: bound -336,825 after 3 round(s)
+MIP has 100 rows; 50 cols; 300 nonzeros; 40 integer variables (40 binary)
+ J       0       0         0   0.00%   inf             -755839.365392     Large        0      0      0         0     1.5s
+"""
+
+
+def test_relaxation_rounds_of_one_model_keep_one_clock():
+    # LP-first re-runs one LP model after adding rows: its run time goes on (2.0, 3.0, 3.5 s in all), it does not
+    # restart; the MIP after it starts its own clock. First allocation: 3.5 + 1.5 s (not 2 + 3 + 3.5 + 1.5).
+    log = scale().read_highs_log(ROUNDS)
+    assert log["runs"] == 4 and log["first_feasible_s"] == pytest.approx(5.0)
+
+
 def test_harness_end_to_end_on_a_small_build(tmp_path):
     """The regional instance with every family built at 2 km (a few hundred cells): built, solved in a process of its
     own, the same matrix solved directly, and the tables written; a second call reuses the build."""
