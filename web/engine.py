@@ -208,7 +208,7 @@ class Engine:
             answer, start = None, job.start
             whole = warm.applies(problem, opts) and lp_first.wanted(problem, opts)  # as a cold solve: LP-first throughout
             inherited = self._inherited_bound(job, problem) if warm.applies(problem, opts) else None
-            if whole or (warm.applies(problem, opts) and (self._first_stage() or inherited is not None)):  # relaxation and sub-MIP first
+            if whole or (warm.applies(problem, opts) and self._first_stage()):  # relaxation and sub-MIP first, tie-break
                 times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
                 answer = self._warm(problem, opts, job, watch, whole, repaired if whole else None)
                 times["first_stage"] = answer.get("times", {}).get("solve", 0.0)
