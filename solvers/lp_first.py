@@ -231,9 +231,10 @@ def solve(prob: Problem, opts: SolveOptions, new_highs: Callable, run: Callable,
         publish(given["values"], given["objective"], bound)
     best, free = _search(prob, m, lp, bound, fractional, opts, new_highs, run, remaining, log, publish, widenings, given)
     if best is not None and within(best["objective"], bound, opts):
+        how = ("the start" if best is given else
+               f"{best.get('free_integers', len(free)):,} integer columns free in the sub-MIP")
         return {**_answer(OPTIMAL, best["values"], best["objective"], bound, began,
-                          f"optimal within the gap (against the LP bound; {best.get('free_integers', len(free)):,} integer "
-                          f"columns free in the sub-MIP)"),
+                          f"optimal within the gap (against the LP bound; {how})"),
                 "gap": gap_of(best["objective"], bound)}
     if not full:
         if best is None:

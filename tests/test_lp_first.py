@@ -284,3 +284,33 @@ def test_a_start_joins_the_first_sub_mip(tmp_path):
     assert message["start"].startswith("full start")
     lines = [line for line in log.read_text().splitlines() if line.startswith("ruimtepuzzel:")]
     assert any("a start: " in line and "disagree freed too" in line for line in lines), lines
+
+
+def test_a_start_within_the_gap_of_the_relaxation_is_the_answer(tmp_path):
+    # 100 cells of 1 ha worth 10, a ceiling of 50.5 ha: the relaxation says 505, the optimum is 500 (50 cells), within
+    # the 1 % gap of it. Started from that optimum, LP-first answers with the start after the relaxation, no sub-MIP.
+    config = lp_first({"claims": {"housing": {"value_per_ha": 10}},
+                       "demand": [{"level": "national", "claim": "housing", "max_ha": 50.5}],
+                       "solver": {"mip_rel_gap": 0.01}})
+    folder = write_instance(tmp_path / "inst", config, row_units(100))
+    instance = load_instance(folder)
+    log = tmp_path / "solver.log"
+
+    def run(conn):
+        import dataclasses
+
+        from ruimtepuzzel.model.formulation import formulate
+        from ruimtepuzzel.model.prepare.pairs import prepare
+        from ruimtepuzzel.solvers.highs import solve_here
+
+        problem = formulate(prepare(instance))
+        base = solve_here(problem, solve_options(instance))
+        again = solve_here(problem, dataclasses.replace(solve_options(instance), start=base["values"], log_path=log))
+        conn.send({"base": base["objective"], "objective": again["objective"], "status": again["status"],
+                   "message": again["message"]})
+
+    message, killed = run_in_worker(run, (), 120.0)
+    assert not killed and message["base"] == pytest.approx(500)
+    assert message["status"] == "optimal" and message["objective"] == pytest.approx(500)
+    assert message["message"] == "optimal within the gap (against the LP bound; the start)"
+    assert "sub-MIP around the relaxation" not in log.read_text()
