@@ -178,12 +178,9 @@ class KeptHighs:
         without a start; if that disagrees too, the recomputed objective is reported as ``time_limit`` with no
         bound. A problem that wants LP-first (:func:`solvers.lp_first.wanted`) is solved by it, from the same start (:func:`solvers.lp_first.solve`).
         """
-        transfer = self.apply(d)
         if lp_first.wanted(new, opts):
-            answer = solve_here(new, replace(opts, start=start))  # the start repaired there, as below
-            answer["times"]["transfer"] = transfer
-            answer["start"] = f"LP-first: {answer['start']}"
-            return answer
+            return self.solve_lp_first(new, d, opts, start)
+        transfer = self.apply(d)
         for key, value in highs_options(opts).items():
             self.h.setOptionValue(key, value)
         # HiGHS's time limit counts the model's whole run time: each solve gets its own on top
@@ -204,6 +201,15 @@ class KeptHighs:
         answer = solve_checked(new, kept_run, fresh_run)
         answer["times"]["transfer"] = transfer
         answer["start"] = note
+        return answer
+
+    def solve_lp_first(self, new: Problem, d: Delta, opts: SolveOptions, start: Optional[np.ndarray] = None) -> dict:
+        """Solve base + d (``new``, a problem in its own right) by LP-first from ``start`` (repaired for ``new`` there,
+        :func:`solvers.highs.solve_here`), checked against ``new``; the kept model is left at base + d."""
+        transfer = self.apply(d)
+        answer = solve_here(new, replace(opts, start=start))
+        answer["times"]["transfer"] = transfer
+        answer["start"] = f"LP-first: {answer['start']}"
         return answer
 
     def fixed_integer_duals(self, new: Problem, values: np.ndarray, time_limit_s: float) -> Optional[dict]:

@@ -24,8 +24,8 @@ from ruimtepuzzel.model.prepare.prepared import Prepared
 from ruimtepuzzel.model.problem import INF, Problem
 from ruimtepuzzel.solvers.base import INFEASIBLE, OPTIMAL, TIME_LIMIT, SolveOptions
 from ruimtepuzzel.solvers import lp_first
-from ruimtepuzzel.solvers.answer import checked, solve_checked
-from ruimtepuzzel.solvers.highs import _run, highs_options, solve_here
+from ruimtepuzzel.solvers.answer import solve_checked
+from ruimtepuzzel.solvers.highs import _run, highs_options
 from ruimtepuzzel.solvers.kept import Delta, KeptHighs
 
 
@@ -91,10 +91,7 @@ def solve_on(kept: KeptHighs, problem: Problem, d: Delta, opts: SolveOptions, st
         return answer
 
     if lp_first.wanted(view, opts):
-        transfer = kept.apply(d)
-        answer = checked(view, solve_here(view, dataclasses.replace(opts, start=start)))
-        answer["times"]["transfer"] = transfer
-        return answer
+        return kept.solve_lp_first(view, d, opts, start)
     return solve_checked(view, lambda: run(True), (lambda: run(False)) if start is not None else None)
 
 
