@@ -206,21 +206,22 @@ class Engine:
             path = "patched"
             repaired = self._announce_start(prep, problem, job.start, watch)
             answer, start = None, job.start
-            whole = warm.applies(problem, opts) and lp_first.wanted(problem, opts)  # as a cold solve: LP-first throughout
-            inherited = self._inherited_bound(job, problem) if warm.applies(problem, opts) else None
-            if whole or (warm.applies(problem, opts) and self._first_stage()):  # relaxation and sub-MIP first, tie-break
+            mip = warm.applies(problem, opts)
+            whole = mip and lp_first.wanted(problem, opts)  # as a cold solve: LP-first throughout
+            if whole or (mip and self._first_stage()):  # relaxation and sub-MIP first, tie-break
                 times["apply"] = self.kept.apply(d)  # the shadow prices read the kept model with this proposal's bounds
                 answer = self._warm(problem, opts, job, watch, whole, repaired if whole else None)
                 times["first_stage"] = answer.get("times", {}).get("solve", 0.0)
-                if answer["status"] != "optimal" and inherited is not None and not watch.cancelled:
+                inherited = self._inherited_bound(job, problem) if answer["status"] != "optimal" else None
+                if inherited is not None and not watch.cancelled:
                     answer = _with_bound(answer, problem, opts, inherited)
                     message = answer["message"] if answer["status"] == "optimal" else None
                 if not whole and answer["status"] != "optimal" and not watch.cancelled:  # short: branch and bound from the better
                     self.skips = FIRST_STAGE_SKIPS
-                    start = _better(problem, answer.get("values"), job.start)
+                    start = _better(problem, answer.get("values"), repaired)
                     answer = None
             if answer is None and not watch.cancelled:
-                answer = self._kept(problem, d, opts, start, watch, self._tie(problem, opts, job) if warm.applies(problem, opts) else None)
+                answer = self._kept(problem, d, opts, start, watch, self._tie(problem, opts, job) if mip else None)
                 if "first_stage" in times:
                     answer.setdefault("times", {})["solve"] = answer.get("times", {}).get("solve", 0.0) + times["first_stage"]
                 note = answer.get("start")
@@ -296,10 +297,8 @@ class Engine:
         columns or more: on ``zuid-holland-100m`` it doubled the solve, 86 s against 41 s), kept on the others.
         Every stage's allocation and bound go out as progress, a cancel interrupts its MIPs. ``start``: the parent's plan
         repaired for the proposal, where LP-first starts (only for ``whole``: the first stage alone stays as measured)."""
-        from ruimtepuzzel.solvers import warm
+        from ruimtepuzzel.solvers import lp_first, warm
         from ruimtepuzzel.solvers.highs import _new_highs, _run
-
-        from ruimtepuzzel.solvers import lp_first
 
         large = int(np.asarray(problem.integrality()).sum()) >= lp_first.AUTO_MIN_INTEGERS
         tie = None if whole and large else self._tie(problem, opts, job)  # all of LP-first at 0.9·g: twice as slow there
@@ -549,12 +548,8 @@ def _result(answer: dict):
 
 
 def _better(problem, a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[np.ndarray]:
-    """Of two allocations (either may be None), the one of better value c·x + offset in ``problem`` (the parent's
-    plan ``b`` is valued as repaired for it; one that does not repair is not a start)."""
-    from ruimtepuzzel.solvers import starts
-
-    if b is not None:
-        b, _ = starts.repaired(problem, b)
+    """Of two allocations of ``problem`` (either may be None: the first stage's, the parent's plan repaired for it),
+    the one of better value c·x + offset."""
     if a is None or b is None:
         return a if b is None else b
     va, vb = objective_of(problem, a), objective_of(problem, b)
